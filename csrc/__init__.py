@@ -1,0 +1,1 @@
+"""C headers shared by the Cython kernels and the symbolic engine's generated code."""

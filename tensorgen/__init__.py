@@ -1,0 +1,18 @@
+"""TensorGen: feed-forward networks with finite-difference, symbolic and reverse-mode
+gradients, computed by compiled kernels."""
+
+from . import datasets, engines
+from ._version import __version__
+from .gradcheck import GradcheckReport, gradcheck
+from .network import Network
+from .training import History
+
+__all__ = [
+    "GradcheckReport",
+    "History",
+    "Network",
+    "__version__",
+    "datasets",
+    "engines",
+    "gradcheck",
+]

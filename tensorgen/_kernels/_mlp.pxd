@@ -1,0 +1,51 @@
+# Declarations shared by every Cython kernel: the C maths of csrc/tg_math.h, the network
+# plan (architecture as C arrays), the per-thread workspace, and the nogil forward/backward.
+
+cdef extern from "tg_math.h" nogil:
+    int TG_IDENTITY, TG_SIGMOID, TG_TANH, TG_RELU, TG_LEAKY_RELU, TG_SOFTMAX
+    int TG_MSE, TG_BCE, TG_CROSS_ENTROPY
+    double tg_act(int act, double z)
+    double tg_act_grad(int act, double z, double a)
+    void tg_act_row(int act, const double *z, double *a, int k)
+    double tg_loss_row(int loss, const double *z, const double *a, const double *y, int k)
+    void tg_loss_grad_row(int loss, int out_act, const double *z, const double *a,
+                          const double *y, int k, double scale, double *dz)
+
+
+cdef struct MLPSpec:
+    int n_layers            # number of weight layers L
+    int *widths             # L + 1 layer widths
+    int *acts               # activation of each weight layer's output (L entries)
+    Py_ssize_t *w_off       # offset of W_l (widths[l] x widths[l+1], row-major) in params
+    Py_ssize_t *b_off       # offset of b_l (widths[l+1]) in params
+    int loss
+    int max_width           # max over widths[1:]
+    Py_ssize_t n_params
+    Py_ssize_t act_size     # sum over widths[1:]: doubles of Z (or A) per sample
+
+
+cdef class Plan:
+    cdef MLPSpec spec
+    cdef object _keep       # numpy arrays owning the spec's C arrays
+
+
+cdef class Workspace:
+    cdef readonly Plan plan
+    cdef Py_ssize_t capacity  # samples the buffers hold
+    cdef double *buf
+    cdef double **Z           # L pre-activation blocks, each n x widths[l+1]
+    cdef double **A           # L activation blocks
+    cdef double *d0           # two n x max_width blocks for backprop
+    cdef double *d1
+    cdef int reserve(self, Py_ssize_t n) except -1
+
+
+cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ssize_t n,
+                  double **Z, double **A) noexcept nogil
+
+cdef double backward(const MLPSpec *s, const double *params, const double *X,
+                     const double *Y, Py_ssize_t n, double **Z, double **A,
+                     double *d0, double *d1, double *grad) noexcept nogil
+
+cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
+                 double **A) noexcept nogil

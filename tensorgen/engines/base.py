@@ -1,0 +1,33 @@
+"""The one interface every gradient engine implements."""
+
+from abc import ABC, abstractmethod
+
+
+class Engine(ABC):
+    """A way to compute the cost of a network and its gradient.
+
+    Engines receive data the Network has already checked: ``X`` is a C-contiguous, finite
+    float64 array of shape (n_samples, n_inputs) and ``Y`` one of shape
+    (n_samples, n_outputs), with n_samples >= 1. An engine never changes ``net.params``
+    (beyond restoring them bit for bit), so one engine object may serve many networks.
+    """
+
+    #: Name accepted by ``value_and_grad(..., engine=name)``.
+    name = "engine"
+    #: Whether the gradient is exact up to rounding (False for finite differences).
+    exact = True
+
+    @abstractmethod
+    def value_and_grad(self, net, X, Y):
+        """Cost and gradient.
+
+        Returns
+        -------
+        cost : float
+            Mean over samples of the per-sample loss.
+        grad : ndarray of shape (net.n_params,), float64
+            d cost / d params, in the layout of ``net.params``.
+        """
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
