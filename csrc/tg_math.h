@@ -68,12 +68,18 @@ static inline double tg_act(int act, double z)
     }
 }
 
-/* d act / dz, given z and a = act(z) (whichever is cheaper) */
+/* d act / dz, given z and a = act(z). Sigmoid and tanh are computed from z, not as
+ * a (1 - a) and 1 - a^2: those lose all relative accuracy once a rounds near 1. */
 static inline double tg_act_grad(int act, double z, double a)
 {
+    double e;
     switch (act) {
-    case TG_SIGMOID: return a * (1.0 - a);
-    case TG_TANH: return 1.0 - a * a;
+    case TG_SIGMOID:
+        e = exp(-fabs(z));
+        return e / ((1.0 + e) * (1.0 + e));
+    case TG_TANH:
+        e = exp(-2.0 * fabs(z));
+        return 4.0 * e / ((1.0 + e) * (1.0 + e));
     case TG_RELU: return tg_relu_grad(z);
     case TG_LEAKY_RELU: return tg_leaky_relu_grad(z);
     default: return 1.0;

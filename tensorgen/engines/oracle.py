@@ -15,7 +15,7 @@ def _activation(name, z):
     from autograd.scipy.special import logsumexp
 
     if name == "sigmoid":
-        return 0.5 * (anp.tanh(0.5 * z) + 1.0)
+        return anp.exp(-anp.logaddexp(0.0, -z))
     if name == "tanh":
         return anp.tanh(z)
     if name == "relu":
