@@ -151,15 +151,12 @@ class Network:
         return _mlp.check_data(X, "X", self.layers[0])
 
     def _check_XY(self, X, Y):
-        X = self._check_X(X)
         n_out = self.layers[-1]
-        if not (isinstance(Y, np.ndarray) and Y.ndim == 2):
+        if not (type(Y) is np.ndarray and Y.ndim == 2):
             Y = _mlp.as_array(Y, "Y")
             if Y.ndim == 1:
                 Y = self._column_targets(Y, n_out)
-        Y = _mlp.check_data(Y, "Y", n_out)
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"Y: expected {X.shape[0]} rows to match X, got {Y.shape[0]}")
+        X, Y = _mlp.check_pair(X, Y, self.layers[0], n_out)
         if self.loss_name == "bce" and not ((Y >= 0).all() and (Y <= 1).all()):
             raise ValueError("Y: loss 'bce' needs targets in [0, 1]")
         if self.loss_name == "cross_entropy" and not (Y >= 0).all():

@@ -227,21 +227,23 @@ cdef inline const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t c
 
 
 def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
-                   cnp.ndarray Y, cnp.ndarray grad):
-    """Cost and its gradient (written into grad) for a checked batch X, Y."""
+                   cnp.ndarray Y):
+    """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array."""
     cdef const MLPSpec *s = &plan.spec
     cdef Py_ssize_t n = cnp.PyArray_DIM(X, 0)
     cdef const double *p = data_of(params, 1, s.n_params, "params")
     cdef const double *x = data_of(X, n, s.widths[0], "X")
     cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
-    cdef double *g = <double *>data_of(grad, 1, s.n_params, "grad")
+    cdef cnp.npy_intp size = s.n_params
+    cdef cnp.ndarray grad = cnp.PyArray_EMPTY(1, &size, cnp.NPY_DOUBLE, 0)
+    cdef double *g = <double *>cnp.PyArray_DATA(grad)
     cdef double c
     if ws.plan is not plan or n < 1:
         raise ValueError("workspace/plan mismatch or empty batch")
     ws.reserve(n)
     with nogil:
         c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
-    return c
+    return c, grad
 
 
 def loss(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y):
@@ -308,6 +310,15 @@ def check_data(obj, str name, Py_ssize_t width):
     if not finite:
         raise ValueError(f"{name}: contains NaN or infinity")
     return arr
+
+
+def check_pair(X, Y, Py_ssize_t n_in, Py_ssize_t n_out):
+    """check_data on X and Y, and that they have the same number of rows."""
+    X = check_data(X, "X", n_in)
+    Y = check_data(Y, "Y", n_out)
+    if cnp.PyArray_DIM(<cnp.ndarray>Y, 0) != cnp.PyArray_DIM(<cnp.ndarray>X, 0):
+        raise ValueError(f"Y: expected {np.shape(X)[0]} rows to match X, got {np.shape(Y)[0]}")
+    return X, Y
 
 
 def as_array(obj, str name):

@@ -17,6 +17,8 @@ def _default(name):
 
 def get_engine(engine):
     """An Engine from a name in ENGINES or an Engine object (returned as is)."""
+    if type(engine) is str and engine in ENGINES:  # the common case, kept cheap
+        return _default(engine)
     if isinstance(engine, Engine):
         return engine
     return _default(check_choice(engine, "engine", ENGINES))
