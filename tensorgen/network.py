@@ -45,8 +45,8 @@ def _check_layers(layers):
 def _check_finite(values, what):
     """Raise if an overflow (huge X or params) made a result infinite or NaN."""
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"X, params: the {what} overflowed to a non-finite value; "
-                         "rescale the inputs or the parameters")
+        raise ValueError(f"X, Y, params: the {what} overflowed to a non-finite value; "
+                         "rescale the data or the parameters")
 
 
 def _init_bound(init, activation, fan_in, fan_out):
