@@ -308,7 +308,7 @@ def fuzz_fit(name, draw):
     X, Y, Xref, Yref, bad = draw(dataset(net))
     options, bad = {}, set(bad)
     for option, (good, invalid) in FIT_OPTIONS.items():
-        if draw(st.integers(0, 7)) == 0:
+        if draw(st.integers(0, 4 * len(FIT_OPTIONS))) == 0:
             options[option] = draw(st.sampled_from(invalid))
             bad.add(option)
         elif draw(st.booleans()):
