@@ -219,7 +219,7 @@ def deflated(path, out):
        flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 7)),
                       min_size=1, max_size=4))
 def test_bit_flips_are_refused_or_give_a_consistent_network(saved, tmp_path, compress, flips):
-    net, path = saved
+    _, path = saved
     if compress:
         path = deflated(path, tmp_path / "deflated.npz")
     data = bytearray(path.read_bytes())
