@@ -273,12 +273,19 @@ def engine_arg(draw, name):
 
 # ---- targets ----
 
-def fuzz_value_and_grad(name, draw):
+def engine_case(name, draw):
+    """A pool network, data, an engine argument, the invalid arguments and those an
+    overflow may be blamed on."""
     net = pool_net(draw)
     X, Y, Xref, Yref, bad = draw(dataset(net))
     engine, bad_engine = engine_arg(draw, name)
     bad = bad | ({"engine"} if bad_engine else set())
     overflow = {"X", "Y", "params"} if scale(Xref, Yref) > OVERFLOW_SCALE else set()
+    return net, X, Y, Xref, Yref, engine, bad, overflow
+
+
+def fuzz_value_and_grad(name, draw):
+    net, X, Y, Xref, Yref, engine, bad, overflow = engine_case(name, draw)
     params = net.params.copy()
     out = call("value_and_grad", lambda: net.value_and_grad(X, Y, engine=engine), bad, overflow)
     if not np.array_equal(net.params, params):
@@ -341,11 +348,7 @@ def fuzz_fit(name, draw):
 
 
 def fuzz_gradcheck(name, draw):
-    net = pool_net(draw)
-    X, Y, Xref, Yref, bad = draw(dataset(net))
-    engine, bad_engine = engine_arg(draw, name)
-    bad = bad | ({"engine"} if bad_engine else set())
-    overflow = {"X", "Y", "params"} if scale(Xref, Yref) > OVERFLOW_SCALE else set()
+    net, X, Y, Xref, Yref, engine, bad, overflow = engine_case(name, draw)
     subject = draw(st.sampled_from([None, "net", NETS])) if rarely(draw, 10) else net
     bad |= set() if subject is net else {"net"}
     report = call("gradcheck", lambda: tg.gradcheck(subject, X, Y, engine=engine), bad, overflow)
