@@ -13,8 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import tensorgen as tg
+from tensorgen._kernels import _mlp
 from tensorgen.engines import ENGINES
 
 CHILD = Path(__file__).with_name("fuzz_cases.py")
@@ -79,3 +82,32 @@ def test_fuzz_never_crashes_and_errors_name_the_argument(group, children, report
     record_property("fuzz_cases", total)
     report_line(f"fuzz {group}: {total} cases, 0 crashes, seed {SEED}: "
                 + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+# ---- sizes the generated cases cannot reach: refused before anything is allocated ----
+
+def test_more_rows_than_a_c_int_are_refused(tmp_path):
+    """2**31 rows would be truncated in the int dimensions of dgemm. A sparse memmap of
+    16 GiB costs no memory; the refusal must come before its data is read."""
+    path = tmp_path / "rows.dat"
+    with open(path, "wb") as f:
+        f.truncate(8 * 2**31)
+    X = np.memmap(path, dtype=np.float64, mode="r", shape=(2**31, 1))
+    net = tg.Network([1, 1])
+    for call in (lambda: net.predict(X), lambda: net.value_and_grad(X, X)):
+        with pytest.raises(ValueError, match=r"^X: .*2147483647 samples"):
+            call()
+
+
+def test_layers_larger_than_memory_are_refused_before_allocating(monkeypatch):
+    monkeypatch.setattr(_mlp, "physical_memory", lambda: 2**20)
+    with pytest.raises(MemoryError, match="^layers: "):
+        tg.Network([100, 10_000])
+
+
+def test_scratch_larger_than_memory_is_refused_before_allocating(monkeypatch):
+    net = tg.Network([1, 1000, 1])
+    monkeypatch.setattr(_mlp, "_MEMORY", 2**20)
+    with pytest.raises(MemoryError, match="^X: 1000 samples need"):
+        net.predict(np.zeros((1000, 1)))
+    np.testing.assert_array_equal(net.predict(np.zeros((2, 1))).shape, (2, 1))
