@@ -3,9 +3,10 @@
     python tests/fuzz_cases.py GROUP N SEED [TARGET,...]
 
 GROUP is ``api`` (``Network(...)`` and ``predict``) or an engine name (``value_and_grad``,
-``fit`` and ``gradcheck`` with that engine); N is the number of hypothesis examples per
-target (optionally only the named targets). The last line of stdout is a JSON report: cases run per target and outcome, and
-``failure`` (the falsifying example and traceback) when a call broke the contract.
+``fit`` and ``gradcheck`` with that engine), optionally only the named targets; N is the
+number of hypothesis examples per target. The last line of stdout is a JSON report: cases
+run per target and outcome, and ``failure`` (the falsifying example and traceback) when a
+call broke the contract.
 
 The contract: a call either returns a correct, finite result or raises ValueError,
 TypeError or MemoryError whose message names one of the arguments that were made invalid.
@@ -18,6 +19,7 @@ import itertools
 import json
 import math
 import re
+import shutil
 import sys
 import tempfile
 import traceback
@@ -45,7 +47,8 @@ POOL = [
     {"layers": [3, 4, 2], "activation": "tanh", "loss": "bce"},
     {"layers": [2, 5, 3], "activation": "relu", "loss": "cross_entropy"},
     {"layers": [4, 2], "activation": "leaky_relu", "output_activation": "identity", "loss": "mse"},
-    {"layers": [1, 3, 3, 2], "activation": "identity", "output_activation": "softmax", "loss": "mse"},
+    {"layers": [1, 3, 3, 2], "activation": "identity", "output_activation": "softmax",
+     "loss": "mse"},
 ]
 SMOOTH = ("sigmoid", "tanh", "identity")
 
@@ -474,6 +477,8 @@ def main(group, n, seed_value, only=None):
             run(target, fn, n, seed_value)
     except Exception:  # noqa: BLE001 -- any failure is reported to the parent test
         report["failure"] = traceback.format_exc()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
     report["counts"] = dict(sorted(counts.items()))
     print(json.dumps(report))
 
