@@ -332,8 +332,11 @@ def check_data(obj, str name, Py_ssize_t width):
     if cnp.PyArray_NDIM(arr) != 2:
         raise ValueError(f"{name}: expected a 2-D array (n_samples, {width}), "
                          f"got shape {np.shape(arr)}")
-    if cnp.PyArray_DIM(arr, 0) < 1 or cnp.PyArray_DIM(arr, 0) > INT_MAX:
-        raise ValueError(f"{name}: expected 1 to {INT_MAX} samples, got shape {np.shape(arr)}")
+    if cnp.PyArray_DIM(arr, 0) < 1:
+        raise ValueError(f"{name}: expected at least one sample, got shape {np.shape(arr)}")
+    if cnp.PyArray_DIM(arr, 0) > INT_MAX:
+        raise ValueError(f"{name}: expected at most {INT_MAX} samples per call (the BLAS "
+                         f"calls take C int sizes), got shape {np.shape(arr)}")
     if cnp.PyArray_DIM(arr, 1) != width:
         raise ValueError(f"{name}: expected {width} columns, got shape {np.shape(arr)}")
     cdef const double *d = <const double *>cnp.PyArray_DATA(arr)
