@@ -15,7 +15,7 @@ import tensorgen as tg
 from tensorgen.engines import ENGINES
 
 # Reduced counts; autograd (a Python tracer, ~1 ms a call) gets fewer to stay fast.
-CALLS = {"autograd": 2_000}
+CALLS = {"autograd": 1_000}
 DEFAULT_CALLS = 20_000
 WARMUP = 200  # first calls allocate the workspace, compile (symbolic), fill caches
 BOUND_MB = 2.0
