@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engines import Autograd, get_engine
+from .network import Network
 
 
 def relative_error(grad, ref, blocks):
@@ -60,6 +61,8 @@ def gradcheck(net, X, Y, engine="reverse"):
         Max absolute and relative errors overall and per ws/bs block; ``print`` it for a
         table.
     """
+    if not isinstance(net, Network):
+        raise TypeError(f"net: expected a tensorgen Network, got {type(net).__name__}")
     engine = get_engine(engine)
     cost, grad = net.value_and_grad(X, Y, engine=engine)
     ref_cost, ref = net.value_and_grad(X, Y, engine=Autograd())

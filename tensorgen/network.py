@@ -32,7 +32,21 @@ def _check_layers(layers):
             f"layers: {list(widths)} needs {n_params} parameters, more than the {MAX_PARAMS} "
             "the kernels support"
         )
+    # The parameters and the initialiser's random draw are live at once: check that they
+    # fit before asking for them (an overcommitted allocation fails only when touched).
+    memory = _mlp.physical_memory()
+    if memory is not None and 2 * 8 * n_params > memory:
+        raise MemoryError(f"layers: {list(widths)} needs {n_params} parameters "
+                          f"({16 * n_params} bytes to build), more than the machine's "
+                          f"{memory} bytes of memory")
     return tuple(widths)
+
+
+def _check_finite(values, what):
+    """Raise if an overflow (huge X or params) made a result infinite or NaN."""
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"X, Y, params: the {what} overflowed to a non-finite value; "
+                         "rescale the data or the parameters")
 
 
 def _init_bound(init, activation, fan_in, fan_out):
@@ -85,6 +99,8 @@ class Network:
         self.init = functions.check_choice(init, "init", INITS)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise TypeError(f"seed: expected an int or None, got {seed!r}")
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
         self.seed = seed
         acts = [self.activation] * (len(self.layers) - 2) + [self.output_activation]
         self._plan = _mlp.Plan(
@@ -168,6 +184,8 @@ class Network:
         """1-D targets: a column when there is one output, else integer class labels."""
         if n_out == 1:
             return Y.reshape(-1, 1)
+        if Y.dtype.kind not in "fiu":
+            raise TypeError(f"Y: expected real numbers, got dtype {Y.dtype}")
         if Y.dtype.kind not in "iu" and not (
             Y.dtype.kind == "f" and np.all(np.isfinite(Y)) and np.all(Y == np.round(Y))
         ):
@@ -198,12 +216,16 @@ class Network:
         """
         X = self._check_X(X)
         out = np.empty((X.shape[0], self.layers[-1]))
-        return _mlp.predict(self._plan, self._workspace(), self._params, X, out)
+        _mlp.predict(self._plan, self._workspace(), self._params, X, out)
+        _check_finite(out, "output")
+        return out
 
     def loss(self, X, Y):
         """Cost: mean over samples of the per-sample loss (float)."""
         X, Y = self._check_XY(X, Y)
-        return _mlp.loss(self._plan, self._workspace(), self._params, X, Y)
+        cost = _mlp.loss(self._plan, self._workspace(), self._params, X, Y)
+        _check_finite(cost, "cost")
+        return cost
 
     def value_and_grad(self, X, Y, engine="reverse"):
         """Cost and its gradient with respect to ``params``.
@@ -225,7 +247,10 @@ class Network:
         """
         engine = get_engine(engine)
         X, Y = self._check_XY(X, Y)
-        return engine.value_and_grad(self, X, Y)
+        cost, grad = engine.value_and_grad(self, X, Y)
+        _check_finite(cost, "cost")
+        _check_finite(grad, "gradient")
+        return cost, grad
 
     def fit(self, X, Y, **options):
         """Train the network in place; see ``tensorgen.training.fit`` for the options."""

@@ -1,7 +1,26 @@
+"""Shared test plumbing: a seeded generator, and a summary of figures that must show in CI
+output."""
+
 import numpy as np
 import pytest
+
+_REPORT = pytest.StashKey[list]()
 
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def report_line(request):
+    """Call with a string to print it in pytest's terminal summary (even without -s)."""
+    return request.config.stash.setdefault(_REPORT, []).append
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    lines = config.stash.get(_REPORT, [])
+    if lines:
+        terminalreporter.section("tensorgen reliability figures")
+        for line in lines:
+            terminalreporter.write_line(line)

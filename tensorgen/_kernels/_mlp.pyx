@@ -12,14 +12,33 @@
 #              the Python-visible entry points; they check what they are handed (types,
 #              shapes, finiteness) with the GIL held and only then release it.
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.pyport cimport PY_SSIZE_T_MAX
+from libc.limits cimport INT_MAX
 from libc.math cimport isfinite
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dgemm
 
 cimport numpy as cnp
+import os
+
 import numpy as np
 
 cnp.import_array()
+
+
+def physical_memory():
+    """Bytes of physical memory, or None where the platform does not say.
+
+    Requests larger than this are refused before anything is allocated: under Linux's
+    overcommit a huge malloc can succeed and the process is killed later, on first touch.
+    """
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+_MEMORY = physical_memory()
 
 # Multiply-adds below which a layer is computed by loops instead of a BLAS call.
 cdef enum:
@@ -55,9 +74,10 @@ cdef class Plan:
     def n_params(self):
         return self.spec.n_params
 
-    def scratch_doubles(self, Py_ssize_t n):
-        """Doubles of scratch a Workspace needs for a batch of n samples."""
-        return n * (2 * self.spec.act_size + 2 * self.spec.max_width)
+    def scratch_doubles(self, n):
+        """Doubles of scratch a Workspace needs for a batch of n samples (a Python int,
+        so that it cannot overflow)."""
+        return int(n) * (2 * self.spec.act_size + 2 * int(self.spec.max_width))
 
 
 cdef class Workspace:
@@ -82,10 +102,14 @@ cdef class Workspace:
         if n <= self.capacity:
             return 0
         cdef const MLPSpec *s = &self.plan.spec
-        cdef Py_ssize_t size = self.plan.scratch_doubles(n), l, pos = 0
-        cdef double *buf = <double *>PyMem_Malloc(size * sizeof(double))
+        cdef Py_ssize_t l, pos = 0
+        nbytes = 8 * self.plan.scratch_doubles(n)
+        if nbytes > (_MEMORY or PY_SSIZE_T_MAX):
+            raise MemoryError(f"X: {n} samples need {nbytes} bytes of scratch for this "
+                              f"network, more than the machine's {_MEMORY} bytes of memory")
+        cdef double *buf = <double *>PyMem_Malloc(<size_t>nbytes)
         if buf == NULL:
-            raise MemoryError(f"cannot allocate {size * 8} bytes of scratch for {n} samples")
+            raise MemoryError(f"X: cannot allocate {nbytes} bytes of scratch for {n} samples")
         PyMem_Free(self.buf)
         self.buf = buf
         self.capacity = n
@@ -220,17 +244,33 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
 cdef inline const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t cols,
                                   str name) except NULL:
     """Pointer to a C-contiguous float64 array of exactly (rows, cols) [or (rows*cols,)]."""
-    if (cnp.PyArray_TYPE(arr) != cnp.NPY_DOUBLE or not cnp.PyArray_IS_C_CONTIGUOUS(arr)
-            or cnp.PyArray_SIZE(arr) != rows * cols):
-        raise ValueError(f"{name}: expected a C-contiguous float64 array of {rows}x{cols}")
+    if not is_c_double(arr) or cnp.PyArray_SIZE(arr) != rows * cols:
+        raise ValueError(f"{name}: expected a C-contiguous, aligned, native float64 array "
+                         f"of {rows}x{cols}")
     return <const double *>cnp.PyArray_DATA(arr)
+
+
+cdef inline bint is_c_double(cnp.ndarray arr) noexcept:
+    """Whether the kernels may read arr as a plain C double*: float64 in native byte order,
+    C-contiguous and aligned (a byte-swapped or misaligned buffer would be misread)."""
+    return cnp.PyArray_TYPE(arr) == cnp.NPY_DOUBLE and cnp.PyArray_ISCARRAY_RO(arr)
+
+
+cdef inline Py_ssize_t batch_rows(cnp.ndarray X) except -1:
+    """Rows of X, checked to be a batch the BLAS calls (C int dimensions) can take."""
+    if cnp.PyArray_NDIM(X) != 2:
+        raise ValueError(f"X: expected a 2-D array, got {cnp.PyArray_NDIM(X)} dimensions")
+    cdef Py_ssize_t n = cnp.PyArray_DIM(X, 0)
+    if n < 1 or n > INT_MAX:
+        raise ValueError(f"X: expected 1 to {INT_MAX} samples, got {n}")
+    return n
 
 
 def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
                    cnp.ndarray Y):
     """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array."""
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n = cnp.PyArray_DIM(X, 0)
+    cdef Py_ssize_t n = batch_rows(X)
     cdef const double *p = data_of(params, 1, s.n_params, "params")
     cdef const double *x = data_of(X, n, s.widths[0], "X")
     cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
@@ -238,8 +278,8 @@ def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
     cdef cnp.ndarray grad = cnp.PyArray_EMPTY(1, &size, cnp.NPY_DOUBLE, 0)
     cdef double *g = <double *>cnp.PyArray_DATA(grad)
     cdef double c
-    if ws.plan is not plan or n < 1:
-        raise ValueError("workspace/plan mismatch or empty batch")
+    if ws.plan is not plan:
+        raise ValueError("ws: workspace of another plan")
     ws.reserve(n)
     with nogil:
         c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
@@ -249,13 +289,13 @@ def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
 def loss(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y):
     """Cost of a checked batch X, Y."""
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n = cnp.PyArray_DIM(X, 0)
+    cdef Py_ssize_t n = batch_rows(X)
     cdef const double *p = data_of(params, 1, s.n_params, "params")
     cdef const double *x = data_of(X, n, s.widths[0], "X")
     cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
     cdef double c
-    if ws.plan is not plan or n < 1:
-        raise ValueError("workspace/plan mismatch or empty batch")
+    if ws.plan is not plan:
+        raise ValueError("ws: workspace of another plan")
     ws.reserve(n)
     with nogil:
         forward(s, p, x, n, ws.Z, ws.A)
@@ -266,13 +306,13 @@ def loss(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray
 def predict(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray out):
     """Network output for a checked batch X, written into out (n x n_out)."""
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n = cnp.PyArray_DIM(X, 0)
+    cdef Py_ssize_t n = batch_rows(X)
     cdef int m = s.widths[s.n_layers]
     cdef const double *p = data_of(params, 1, s.n_params, "params")
     cdef const double *x = data_of(X, n, s.widths[0], "X")
     cdef double *o = <double *>data_of(out, n, m, "out")
-    if ws.plan is not plan or n < 1:
-        raise ValueError("workspace/plan mismatch or empty batch")
+    if ws.plan is not plan:
+        raise ValueError("ws: workspace of another plan")
     ws.reserve(n)
     with nogil:
         forward(s, p, x, n, ws.Z, ws.A)
@@ -287,8 +327,7 @@ def check_data(obj, str name, Py_ssize_t width):
     goes through numpy's conversion. Raises TypeError/ValueError naming the argument.
     """
     cdef cnp.ndarray arr
-    if (type(obj) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>obj) == cnp.NPY_DOUBLE
-            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>obj)):
+    if type(obj) is np.ndarray and is_c_double(<cnp.ndarray>obj):
         arr = <cnp.ndarray>obj
     else:
         arr = _convert(obj, name)
@@ -297,6 +336,9 @@ def check_data(obj, str name, Py_ssize_t width):
                          f"got shape {np.shape(arr)}")
     if cnp.PyArray_DIM(arr, 0) < 1:
         raise ValueError(f"{name}: expected at least one sample, got shape {np.shape(arr)}")
+    if cnp.PyArray_DIM(arr, 0) > INT_MAX:
+        raise ValueError(f"{name}: expected at most {INT_MAX} samples per call (the BLAS "
+                         f"calls take C int sizes), got shape {np.shape(arr)}")
     if cnp.PyArray_DIM(arr, 1) != width:
         raise ValueError(f"{name}: expected {width} columns, got shape {np.shape(arr)}")
     cdef const double *d = <const double *>cnp.PyArray_DATA(arr)
@@ -335,4 +377,6 @@ def _convert(obj, str name):
     arr = as_array(obj, name)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.float64)
+    # C order, aligned, native float64: strided, Fortran, byte-swapped or misaligned
+    # inputs are copied; conforming ones (e.g. a read-only memmap) are used as they are.
+    return np.require(arr, np.float64, ("C", "A"))
