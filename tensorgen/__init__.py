@@ -1,7 +1,7 @@
 """TensorGen: feed-forward networks with finite-difference, symbolic and reverse-mode
 gradients, computed by compiled kernels."""
 
-from . import datasets, engines
+from . import datasets, engines, optimizers
 from ._version import __version__
 from .gradcheck import GradcheckReport, gradcheck
 from .network import Network
@@ -14,5 +14,6 @@ __all__ = [
     "__version__",
     "datasets",
     "engines",
+    "optimizers",
     "gradcheck",
 ]

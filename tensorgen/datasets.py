@@ -94,14 +94,15 @@ def load_breast_cancer():
     return _sklearn_dataset("load_breast_cancer")
 
 
-def load_csv(path, target, delimiter=","):
+def load_csv(path, target=None, delimiter=","):
     """Read a CSV file with a header row; the column named ``target`` is the target.
 
     Parameters
     ----------
     path : str or path-like
-    target : str
-        Name of the target column.
+    target : str or None
+        Name of the target column; None when the file has only features (``y`` is then
+        None).
     delimiter : str
 
     Returns
@@ -123,16 +124,19 @@ def load_csv(path, target, delimiter=","):
     if not rows:
         raise ValueError(f"{path}: empty file, expected a header row")
     header = [h.strip() for h in rows[0]]
-    if target not in header:
+    if target is not None and target not in header:
         raise ValueError(f"target: no column {target!r} in {path} (columns: {header})")
-    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
-    if not body:
-        raise ValueError(f"{path}: no data rows after the header")
-    for line, r in enumerate(body, start=2):
+    body = []
+    for line, r in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in r):
+            continue  # blank line
         if len(r) != len(header):
             raise ValueError(f"{path}: line {line} has {len(r)} fields, the header "
                              f"{len(header)}")
-    t = header.index(target)
+        body.append(r)
+    if not body:
+        raise ValueError(f"{path}: no data rows after the header")
+    t = None if target is None else header.index(target)
     features = [i for i in range(len(header)) if i != t]
     X = np.empty((len(body), len(features)))
     for j, i in enumerate(features):
@@ -142,7 +146,7 @@ def load_csv(path, target, delimiter=","):
             raise ValueError(f"{path}: column {header[i]!r} is not numeric") from None
     if not np.isfinite(X).all():
         raise ValueError(f"{path}: the features contain NaN or infinity")
-    y, names = _encode_target([r[t].strip() for r in body])
+    y, names = (None, None) if t is None else _encode_target([r[t].strip() for r in body])
     return Dataset(X, y, tuple(header[i] for i in features), names)
 
 
