@@ -14,6 +14,6 @@ __all__ = [
     "__version__",
     "datasets",
     "engines",
-    "optimizers",
     "gradcheck",
+    "optimizers",
 ]

@@ -1,7 +1,7 @@
 """Checks of scalar options, shared by training, optimizers and data helpers."""
 
-import numbers
 import math
+import numbers
 
 
 def check_number(value, name, low=None, high=None, *, integer=False, low_open=False,

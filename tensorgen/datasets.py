@@ -204,7 +204,7 @@ def train_test_split(X, y, test_size=0.25, stratify=None, seed=None):
     test = []
     for idx in groups:
         idx = rng.permutation(idx)
-        k = int(round(test_size * idx.size))
+        k = round(test_size * idx.size)
         if idx.size >= 2:
             k = min(max(k, 1), idx.size - 1)
         test.append(idx[:k])

@@ -9,6 +9,7 @@ version we read. Every refusal is a ValueError saying what is wrong.
 """
 
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -190,10 +191,9 @@ def _parse_header(path, raw):
     if version != FORMAT_VERSION:
         raise ValueError(f"{path}: format version {version!r} is not supported (this "
                          f"TensorGen {__version__} reads version {FORMAT_VERSION})")
-    if not isinstance(header.get("network"), dict):
-        raise ValueError(f"{path}: header has no 'network' description")
-    if not isinstance(header.get("metadata", {}), dict):
-        raise ValueError(f"{path}: header 'metadata' is not an object")
+    for key, default in (("network", None), ("metadata", {})):
+        if type(header.get(key, default)) is not dict:
+            raise ValueError(f"{path}: header {key!r} is missing or not an object")
     unknown = set(header["network"]) - NETWORK_KEYS
     if unknown:
         raise ValueError(f"{path}: header 'network' has unknown keys {sorted(unknown)}")
@@ -211,7 +211,7 @@ def _n_params(path, header):
                     for w in layers)):
         raise ValueError(f"{path}: header 'layers' must be a list of >= 2 positive ints, "
                          f"got {layers!r}")
-    n_params = sum((a + 1) * b for a, b in zip(layers[:-1], layers[1:]))
+    n_params = sum((a + 1) * b for a, b in itertools.pairwise(layers))
     if n_params > MAX_PARAMS:
         raise ValueError(f"{path}: header layers {layers} ask for {n_params} parameters "
                          f"({8 * n_params} bytes), more than the {MAX_PARAMS} supported")

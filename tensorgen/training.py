@@ -235,7 +235,8 @@ class _Watch:
                 self.wait += 1
             if self.patience is not None and self.wait >= self.patience:
                 reason = "patience"
-        if any([bool(cb(self.net, history)) for cb in self.callbacks]):
+        stops = [bool(cb(self.net, history)) for cb in self.callbacks]  # call them all
+        if any(stops):
             reason = "callback"
         return reason
 

@@ -127,7 +127,7 @@ def test_errors_are_one_clean_line_with_exit_code_2(capsys, tmp_path, monkeypatc
                                                     message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notamodel.npz").write_text("hello")
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err and "Traceback" not in err
 
@@ -135,6 +135,6 @@ def test_errors_are_one_clean_line_with_exit_code_2(capsys, tmp_path, monkeypatc
 def test_console_entry_point_exit_code():
     env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.run([sys.executable, "-m", "tensorgen", "xor", "--tol", "0"],
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith("tensorgen: error: tol:") and "Traceback" not in proc.stderr

@@ -32,14 +32,14 @@ def numpy_adam(p, grads, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
 
 
 CASES = [
-    ("sgd", SGD(lr=0.3), numpy_sgd, dict(lr=0.3)),
-    ("sgd-wd", SGD(lr=0.3, weight_decay=0.01), numpy_sgd, dict(lr=0.3, weight_decay=0.01)),
-    ("momentum", SGD(lr=0.1, momentum=0.9), numpy_sgd, dict(lr=0.1, momentum=0.9)),
+    ("sgd", SGD(lr=0.3), numpy_sgd, {"lr": 0.3}),
+    ("sgd-wd", SGD(lr=0.3, weight_decay=0.01), numpy_sgd, {"lr": 0.3, "weight_decay": 0.01}),
+    ("momentum", SGD(lr=0.1, momentum=0.9), numpy_sgd, {"lr": 0.1, "momentum": 0.9}),
     ("nesterov", SGD(lr=0.1, momentum=0.8, nesterov=True), numpy_sgd,
-     dict(lr=0.1, momentum=0.8, nesterov=True)),
-    ("adam", Adam(lr=0.01), numpy_adam, dict(lr=0.01)),
+     {"lr": 0.1, "momentum": 0.8, "nesterov": True}),
+    ("adam", Adam(lr=0.01), numpy_adam, {"lr": 0.01}),
     ("adam-wd", Adam(lr=0.01, beta1=0.5, beta2=0.9, eps=1e-6, weight_decay=0.1), numpy_adam,
-     dict(lr=0.01, beta1=0.5, beta2=0.9, eps=1e-6, weight_decay=0.1)),
+     {"lr": 0.01, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6, "weight_decay": 0.1}),
 ]
 
 

@@ -34,10 +34,10 @@ def classifier(seed=0):
 
 
 LOOPS = [
-    dict(optimizer="sgd", lr=0.5),
-    dict(optimizer="momentum", lr=0.05, batch_size=16, seed=3),
-    dict(optimizer="nesterov", lr=0.05, batch_size=7, shuffle=False),
-    dict(optimizer="adam", lr=0.01, batch_size=10, seed=1, weight_decay=1e-3),
+    {"optimizer": "sgd", "lr": 0.5},
+    {"optimizer": "momentum", "lr": 0.05, "batch_size": 16, "seed": 3},
+    {"optimizer": "nesterov", "lr": 0.05, "batch_size": 7, "shuffle": False},
+    {"optimizer": "adam", "lr": 0.01, "batch_size": 10, "seed": 1, "weight_decay": 1e-3},
 ]
 
 
@@ -160,24 +160,24 @@ def test_optimizer_object_keeps_state_between_fits():
 
 
 BAD = [
-    (dict(epochs=0), ValueError, "epochs"),
-    (dict(epochs=2.5), TypeError, "epochs"),
-    (dict(batch_size=0), ValueError, "batch_size"),
-    (dict(lr=-1.0), ValueError, "lr"),
-    (dict(tol=0.0), ValueError, "tol"),
-    (dict(seed=-1), ValueError, "seed"),
-    (dict(shuffle="yes"), TypeError, "shuffle"),
-    (dict(progress=1), TypeError, "progress"),
-    (dict(optimizer="rmsprop"), ValueError, "optimizer"),
-    (dict(optimizer="sgd", beta2=0.9), ValueError, "beta2"),
-    (dict(optimizer=Adam(), lr=0.1), ValueError, "lr"),
-    (dict(engine="magic"), ValueError, "engine"),
-    (dict(patience=3), ValueError, "patience"),
-    (dict(validation_data=np.zeros((3, 4))), TypeError, "validation_data"),
-    (dict(validation_data=(np.zeros((3, 5)), [0, 1, 2])), ValueError, "X"),
-    (dict(callbacks=print), TypeError, "callbacks"),
-    (dict(callbacks=[1]), TypeError, "callbacks"),
-    (dict(min_delta=-1.0), ValueError, "min_delta"),
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"epochs": 2.5}, TypeError, "epochs"),
+    ({"batch_size": 0}, ValueError, "batch_size"),
+    ({"lr": -1.0}, ValueError, "lr"),
+    ({"tol": 0.0}, ValueError, "tol"),
+    ({"seed": -1}, ValueError, "seed"),
+    ({"shuffle": "yes"}, TypeError, "shuffle"),
+    ({"progress": 1}, TypeError, "progress"),
+    ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
+    ({"optimizer": "sgd", "beta2": 0.9}, ValueError, "beta2"),
+    ({"optimizer": Adam(), "lr": 0.1}, ValueError, "lr"),
+    ({"engine": "magic"}, ValueError, "engine"),
+    ({"patience": 3}, ValueError, "patience"),
+    ({"validation_data": np.zeros((3, 4))}, TypeError, "validation_data"),
+    ({"validation_data": (np.zeros((3, 5)), [0, 1, 2])}, ValueError, "X"),
+    ({"callbacks": print}, TypeError, "callbacks"),
+    ({"callbacks": [1]}, TypeError, "callbacks"),
+    ({"min_delta": -1.0}, ValueError, "min_delta"),
 ]
 
 

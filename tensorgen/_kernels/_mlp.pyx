@@ -108,12 +108,14 @@ cdef inline void affine(const double *A, const double *W, const double *b, doubl
     cdef double a
     cdef double one = 1.0
     cdef int nn = <int>n
-    for i in range(n):
-        memcpy(Z + i * m, b, m * sizeof(double))
     if n * k * m >= GEMM_MIN_WORK:
+        for i in range(n):
+            memcpy(Z + i * m, b, m * sizeof(double))
         dgemm(b"N", b"N", &m, &nn, &k, &one, <double *>W, &m, <double *>A, &k, &one, Z, &m)
         return
     for i in range(n):
+        for j in range(m):  # rows this short are cheaper copied inline than by memcpy
+            Z[i * m + j] = b[j]
         for p in range(k):
             a = A[i * k + p]
             for j in range(m):
@@ -171,18 +173,30 @@ cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ss
         k = s.widths[l]
         m = s.widths[l + 1]
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
-        for i in range(n):
-            tg_act_row(s.acts[l], Z[l] + i * m, A[l] + i * m, m)
+        if s.acts[l] != TG_SOFTMAX:  # elementwise: the whole block in one call
+            tg_act_row(s.acts[l], Z[l], A[l], <int>(n * m))
+        else:
+            for i in range(n):
+                tg_act_row(s.acts[l], Z[l] + i * m, A[l] + i * m, m)
         inp = A[l]
+
+
+cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
+    """Whether the loss and its gradient treat every output alike (no row coupling), so
+    a whole block can go through tg_loss_row / tg_loss_grad_row as one row."""
+    return s.loss != TG_CROSS_ENTROPY and s.acts[s.n_layers - 1] != TG_SOFTMAX
 
 
 cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
                  double **A) noexcept nogil:
-    cdef int L = s.n_layers, m = s.widths[L]
-    cdef Py_ssize_t i
+    cdef int L = s.n_layers
+    cdef Py_ssize_t i, rows = n, width = s.widths[L]
     cdef double total = 0.0
-    for i in range(n):
-        total += tg_loss_row(s.loss, Z[L - 1] + i * m, A[L - 1] + i * m, Y + i * m, m)
+    if elementwise_loss(s):
+        rows, width = 1, n * width
+    for i in range(rows):
+        total += tg_loss_row(s.loss, Z[L - 1] + i * width, A[L - 1] + i * width,
+                             Y + i * width, <int>width)
     return total / n
 
 
@@ -194,10 +208,13 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
     cdef Py_ssize_t i, j
     cdef double *dZ = d0
     cdef double *tmp
+    cdef Py_ssize_t rows = n, width = m
     forward(s, params, X, n, Z, A)
-    for i in range(n):
-        tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * m, A[L - 1] + i * m,
-                         Y + i * m, m, 1.0 / n, dZ + i * m)
+    if elementwise_loss(s):  # one call over the whole block
+        rows, width = 1, n * m
+    for i in range(rows):
+        tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width, A[L - 1] + i * width,
+                         Y + i * width, <int>width, 1.0 / n, dZ + i * width)
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
         m = s.widths[l + 1]

@@ -9,7 +9,6 @@
 from libc.math cimport isfinite, pow, sqrt
 
 cimport numpy as cnp
-import numpy as np
 
 cnp.import_array()
 

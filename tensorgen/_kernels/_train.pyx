@@ -158,7 +158,6 @@ cdef class Loop:
         cdef Py_ssize_t step_work = bs * (P + s.act_size) * 3 + STEP_OVERHEAD, work = 0
         cdef bint full = n_batches == 1, stop = False, late = False
         cdef double *pc = self.params
-        cdef double *tmp
         cdef const double *xb
         cdef const double *yb
         cdef double c = 0.0, total
