@@ -23,7 +23,6 @@ _Status = _train.Status
 # and the seconds after which it returns anyway, so progress stays live.
 CHUNK_EPOCHS = 1 << 16
 CHUNK_SECONDS = 0.1
-STOP_REASONS = ("epochs", "tol", "patience", "callback", "interrupted")
 
 
 @dataclass
@@ -42,8 +41,8 @@ class History:
         Name of ``val_metric``: ``"accuracy"`` for bce and cross_entropy networks, else None.
     stop_reason : str
         ``"epochs"`` (ran them all), ``"tol"`` (cost below tol), ``"patience"`` (validation
-        cost stopped improving), ``"callback"`` (a callback returned True) or
-        ``"interrupted"`` (KeyboardInterrupt).
+        cost stopped improving), ``"callback"`` (a callback returned True),
+        ``"interrupted"`` (KeyboardInterrupt) or ``"nonfinite"`` (NaN/inf, see fit).
     steps : int
         Optimizer updates applied.
     wall_time : float
@@ -124,7 +123,9 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batc
     ------
     FloatingPointError
         When the cost, the gradient or the updated parameters stop being finite; the
-        message names the epoch and ``net`` keeps its last finite parameters.
+        message names the epoch, ``net`` keeps its last finite parameters and the
+        exception's ``history`` attribute holds the History so far (stop_reason
+        ``"nonfinite"``).
     KeyboardInterrupt
         Re-raised within about a second of Ctrl-C, with ``net`` holding the parameters of
         the last completed step; the exception's ``history`` attribute holds the History
@@ -151,8 +152,8 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batc
     history = History(metric=watch.metric)
     try:
         _drive(loop, watch, history, epochs, tol, progress)
-    except KeyboardInterrupt as exc:
-        history.stop_reason = "interrupted"
+    except (KeyboardInterrupt, FloatingPointError) as exc:
+        history.stop_reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else "nonfinite"
         exc.history = history
         raise
     finally:

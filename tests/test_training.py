@@ -132,6 +132,8 @@ def test_divergence_names_the_epoch_and_keeps_last_finite_params(engine):
     with pytest.raises(FloatingPointError, match=r"in epoch (\d+) of 1000") as info:
         net.fit(X, Y, engine=engine, lr=2.0, epochs=1000)
     assert np.isfinite(net.params).all()
+    assert info.value.history.stop_reason == "nonfinite"
+    assert info.value.history.epochs == int(info.value.args[0].split("in epoch ")[1].split()[0]) - 1
     epoch = int(info.value.args[0].split("in epoch ")[1].split()[0])
     replay, _, _ = diverging()
     replay.params = start
