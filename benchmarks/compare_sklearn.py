@@ -2,11 +2,14 @@
 
 Each data set: a stratified 75/25 split (random_state=0), features standardized with the
 training part's statistics, one hidden layer of 128 relu units, softmax/cross-entropy
-output, Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), 200 epochs of shuffled mini-batches of
-32, no L2 penalty (alpha=0), and no early stop on either side (MLPClassifier: tol=0 and
-n_iter_no_change above max_iter). Wall time is that of the fit call alone.
+output, weights drawn as MLPClassifier draws them (Glorot uniform, ``--init glorot``;
+TensorGen's own default for relu is He), Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8),
+200 epochs of shuffled mini-batches of 32, no L2 penalty (alpha=0), and no early stop on
+either side (MLPClassifier: tol=0 and n_iter_no_change above max_iter). Wall time is that
+of the fit call alone.
 
 Run:  PYTHONPATH=. python benchmarks/compare_sklearn.py [--epochs 200] [--repeat 1]
+      [--init glorot|auto]
 """
 
 import argparse
@@ -37,9 +40,9 @@ def timed(fit):
     return time.perf_counter() - start
 
 
-def run_tensorgen(X, X_test, y, y_test, epochs, seed):
+def run_tensorgen(X, X_test, y, y_test, epochs, seed, init):
     net = tg.Network([X.shape[1], 128, int(y.max()) + 1], activation="relu",
-                     loss="cross_entropy", seed=seed)
+                     loss="cross_entropy", init=init, seed=seed)
     seconds = timed(lambda: net.fit(X, y, optimizer="adam", lr=1e-3, epochs=epochs,
                                     batch_size=32, seed=seed))
     return tg.datasets.accuracy(y_test, net.predict(X_test)), seconds
@@ -60,6 +63,8 @@ def run_sklearn(X, X_test, y, y_test, epochs, seed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--init", default="glorot", choices=("glorot", "auto"),
+                        help="TensorGen's initialisation (auto: He for relu)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="seeds 0..repeat-1; accuracies are averaged, times too")
     args = parser.parse_args()
@@ -69,7 +74,7 @@ def main():
         X, X_test, y, y_test = prepare(name)
         ours, theirs = [], []
         for seed in range(args.repeat):
-            ours.append(run_tensorgen(X, X_test, y, y_test, args.epochs, seed))
+            ours.append(run_tensorgen(X, X_test, y, y_test, args.epochs, seed, args.init))
             theirs.append(run_sklearn(X, X_test, y, y_test, args.epochs, seed))
         (acc, sec), (sk_acc, sk_sec) = np.mean(ours, axis=0), np.mean(theirs, axis=0)
         print(f"{name:<14} {len(y):>7} {100 * acc:>6.2f}% {100 * sk_acc:>6.2f}% "
