@@ -105,7 +105,7 @@ cdef inline void affine(const double *A, const double *W, const double *b, doubl
                         Py_ssize_t n, int k, int m) noexcept nogil:
     """Z (n x m) = A (n x k) @ W (k x m) + b."""
     cdef Py_ssize_t i, p, j
-    cdef double a
+    cdef double acc
     cdef double one = 1.0
     cdef int nn = <int>n
     if n * k * m >= GEMM_MIN_WORK:
@@ -113,35 +113,41 @@ cdef inline void affine(const double *A, const double *W, const double *b, doubl
             memcpy(Z + i * m, b, m * sizeof(double))
         dgemm(b"N", b"N", &m, &nn, &k, &one, <double *>W, &m, <double *>A, &k, &one, Z, &m)
         return
+    # small layers (all in L1): one register accumulator per output, no call per row
     for i in range(n):
-        for j in range(m):  # rows this short are cheaper copied inline than by memcpy
-            Z[i * m + j] = b[j]
-        for p in range(k):
-            a = A[i * k + p]
-            for j in range(m):
-                Z[i * m + j] += a * W[p * m + j]
+        for j in range(m):
+            acc = b[j]
+            for p in range(k):
+                acc += A[i * k + p] * W[p * m + j]
+            Z[i * m + j] = acc
 
 
 cdef inline void weight_grad(const double *A, const double *dZ, double *dW, double *db,
                              Py_ssize_t n, int k, int m) noexcept nogil:
     """dW (k x m) = A^T dZ, db (m) = column sums of dZ."""
     cdef Py_ssize_t i, p, j
-    cdef double a
+    cdef double acc
     cdef double one = 1.0, zero = 0.0
     cdef int nn = <int>n
-    memset(db, 0, m * sizeof(double))
-    for i in range(n):
-        for j in range(m):
-            db[j] += dZ[i * m + j]
     if n * k * m >= GEMM_MIN_WORK:
+        memset(db, 0, m * sizeof(double))
+        for i in range(n):
+            for j in range(m):
+                db[j] += dZ[i * m + j]
         dgemm(b"N", b"T", &m, &k, &nn, &one, <double *>dZ, &m, <double *>A, &k, &zero, dW, &m)
         return
-    memset(dW, 0, k * m * sizeof(double))
-    for i in range(n):
-        for p in range(k):
-            a = A[i * k + p]
-            for j in range(m):
-                dW[p * m + j] += a * dZ[i * m + j]
+    # small layers: register accumulators over the samples (same order of additions)
+    for j in range(m):
+        acc = 0.0
+        for i in range(n):
+            acc += dZ[i * m + j]
+        db[j] = acc
+    for p in range(k):
+        for j in range(m):
+            acc = 0.0
+            for i in range(n):
+                acc += A[i * k + p] * dZ[i * m + j]
+            dW[p * m + j] = acc
 
 
 cdef inline void input_grad(const double *dZ, const double *W, double *dA,
