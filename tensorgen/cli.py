@@ -86,10 +86,15 @@ def cmd_predict(args):
         print("\n".join(classes[k] for k in labels))
     else:
         print("\n".join(" ".join(f"{v:.6g}" for v in row) for row in out))
-    if args.target is not None and classes is not None:
+    if args.target is None:
+        return 0
+    if classes is not None:
         truth = [data.target_names[k] for k in data.y]
         hits = np.mean([classes[k] == t for k, t in zip(labels, truth)])
         print(f"accuracy: {hits:.4f} ({len(truth)} samples)", file=sys.stderr)
+    elif data.target_names is None:
+        print(f"mean squared error: {np.mean((out[:, 0] - data.y) ** 2):.6g} "
+              f"({len(data.y)} samples)", file=sys.stderr)
     return 0
 
 

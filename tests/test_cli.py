@@ -108,6 +108,25 @@ def test_train_on_a_bundled_dataset(capsys):
     assert code == 0 and "test accuracy:" in out and "epochs: 3" in out
 
 
+def test_regression_csv_train_and_predict(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    table, model = tmp_path / "reg.csv", tmp_path / "reg.npz"
+    table.write_text("a,b,c,t\n" + "".join(f"{r[0]},{r[1]},{r[2]},{v}\n" for r, v in zip(X, y)))
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "t", "--hidden", "8",
+                         "--epochs", "150", "--lr", "0.01", "--no-progress", "--save",
+                         str(model))
+    assert code == 0, err
+    assert "test cost:" in out and "accuracy" not in out
+    code, out, err = run(capsys, "predict", str(model), "--csv", str(table), "--target", "t")
+    assert code == 0, err
+    predictions = np.array(out.splitlines()[1:], dtype=float)
+    assert np.mean((predictions - y) ** 2) < 0.1 * np.var(y)
+    reported = float(re.search(r"mean squared error: (\S+)", err).group(1))
+    assert reported == pytest.approx(np.mean((predictions - y) ** 2), rel=1e-3)
+
+
 @pytest.mark.parametrize("command", ["xor", "train", "predict"])
 def test_help_shows_defaults(capsys, command):
     code, out, _ = run(capsys, command, "--help")
