@@ -101,71 +101,64 @@ cdef class Workspace:
 
 # ---- layer primitives (row-major; BLAS sees the transposes as column-major) ----
 
+cdef inline void small_product(const double *L, Py_ssize_t l_row, Py_ssize_t l_in,
+                               const double *R, Py_ssize_t r_in, Py_ssize_t r_col,
+                               const double *init, double *out, Py_ssize_t rows,
+                               Py_ssize_t cols, Py_ssize_t inner) noexcept nogil:
+    """out (rows x cols) = L @ R (+ init per column), L and R given by strides.
+
+    For layers too small for BLAS: one register accumulator per output, summed in order
+    of the inner index, so the result matches a plain row-by-row loop bit for bit.
+    """
+    cdef Py_ssize_t r, c, t
+    cdef double acc
+    for r in range(rows):
+        for c in range(cols):
+            acc = 0.0 if init == NULL else init[c]
+            for t in range(inner):
+                acc += L[r * l_row + t * l_in] * R[t * r_in + c * r_col]
+            out[r * cols + c] = acc
+
+
 cdef inline void affine(const double *A, const double *W, const double *b, double *Z,
                         Py_ssize_t n, int k, int m) noexcept nogil:
     """Z (n x m) = A (n x k) @ W (k x m) + b."""
-    cdef Py_ssize_t i, p, j
-    cdef double acc
+    cdef Py_ssize_t i
     cdef double one = 1.0
     cdef int nn = <int>n
-    if n * k * m >= GEMM_MIN_WORK:
-        for i in range(n):
-            memcpy(Z + i * m, b, m * sizeof(double))
-        dgemm(b"N", b"N", &m, &nn, &k, &one, <double *>W, &m, <double *>A, &k, &one, Z, &m)
+    if n * k * m < GEMM_MIN_WORK:
+        small_product(A, k, 1, W, m, 1, b, Z, n, m, k)
         return
-    # small layers (all in L1): one register accumulator per output, no call per row
     for i in range(n):
-        for j in range(m):
-            acc = b[j]
-            for p in range(k):
-                acc += A[i * k + p] * W[p * m + j]
-            Z[i * m + j] = acc
+        memcpy(Z + i * m, b, m * sizeof(double))
+    dgemm(b"N", b"N", &m, &nn, &k, &one, <double *>W, &m, <double *>A, &k, &one, Z, &m)
 
 
 cdef inline void weight_grad(const double *A, const double *dZ, double *dW, double *db,
                              Py_ssize_t n, int k, int m) noexcept nogil:
     """dW (k x m) = A^T dZ, db (m) = column sums of dZ."""
-    cdef Py_ssize_t i, p, j
-    cdef double acc
+    cdef Py_ssize_t i, j
     cdef double one = 1.0, zero = 0.0
     cdef int nn = <int>n
-    if n * k * m >= GEMM_MIN_WORK:
-        memset(db, 0, m * sizeof(double))
-        for i in range(n):
-            for j in range(m):
-                db[j] += dZ[i * m + j]
-        dgemm(b"N", b"T", &m, &k, &nn, &one, <double *>dZ, &m, <double *>A, &k, &zero, dW, &m)
-        return
-    # small layers: register accumulators over the samples (same order of additions)
-    for j in range(m):
-        acc = 0.0
-        for i in range(n):
-            acc += dZ[i * m + j]
-        db[j] = acc
-    for p in range(k):
+    memset(db, 0, m * sizeof(double))
+    for i in range(n):
         for j in range(m):
-            acc = 0.0
-            for i in range(n):
-                acc += A[i * k + p] * dZ[i * m + j]
-            dW[p * m + j] = acc
+            db[j] += dZ[i * m + j]
+    if n * k * m < GEMM_MIN_WORK:
+        small_product(A, 1, k, dZ, m, 1, NULL, dW, k, m, n)
+        return
+    dgemm(b"N", b"T", &m, &k, &nn, &one, <double *>dZ, &m, <double *>A, &k, &zero, dW, &m)
 
 
 cdef inline void input_grad(const double *dZ, const double *W, double *dA,
                             Py_ssize_t n, int k, int m) noexcept nogil:
     """dA (n x k) = dZ (n x m) @ W^T."""
-    cdef Py_ssize_t i, p, j
-    cdef double acc
     cdef double one = 1.0, zero = 0.0
     cdef int nn = <int>n
-    if n * k * m >= GEMM_MIN_WORK:
-        dgemm(b"T", b"N", &k, &nn, &m, &one, <double *>W, &m, <double *>dZ, &m, &zero, dA, &k)
+    if n * k * m < GEMM_MIN_WORK:
+        small_product(dZ, m, 1, W, 1, m, NULL, dA, n, k, m)
         return
-    for i in range(n):
-        for p in range(k):
-            acc = 0.0
-            for j in range(m):
-                acc += dZ[i * m + j] * W[p * m + j]
-            dA[i * k + p] = acc
+    dgemm(b"T", b"N", &k, &nn, &m, &one, <double *>W, &m, <double *>dZ, &m, &zero, dA, &k)
 
 
 # ---- whole-network passes ----
