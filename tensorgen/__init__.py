@@ -1,7 +1,7 @@
 """TensorGen: feed-forward networks with finite-difference, symbolic and reverse-mode
 gradients, computed by compiled kernels."""
 
-from . import datasets, engines
+from . import datasets, engines, optimizers
 from ._version import __version__
 from .gradcheck import GradcheckReport, gradcheck
 from .network import Network
@@ -15,4 +15,5 @@ __all__ = [
     "datasets",
     "engines",
     "gradcheck",
+    "optimizers",
 ]

@@ -1,8 +1,14 @@
-"""The ``tensorgen`` command line."""
+"""The ``tensorgen`` command line: the paper's XOR demo, training on a data set or a CSV
+file, and prediction with a saved model. Every error is one line and exit code 2."""
 
 import argparse
+import sys
+
+import numpy as np
 
 from ._version import __version__
+
+DATASETS = ("digits", "iris", "breast_cancer")
 
 
 def cmd_xor(args):
@@ -14,7 +20,105 @@ def cmd_xor(args):
     history = net.fit(X, Y, engine=args.engine, lr=args.lr, epochs=args.epochs, tol=args.tol)
     print(net)
     print(net.format_results(X, Y))
+    if args.plot:
+        _plot(history, args.plot, "XOR 2-2-1")
     return 0
+
+
+def cmd_train(args):
+    import tensorgen as tg
+    from tensorgen.datasets import StandardScaler, train_test_split
+
+    data = _load(args)
+    classify = data.target_names is not None
+    stratify = data.y if classify else None
+    X, X_test, y, y_test = train_test_split(data.X, data.y, args.test_size, stratify,
+                                            seed=args.seed)
+    X_train, X_val, y_train, y_val = train_test_split(X, y, args.val_size,
+                                                      y if classify else None, seed=args.seed)
+    scaler = StandardScaler().fit(X_train)
+    n_out = len(data.target_names) if classify else 1
+    net = tg.Network([data.X.shape[1], *args.hidden, n_out], activation=args.activation,
+                     loss="cross_entropy" if classify else "mse",
+                     output_activation=None if classify else "identity", seed=args.seed)
+    history = net.fit(scaler.transform(X_train), y_train, engine=args.engine,
+                      optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
+                      batch_size=args.batch_size, seed=args.seed, patience=args.patience,
+                      validation_data=(scaler.transform(X_val), y_val),
+                      progress=not args.no_progress)
+    out = net.predict(scaler.transform(X_test))
+    print(f"epochs: {history.epochs} ({history.stop_reason}), "
+          f"wall time: {history.wall_time:.2f} s")
+    print(f"test cost: {net.loss(scaler.transform(X_test), y_test):.6f}")
+    if classify:
+        print(f"test accuracy: {tg.datasets.accuracy(y_test, out):.4f} "
+              f"({len(y_test)} samples)")
+    if args.save:
+        net.save(args.save, metadata={
+            "features": list(data.feature_names), "classes": _names(data.target_names),
+            "target": args.target, "scaler_mean": scaler.mean_.tolist(),
+            "scaler_scale": scaler.scale_.tolist()})
+        print(f"saved: {args.save}")
+    if args.plot:
+        _plot(history, args.plot, args.dataset or args.csv)
+    return 0
+
+
+def cmd_predict(args):
+    import tensorgen as tg
+    from tensorgen.datasets import StandardScaler
+
+    net = tg.Network.load(args.model)
+    meta = net.metadata
+    data = tg.datasets.load_csv(args.csv, target=args.target)
+    X = data.X
+    if "features" in meta:
+        missing = [f for f in meta["features"] if f not in data.feature_names]
+        if missing:
+            raise ValueError(f"--csv: {args.csv} lacks the model's feature columns {missing}")
+        X = X[:, [data.feature_names.index(f) for f in meta["features"]]]
+        X = StandardScaler(meta["scaler_mean"], meta["scaler_scale"]).transform(X)
+    out = net.predict(X)
+    classes = meta.get("classes")
+    print("prediction")
+    if classes is not None:
+        labels = np.argmax(out, axis=1)
+        print("\n".join(classes[k] for k in labels))
+    else:
+        print("\n".join(" ".join(f"{v:.6g}" for v in row) for row in out))
+    if args.target is None:
+        return 0
+    if classes is not None:
+        truth = [data.target_names[k] for k in data.y]
+        hits = np.mean([classes[k] == t for k, t in zip(labels, truth)])
+        print(f"accuracy: {hits:.4f} ({len(truth)} samples)", file=sys.stderr)
+    elif data.target_names is None:
+        print(f"mean squared error: {np.mean((out[:, 0] - data.y) ** 2):.6g} "
+              f"({len(data.y)} samples)", file=sys.stderr)
+    return 0
+
+
+def _load(args):
+    import tensorgen as tg
+
+    if (args.dataset is None) == (args.csv is None):
+        raise ValueError("give either --dataset or --csv")
+    if args.csv is not None:
+        if args.target is None:
+            raise ValueError("--csv needs --target COLUMN")
+        return tg.datasets.load_csv(args.csv, target=args.target)
+    return getattr(tg.datasets, f"load_{args.dataset}")()
+
+
+def _names(target_names):
+    return None if target_names is None else list(target_names)
+
+
+def _plot(history, path, title):
+    from tensorgen.plotting import plot_history
+
+    plot_history(history, path, title)
+    print(f"plot: {path}")
 
 
 def build_parser():
@@ -22,6 +126,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="tensorgen", description=__doc__, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"tensorgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+
     xor = sub.add_parser("xor", help="train the paper's 2-2-1 sigmoid network on XOR",
                          formatter_class=fmt)
     xor.add_argument("--seed", type=int, default=0, help="initialisation seed")
@@ -31,7 +136,45 @@ def build_parser():
                      help="stop early once the cost is below this")
     xor.add_argument("--engine", default="reverse", help="gradient engine")
     xor.add_argument("--init", default="uniform", help="initialisation (the paper's: uniform)")
+    xor.add_argument("--plot", metavar="PNG", default=None, help="save the cost curve here")
     xor.set_defaults(run=cmd_xor)
+
+    train = sub.add_parser("train", help="train a classifier (or regressor) on a data set",
+                           formatter_class=fmt)
+    source = train.add_argument_group("data")
+    source.add_argument("--dataset", choices=DATASETS, default=None,
+                        help="a data set bundled with scikit-learn")
+    source.add_argument("--csv", metavar="FILE", default=None, help="a CSV file with a header")
+    source.add_argument("--target", metavar="COL", default=None, help="the CSV target column")
+    source.add_argument("--test-size", type=float, default=0.25, help="fraction held out")
+    source.add_argument("--val-size", type=float, default=0.1,
+                        help="fraction of the training part used for validation")
+    model = train.add_argument_group("model and training")
+    model.add_argument("--hidden", type=int, nargs="+", default=[128],
+                       help="hidden layer widths")
+    model.add_argument("--activation", default="relu", help="hidden activation")
+    model.add_argument("--engine", default="reverse", help="gradient engine")
+    model.add_argument("--optimizer", default="adam", help="sgd, momentum, nesterov or adam")
+    model.add_argument("--lr", type=float, default=None,
+                       help="learning rate (default: 0.1 for sgd, 0.001 for adam)")
+    model.add_argument("--epochs", type=int, default=50, help="maximum epochs")
+    model.add_argument("--batch-size", type=int, default=32, help="samples per update")
+    model.add_argument("--patience", type=int, default=None,
+                       help="stop after this many epochs without validation improvement")
+    model.add_argument("--seed", type=int, default=0, help="seed of init, split and batches")
+    output = train.add_argument_group("output")
+    output.add_argument("--save", metavar="NPZ", default=None, help="save the model here")
+    output.add_argument("--plot", metavar="PNG", default=None, help="save the curves here")
+    output.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(run=cmd_train)
+
+    predict = sub.add_parser("predict", help="predict with a saved model",
+                             formatter_class=fmt)
+    predict.add_argument("model", help="a model saved by 'tensorgen train --save'")
+    predict.add_argument("--csv", metavar="FILE", required=True, help="samples to predict")
+    predict.add_argument("--target", metavar="COL", default=None,
+                         help="a target column to leave out and score against")
+    predict.set_defaults(run=cmd_predict)
     return parser
 
 
@@ -40,5 +183,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError, FloatingPointError) as exc:
+    except KeyboardInterrupt:
+        parser.exit(130, "tensorgen: interrupted\n")
+    except (ValueError, TypeError, FloatingPointError, ImportError, OSError) as exc:
         parser.exit(2, f"tensorgen: error: {exc}\n")

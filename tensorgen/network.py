@@ -258,6 +258,22 @@ class Network:
 
         return fit(self, X, Y, **options)
 
+    # ---- persistence ----
+
+    def save(self, path, metadata=None):
+        """Write the network to ``path`` (``.npz`` with a JSON header); see
+        ``tensorgen.persistence.save``."""
+        from .persistence import save
+
+        save(self, path, metadata)
+
+    @classmethod
+    def load(cls, path, max_bytes=None):
+        """Read a network written by ``save``; see ``tensorgen.persistence.load``."""
+        from .persistence import DEFAULT_MAX_BYTES, load
+
+        return load(path, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+
     # ---- printing ----
 
     def __str__(self):

@@ -1,15 +1,28 @@
-"""Training: the fit loop and its History."""
+"""Training: ``fit`` (options, epoch driver, early stopping, progress) and its History.
 
-import numbers
+Two loops run the epochs and draw the same mini-batches from the same seed:
+the compiled loop (``_kernels._train.Loop``) for the reverse engine with the built-in
+optimizers, which returns to Python only at a coarse interval, and a Python loop for every
+other engine or optimizer, which calls ``engine.value_and_grad`` once per mini-batch.
+"""
+
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engines import get_engine
-from .functions import check_choice
+from ._checks import check_bool, check_number
+from ._kernels import _train
+from .datasets import accuracy
+from .engines import Reverse, get_engine
+from .optimizers import SGD, Adam, get_optimizer
 
-OPTIMIZERS = ("sgd",)
+_Status = _train.Status
+
+# Epochs a compiled run may cover between two returns to Python (its cost buffer's size),
+# and the seconds after which it returns anyway, so progress stays live.
+CHUNK_EPOCHS = 1 << 16
+CHUNK_SECONDS = 0.1
 
 
 @dataclass
@@ -19,15 +32,29 @@ class History:
     Attributes
     ----------
     cost : list of float
-        Training cost after each epoch's update was computed (the cost the gradient saw).
+        Training cost of each epoch: full batch, the cost at the parameters the epoch's
+        update started from; mini-batches, the sample-weighted mean of the batch costs seen
+        during the epoch.
+    val_cost, val_metric : list of float
+        Cost and metric on ``validation_data`` after each epoch (empty without it).
+    metric : str or None
+        Name of ``val_metric``: ``"accuracy"`` for bce and cross_entropy networks, else None.
     stop_reason : str
-        ``"tol"`` (cost fell below tol), ``"epochs"`` (ran them all).
+        ``"epochs"`` (ran them all), ``"tol"`` (cost below tol), ``"patience"`` (validation
+        cost stopped improving), ``"callback"`` (a callback returned True),
+        ``"interrupted"`` (KeyboardInterrupt) or ``"nonfinite"`` (NaN/inf, see fit).
+    steps : int
+        Optimizer updates applied.
     wall_time : float
         Seconds spent in ``fit``.
     """
 
     cost: list = field(default_factory=list)
+    val_cost: list = field(default_factory=list)
+    val_metric: list = field(default_factory=list)
+    metric: str | None = None
     stop_reason: str = ""
+    steps: int = 0
     wall_time: float = 0.0
 
     @property
@@ -36,33 +63,57 @@ class History:
         return len(self.cost)
 
 
-def check_positive(value, name, integer=False):
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise TypeError(f"{name}: expected a positive {'int' if integer else 'number'}, "
-                        f"got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name}: expected a positive finite value, got {value!r}")
-    return value
-
-
-def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=0.1, epochs=1000, tol=None):
-    """Train ``net`` in place by full-batch gradient descent.
+def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batch_size=None,
+        shuffle=True, seed=None, tol=None, validation_data=None, patience=None,
+        min_delta=0.0, callbacks=(), progress=False, momentum=None, nesterov=None,
+        beta1=None, beta2=None, eps=None, weight_decay=None):
+    """Train ``net`` in place.
 
     Parameters
     ----------
     net : Network
-    X, Y : array_like
-        Training data, as for ``Network.value_and_grad``.
+    X : array_like of shape (n_samples, n_inputs)
+    Y : array_like of shape (n_samples, n_outputs) or (n_samples,)
+        Targets; 1-D integer class labels are one-hot encoded when the network has several
+        outputs (as in ``Network.value_and_grad``).
     engine : str or Engine
-        Gradient engine.
-    optimizer : {"sgd"}
-    lr : float
-        Learning rate (> 0).
+        Gradient engine. ``"reverse"`` with a built-in optimizer runs the compiled loop;
+        any other engine (``"autograd"``, ``"finite"``, ``"symbolic"``, an Engine object)
+        runs the same epochs through ``engine.value_and_grad``.
+    optimizer : {"sgd", "momentum", "nesterov", "adam"} or Optimizer
+        A name, configured by ``lr`` and the optimizer options below, or an object such as
+        ``tg.optimizers.Adam(lr=1e-3)`` (then those options must not be given). An object
+        keeps its state between fits.
+    lr : float, optional
+        Learning rate; default 0.1 for the SGD family, 0.001 for Adam.
     epochs : int
-        Maximum number of epochs (>= 1).
+        Maximum number of passes over the data (>= 1).
+    batch_size : int or None
+        Samples per update; None (default) or >= n_samples is full-batch gradient descent.
+        The last batch of an epoch may be smaller.
+    shuffle : bool
+        Draw a new sample order every epoch (mini-batches only).
+    seed : int or None
+        Seed of the sample order; the same seed gives the same batches, so a seeded fit
+        is reproducible bit for bit.
     tol : float or None
-        Stop as soon as the cost falls below ``tol``.
+        Stop as soon as an epoch's training cost falls below ``tol`` (> 0). Full batch,
+        that cost is evaluated before the update, and the update is skipped, as the core
+        ``fit`` did.
+    validation_data : (X_val, Y_val), optional
+        Evaluated after every epoch: ``History.val_cost`` and, for bce/cross_entropy
+        networks, ``History.val_metric`` (accuracy).
+    patience : int or None
+        Stop when the validation cost has not improved by more than ``min_delta`` for
+        this many epochs (needs ``validation_data``).
+    min_delta : float
+        Smallest decrease of the validation cost that counts as an improvement (>= 0).
+    callbacks : sequence of callable
+        ``callback(net, history)`` after every epoch; returning True stops training.
+    progress : bool
+        Show a tqdm progress bar with the cost (and validation metric).
+    momentum, nesterov, beta1, beta2, eps, weight_decay : optional
+        Options of the named optimizer (see ``tensorgen.optimizers.SGD`` and ``Adam``).
 
     Returns
     -------
@@ -71,31 +122,203 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=0.1, epochs=1000, tol=N
     Raises
     ------
     FloatingPointError
-        When the cost or gradient stops being finite; ``net`` keeps its last finite
-        parameters.
+        When the cost, the gradient or the updated parameters stop being finite; the
+        message names the epoch, ``net`` keeps its last finite parameters and the
+        exception's ``history`` attribute holds the History so far (stop_reason
+        ``"nonfinite"``).
+    KeyboardInterrupt
+        Re-raised within about a second of Ctrl-C, with ``net`` holding the parameters of
+        the last completed step; the exception's ``history`` attribute holds the History
+        so far (stop_reason ``"interrupted"``).
     """
+    start = time.perf_counter()
     engine = get_engine(engine)
-    check_choice(optimizer, "optimizer", OPTIMIZERS)
-    check_positive(lr, "lr")
-    check_positive(epochs, "epochs", integer=True)
-    if tol is not None:
-        check_positive(tol, "tol")
+    opt = get_optimizer(optimizer, lr=lr, momentum=momentum, nesterov=nesterov, beta1=beta1,
+                        beta2=beta2, eps=eps, weight_decay=weight_decay)
+    epochs = check_number(epochs, "epochs", 1, integer=True)
     X, Y = net._check_XY(X, Y)
-    history, start = History(), time.perf_counter()
-    params = net.params
-    for epoch in range(epochs):
-        cost, grad = engine.value_and_grad(net, X, Y)
-        if not (np.isfinite(cost) and np.isfinite(grad).all()):
-            raise FloatingPointError(
-                f"fit: cost or gradient became non-finite at epoch {epoch}; "
-                "the network keeps its last finite parameters"
-            )
-        history.cost.append(cost)
-        if tol is not None and cost < tol:
-            history.stop_reason = "tol"
-            break
-        params -= lr * grad
-    else:
-        history.stop_reason = "epochs"
-    history.wall_time = time.perf_counter() - start
+    n = X.shape[0]
+    if n >= 2**32:
+        raise ValueError(f"X: at most 2**32 - 1 samples are supported, got {n}")
+    batch_size = n if batch_size is None else min(n, check_number(batch_size, "batch_size",
+                                                                  1, integer=True))
+    tol = -np.inf if tol is None else check_number(tol, "tol", 0.0, low_open=True)
+    watch = _Watch(net, validation_data, patience, min_delta, callbacks)
+    check_bool(shuffle, "shuffle")
+    check_bool(progress, "progress")
+    rng = _seed_state(seed)
+    loop_type = _CompiledLoop if _compiled(engine, opt) else _PythonLoop
+    loop = loop_type(net, engine, opt, X, Y, batch_size, shuffle, rng)
+    history = History(metric=watch.metric)
+    try:
+        _drive(loop, watch, history, epochs, tol, progress)
+    except (KeyboardInterrupt, FloatingPointError) as exc:
+        history.stop_reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else "nonfinite"
+        exc.history = history
+        raise
+    finally:
+        history.steps = loop.steps
+        history.wall_time = time.perf_counter() - start
     return history
+
+
+def _compiled(engine, opt):
+    return type(engine) is Reverse and type(opt) in (SGD, Adam)
+
+
+def _seed_state(seed):
+    if seed is not None:
+        check_number(seed, "seed", 0, integer=True)
+    return int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+
+
+def _drive(loop, watch, history, epochs, tol, progress):
+    """Run epochs in chunks; between chunks: progress, validation, callbacks, stops."""
+    from tqdm.auto import tqdm
+
+    chunk = 1 if watch.per_epoch else CHUNK_EPOCHS
+    with tqdm(total=epochs, disable=not progress, unit="epoch", dynamic_ncols=True) as bar:
+        while history.epochs < epochs:
+            before = history.epochs
+            status = loop.run(history, min(chunk, epochs - before), tol, CHUNK_SECONDS)
+            bar.update(history.epochs - before)
+            if status == _Status.NONFINITE:
+                raise FloatingPointError(
+                    f"fit: the cost, gradient or parameters became NaN or infinite in epoch "
+                    f"{history.epochs + 1} of {epochs} (after {loop.steps} updates); the "
+                    "network keeps its last finite parameters (try a smaller lr)")
+            reason = "tol" if status == _Status.TOL else watch.after_epoch(history)
+            bar.set_postfix(watch.postfix(history), refresh=False)
+            if reason:
+                history.stop_reason = reason
+                return
+        history.stop_reason = "epochs"
+
+
+class _Watch:
+    """Per-epoch observers: validation cost/metric, patience, callbacks."""
+
+    def __init__(self, net, validation_data, patience, min_delta, callbacks):
+        self.net = net
+        self.metric = "accuracy" if net.loss_name in ("bce", "cross_entropy") else None
+        self.val = None
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise TypeError("validation_data: expected a pair (X_val, Y_val)")
+            self.val = net._check_XY(*validation_data)
+        if patience is not None:
+            check_number(patience, "patience", 1, integer=True)
+            if self.val is None:
+                raise ValueError("patience: early stopping on validation cost needs "
+                                 "validation_data")
+        self.patience, self.wait, self.best = patience, 0, np.inf
+        self.min_delta = check_number(min_delta, "min_delta", 0.0)
+        if callable(callbacks) or isinstance(callbacks, (str, bytes)):
+            raise TypeError("callbacks: expected a sequence of callables")
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not callable(cb):
+                raise TypeError(f"callbacks: {cb!r} is not callable")
+        self.per_epoch = self.val is not None or bool(self.callbacks)
+
+    def after_epoch(self, history):
+        """Record validation figures; return a stop reason or None."""
+        reason = None
+        if self.val is not None:
+            Xv, Yv = self.val
+            val_cost = self.net.loss(Xv, Yv)
+            history.val_cost.append(val_cost)
+            if self.metric:
+                history.val_metric.append(accuracy(Yv, self.net.predict(Xv)))
+            if val_cost < self.best - self.min_delta:
+                self.best, self.wait = val_cost, 0
+            else:
+                self.wait += 1
+            if self.patience is not None and self.wait >= self.patience:
+                reason = "patience"
+        stops = [bool(cb(self.net, history)) for cb in self.callbacks]  # call them all
+        if any(stops):
+            reason = "callback"
+        return reason
+
+    def postfix(self, history):
+        out = {"cost": f"{history.cost[-1]:.4g}"} if history.cost else {}
+        if history.val_metric:
+            out["val_acc"] = f"{history.val_metric[-1]:.4f}"
+        elif history.val_cost:
+            out["val_cost"] = f"{history.val_cost[-1]:.4g}"
+        return out
+
+
+class _CompiledLoop:
+    """Epochs in the Cython loop; the optimizer's state is shared with it."""
+
+    def __init__(self, net, engine, opt, X, Y, batch_size, shuffle, rng):
+        m, v = opt._state_for(net.n_params)
+        self.opt = opt
+        self.loop = _train.Loop(net._plan, net._workspace(), net.params, X, Y, batch_size,
+                                shuffle, rng, opt._spec(), m, v, opt.t)
+        self.costs = np.empty(CHUNK_EPOCHS)
+
+    @property
+    def steps(self):
+        return self.loop.steps
+
+    def run(self, history, max_epochs, tol, budget):
+        """Run up to max_epochs epochs, appending their costs; return the loop's status."""
+        try:
+            self.loop.run(self.costs, max_epochs, tol, budget)
+        finally:
+            self.opt.t = self.loop.t
+            history.cost.extend(self.costs[: self.loop.epochs_run].tolist())
+        return self.loop.status
+
+
+class _PythonLoop:
+    """The same epochs through engine.value_and_grad and optimizer.step, for any engine."""
+
+    def __init__(self, net, engine, opt, X, Y, batch_size, shuffle, rng):
+        self.net, self.engine, self.opt, self.X, self.Y = net, engine, opt, X, Y
+        self.batch_size, self.shuffle, self.rng = batch_size, shuffle, rng
+        self.order = np.arange(X.shape[0], dtype=np.intp)
+        self.spare = np.empty(net.n_params)
+        self.steps = 0
+
+    def run(self, history, max_epochs, tol, budget):
+        """As _CompiledLoop.run; checks the clock between epochs."""
+        deadline = time.perf_counter() + budget
+        for _ in range(max_epochs):
+            status, cost = self._epoch(tol)
+            if status == _Status.NONFINITE:
+                return status
+            history.cost.append(cost)
+            if status == _Status.TOL or cost < tol:
+                return _Status.TOL
+            if time.perf_counter() > deadline:
+                break
+        return _Status.RUNNING
+
+    def _epoch(self, tol):
+        n, bs, params = self.X.shape[0], self.batch_size, self.net.params
+        full = bs == n
+        if self.shuffle and not full:
+            self.rng = _train.shuffle(self.order, self.rng)
+        total = 0.0
+        for start in range(0, n, bs):
+            if full or not self.shuffle:
+                xb, yb = self.X[start : start + bs], self.Y[start : start + bs]
+            else:
+                rows = self.order[start : start + bs]
+                xb, yb = self.X[rows], self.Y[rows]
+            cost, grad = self.engine.value_and_grad(self.net, xb, yb)
+            if not (np.isfinite(cost) and np.isfinite(grad).all()):
+                return _Status.NONFINITE, None
+            if full and cost < tol:
+                return _Status.TOL, cost
+            if not self.opt.step(params, grad, out=self.spare):
+                self.opt.t -= 1
+                return _Status.NONFINITE, None
+            params[:] = self.spare
+            self.steps += 1
+            total += cost if full else cost * xb.shape[0]
+        return _Status.RUNNING, (cost if full else total / n)

@@ -125,63 +125,64 @@ cdef class Workspace:
 
 # ---- layer primitives (row-major; BLAS sees the transposes as column-major) ----
 
+cdef inline void small_product(const double *L, Py_ssize_t l_row, Py_ssize_t l_in,
+                               const double *R, Py_ssize_t r_in, Py_ssize_t r_col,
+                               const double *init, double *out, Py_ssize_t rows,
+                               Py_ssize_t cols, Py_ssize_t inner) noexcept nogil:
+    """out (rows x cols) = L @ R (+ init per column), L and R given by strides.
+
+    For layers too small for BLAS: one register accumulator per output, summed in order
+    of the inner index, so the result matches a plain row-by-row loop bit for bit.
+    """
+    cdef Py_ssize_t r, c, t
+    cdef double acc
+    for r in range(rows):
+        for c in range(cols):
+            acc = 0.0 if init == NULL else init[c]
+            for t in range(inner):
+                acc += L[r * l_row + t * l_in] * R[t * r_in + c * r_col]
+            out[r * cols + c] = acc
+
+
 cdef inline void affine(const double *A, const double *W, const double *b, double *Z,
                         Py_ssize_t n, int k, int m) noexcept nogil:
     """Z (n x m) = A (n x k) @ W (k x m) + b."""
-    cdef Py_ssize_t i, p, j
-    cdef double a
+    cdef Py_ssize_t i
     cdef double one = 1.0
     cdef int nn = <int>n
-    for i in range(n):
-        memcpy(Z + i * m, b, m * sizeof(double))
-    if n * k * m >= GEMM_MIN_WORK:
-        dgemm(b"N", b"N", &m, &nn, &k, &one, <double *>W, &m, <double *>A, &k, &one, Z, &m)
+    if n * k * m < GEMM_MIN_WORK:
+        small_product(A, k, 1, W, m, 1, b, Z, n, m, k)
         return
     for i in range(n):
-        for p in range(k):
-            a = A[i * k + p]
-            for j in range(m):
-                Z[i * m + j] += a * W[p * m + j]
+        memcpy(Z + i * m, b, m * sizeof(double))
+    dgemm(b"N", b"N", &m, &nn, &k, &one, <double *>W, &m, <double *>A, &k, &one, Z, &m)
 
 
 cdef inline void weight_grad(const double *A, const double *dZ, double *dW, double *db,
                              Py_ssize_t n, int k, int m) noexcept nogil:
     """dW (k x m) = A^T dZ, db (m) = column sums of dZ."""
-    cdef Py_ssize_t i, p, j
-    cdef double a
+    cdef Py_ssize_t i, j
     cdef double one = 1.0, zero = 0.0
     cdef int nn = <int>n
     memset(db, 0, m * sizeof(double))
     for i in range(n):
         for j in range(m):
             db[j] += dZ[i * m + j]
-    if n * k * m >= GEMM_MIN_WORK:
-        dgemm(b"N", b"T", &m, &k, &nn, &one, <double *>dZ, &m, <double *>A, &k, &zero, dW, &m)
+    if n * k * m < GEMM_MIN_WORK:
+        small_product(A, 1, k, dZ, m, 1, NULL, dW, k, m, n)
         return
-    memset(dW, 0, k * m * sizeof(double))
-    for i in range(n):
-        for p in range(k):
-            a = A[i * k + p]
-            for j in range(m):
-                dW[p * m + j] += a * dZ[i * m + j]
+    dgemm(b"N", b"T", &m, &k, &nn, &one, <double *>dZ, &m, <double *>A, &k, &zero, dW, &m)
 
 
 cdef inline void input_grad(const double *dZ, const double *W, double *dA,
                             Py_ssize_t n, int k, int m) noexcept nogil:
     """dA (n x k) = dZ (n x m) @ W^T."""
-    cdef Py_ssize_t i, p, j
-    cdef double acc
     cdef double one = 1.0, zero = 0.0
     cdef int nn = <int>n
-    if n * k * m >= GEMM_MIN_WORK:
-        dgemm(b"T", b"N", &k, &nn, &m, &one, <double *>W, &m, <double *>dZ, &m, &zero, dA, &k)
+    if n * k * m < GEMM_MIN_WORK:
+        small_product(dZ, m, 1, W, 1, m, NULL, dA, n, k, m)
         return
-    for i in range(n):
-        for p in range(k):
-            acc = 0.0
-            for j in range(m):
-                acc += dZ[i * m + j] * W[p * m + j]
-            dA[i * k + p] = acc
+    dgemm(b"T", b"N", &k, &nn, &m, &one, <double *>W, &m, <double *>dZ, &m, &zero, dA, &k)
 
 
 # ---- whole-network passes ----
@@ -195,18 +196,30 @@ cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ss
         k = s.widths[l]
         m = s.widths[l + 1]
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
-        for i in range(n):
-            tg_act_row(s.acts[l], Z[l] + i * m, A[l] + i * m, m)
+        if s.acts[l] != TG_SOFTMAX:  # elementwise: the whole block in one call
+            tg_act_row(s.acts[l], Z[l], A[l], <int>(n * m))
+        else:
+            for i in range(n):
+                tg_act_row(s.acts[l], Z[l] + i * m, A[l] + i * m, m)
         inp = A[l]
+
+
+cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
+    """Whether the loss and its gradient treat every output alike (no row coupling), so
+    a whole block can go through tg_loss_row / tg_loss_grad_row as one row."""
+    return s.loss != TG_CROSS_ENTROPY and s.acts[s.n_layers - 1] != TG_SOFTMAX
 
 
 cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
                  double **A) noexcept nogil:
-    cdef int L = s.n_layers, m = s.widths[L]
-    cdef Py_ssize_t i
+    cdef int L = s.n_layers
+    cdef Py_ssize_t i, rows = n, width = s.widths[L]
     cdef double total = 0.0
-    for i in range(n):
-        total += tg_loss_row(s.loss, Z[L - 1] + i * m, A[L - 1] + i * m, Y + i * m, m)
+    if elementwise_loss(s):
+        rows, width = 1, n * width
+    for i in range(rows):
+        total += tg_loss_row(s.loss, Z[L - 1] + i * width, A[L - 1] + i * width,
+                             Y + i * width, <int>width)
     return total / n
 
 
@@ -218,10 +231,13 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
     cdef Py_ssize_t i, j
     cdef double *dZ = d0
     cdef double *tmp
+    cdef Py_ssize_t rows = n, width = m
     forward(s, params, X, n, Z, A)
-    for i in range(n):
-        tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * m, A[L - 1] + i * m,
-                         Y + i * m, m, 1.0 / n, dZ + i * m)
+    if elementwise_loss(s):  # one call over the whole block
+        rows, width = 1, n * m
+    for i in range(rows):
+        tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width, A[L - 1] + i * width,
+                         Y + i * width, <int>width, 1.0 / n, dZ + i * width)
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
         m = s.widths[l + 1]

@@ -1,0 +1,218 @@
+# cython: language_level=3
+# Design:
+#   Loop       the compiled training loop for the reverse engine: epochs of (optionally
+#              shuffled) mini-batches, each step a nogil backward() from _mlp followed by an
+#              opt_step() from _optim, without returning to Python per step. Two parameter
+#              buffers are swapped after every step, so when a step produces NaN/inf the
+#              previous (finite) parameters are still whole; they end up in the network's
+#              buffer in every case, including an interrupt.
+#              Python regains control only at a coarse interval: every WORK_QUANTUM
+#              multiply-adds the loop takes the GIL to let signals (Ctrl-C) through and to
+#              read the clock; run() returns after its time budget so the caller can show
+#              progress, run callbacks and test stop conditions.
+#   shuffle    the Fisher-Yates shuffle of the sample order (splitmix64 generator), the
+#              same routine for this loop and the Python loop, so both draw the same
+#              mini-batches from the same seed.
+from cpython.exc cimport PyErr_CheckSignals
+from libc.math cimport INFINITY, isfinite
+from libc.stdint cimport uint64_t
+from libc.string cimport memcpy
+
+cimport numpy as cnp
+import time
+
+import numpy as np
+
+from tensorgen._kernels._mlp cimport MLPSpec, Plan, Workspace, backward
+from tensorgen._kernels._optim cimport OptSpec, opt_step
+
+cnp.import_array()
+
+# Work (multiply-adds, roughly) between two looks at signals and the clock: ~1 ms.
+cdef enum:
+    WORK_QUANTUM = 1 << 21
+    STEP_OVERHEAD = 256
+
+# Why run() returned.
+cpdef enum Status:
+    RUNNING = 0     # max_epochs or the time budget reached
+    TOL = 1         # cost below tol
+    NONFINITE = 2   # NaN/inf cost, gradient or parameters: the step was not taken
+
+cdef object _clock = time.perf_counter
+
+
+# ---- the shared sample shuffle ----
+
+cdef inline uint64_t splitmix64(uint64_t *state) noexcept nogil:
+    state[0] += <uint64_t>0x9E3779B97F4A7C15
+    cdef uint64_t z = state[0]
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef void shuffle_order(Py_ssize_t *order, Py_ssize_t n, uint64_t *state) noexcept nogil:
+    """Fisher-Yates; j = floor(u32 * (i + 1) / 2^32), so n must be below 2^32."""
+    cdef Py_ssize_t i, j, tmp
+    for i in range(n - 1, 0, -1):
+        j = <Py_ssize_t>(((splitmix64(state) >> 32) * <uint64_t>(i + 1)) >> 32)
+        tmp = order[i]
+        order[i] = order[j]
+        order[j] = tmp
+
+
+def shuffle(Py_ssize_t[::1] order, uint64_t state):  # order: IN/OUT
+    """Shuffle ``order`` in place; return the generator's next state."""
+    shuffle_order(&order[0], order.shape[0], &state)
+    return state
+
+
+# ---- the loop ----
+
+cdef inline bint all_finite(const double *x, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if not isfinite(x[i]):
+            return False
+    return True
+
+
+cdef inline void gather(const double *src, const Py_ssize_t *rows, Py_ssize_t n_rows,
+                        Py_ssize_t width, double *dst) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n_rows):
+        memcpy(dst + i * width, src + rows[i] * width, width * sizeof(double))
+
+
+cdef class Loop:
+    """State of one compiled fit: data, batch order, optimizer state and counters.
+
+    The arrays are checked by the caller (tensorgen.training), and kept referenced here
+    so they outlive every run(). ``params`` is the network's own buffer.
+    """
+
+    cdef Plan plan
+    cdef Workspace ws
+    cdef OptSpec opt
+    cdef object _keep
+    cdef double *params
+    cdef double *spare
+    cdef double *grad
+    cdef double *m
+    cdef double *v
+    cdef const double *X
+    cdef const double *Y
+    cdef double *Xb
+    cdef double *Yb
+    cdef Py_ssize_t *order
+    cdef Py_ssize_t n, batch_size
+    cdef bint shuffle
+    cdef public uint64_t rng
+    cdef public long t
+    cdef readonly Py_ssize_t steps
+    cdef readonly Py_ssize_t epochs_run  # epochs completed by the last run()
+    cdef readonly int status
+
+    def __cinit__(self, Plan plan, Workspace ws, double[::1] params, const double[:, ::1] X,
+                  const double[:, ::1] Y, Py_ssize_t batch_size, bint shuffle, uint64_t rng,
+                  tuple opt, double[::1] m, double[::1] v, long t):
+        cdef const MLPSpec *s = &plan.spec
+        cdef Py_ssize_t n = X.shape[0], P = s.n_params
+        if (ws.plan is not plan or params.shape[0] != P or m.shape[0] != P
+                or v.shape[0] != P or X.shape[1] != s.widths[0] or Y.shape[0] != n
+                or Y.shape[1] != s.widths[s.n_layers] or n < 1 or not 1 <= batch_size <= n):
+            raise ValueError("Loop: arrays do not match the plan")
+        cdef cnp.ndarray spare = np.empty(P), grad = np.empty(P)
+        cdef cnp.ndarray Xb = np.empty((batch_size, X.shape[1]))
+        cdef cnp.ndarray Yb = np.empty((batch_size, Y.shape[1]))
+        cdef cnp.ndarray order = np.arange(n, dtype=np.intp)
+        self._keep = (params, X, Y, m, v, spare, grad, Xb, Yb, order)
+        self.plan, self.ws = plan, ws
+        (self.opt.kind, self.opt.lr, self.opt.momentum, self.opt.nesterov, self.opt.beta1,
+         self.opt.beta2, self.opt.eps, self.opt.weight_decay) = opt
+        self.params, self.m, self.v = &params[0], &m[0], &v[0]
+        self.X, self.Y = &X[0, 0], &Y[0, 0]
+        self.spare = <double *>cnp.PyArray_DATA(spare)
+        self.grad = <double *>cnp.PyArray_DATA(grad)
+        self.Xb = <double *>cnp.PyArray_DATA(Xb)
+        self.Yb = <double *>cnp.PyArray_DATA(Yb)
+        self.order = <Py_ssize_t *>cnp.PyArray_DATA(order)
+        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.rng, self.t, self.steps, self.status, self.epochs_run = rng, t, 0, RUNNING, 0
+        ws.reserve(batch_size)
+
+    def run(self, double[::1] costs, Py_ssize_t max_epochs, double tol, double budget):
+        """Run up to max_epochs epochs (fewer after ``budget`` seconds or a stop).
+
+        costs: OUT, the cost of each epoch run. tol: stop once an epoch's cost is below
+        (full batch: checked before the update, which is then skipped). Returns the number
+        of epochs run; ``status`` says why it returned. Ctrl-C raises KeyboardInterrupt
+        between two steps; the parameters are then those of the last completed step.
+        """
+        cdef const MLPSpec *s = &self.plan.spec
+        cdef Workspace ws = self.ws
+        cdef Py_ssize_t P = s.n_params, n = self.n, bs = self.batch_size
+        cdef Py_ssize_t n_in = s.widths[0], n_out = s.widths[s.n_layers]
+        cdef Py_ssize_t n_batches = (n + bs - 1) // bs, e = 0, b, start, nb
+        cdef Py_ssize_t step_work = bs * (P + s.act_size) * 3 + STEP_OVERHEAD, work = 0
+        cdef bint full = n_batches == 1, stop = False, late = False
+        cdef double *pc = self.params
+        cdef const double *xb
+        cdef const double *yb
+        cdef double c = 0.0, total
+        cdef double deadline = _clock() + budget
+        if costs.shape[0] < max_epochs:
+            raise ValueError("costs: shorter than max_epochs")
+        if not tol > -INFINITY:
+            tol = -INFINITY
+        self.status = RUNNING
+        try:
+            with nogil:
+                while e < max_epochs and not stop:
+                    if self.shuffle and not full:
+                        shuffle_order(self.order, n, &self.rng)
+                    total = 0.0
+                    for b in range(n_batches):
+                        start = b * bs
+                        nb = min(bs, n - start)
+                        if full or not self.shuffle:
+                            xb, yb = self.X + start * n_in, self.Y + start * n_out
+                        else:
+                            gather(self.X, self.order + start, nb, n_in, self.Xb)
+                            gather(self.Y, self.order + start, nb, n_out, self.Yb)
+                            xb, yb = self.Xb, self.Yb
+                        c = backward(s, pc, xb, yb, nb, ws.Z, ws.A, ws.d0, ws.d1, self.grad)
+                        if not (isfinite(c) and all_finite(self.grad, P)):
+                            self.status, stop = NONFINITE, True
+                            break
+                        if full and c < tol:
+                            self.status, stop = TOL, True
+                            break
+                        self.t += 1
+                        if not opt_step(&self.opt, P, pc, self.spare if pc == self.params
+                                        else self.params, self.grad, self.m, self.v, self.t):
+                            self.t -= 1
+                            self.status, stop = NONFINITE, True
+                            break
+                        pc = self.spare if pc == self.params else self.params
+                        self.steps += 1
+                        total += c if full else c * nb
+                        work += step_work
+                        if work >= WORK_QUANTUM:
+                            work = 0
+                            with gil:
+                                PyErr_CheckSignals()
+                                late = _clock() > deadline
+                    if self.status == NONFINITE:
+                        break
+                    costs[e] = c if full else total / n
+                    e += 1
+                    if not full and costs[e - 1] < tol:
+                        self.status, stop = TOL, True
+                    stop = stop or late
+        finally:
+            self.epochs_run = e
+            if pc != self.params:
+                memcpy(self.params, pc, P * sizeof(double))
+        return e

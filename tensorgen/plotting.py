@@ -1,0 +1,46 @@
+"""PNG curves of a training History (matplotlib, the optional ``plot`` extra)."""
+
+
+def plot_history(history, path, title=None):
+    """Save the cost curves (and the validation metric, when recorded) as a PNG.
+
+    Parameters
+    ----------
+    history : History
+    path : str or path-like
+        Where to write the figure (PNG).
+    title : str, optional
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'tensorgen[plot]'") from None
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    if not history.cost:
+        raise ValueError("history: no epochs to plot")
+    panels = 2 if history.val_metric else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
+    epochs = range(1, history.epochs + 1)
+    ax = axes[0, 0]
+    ax.plot(epochs, history.cost, label="training cost")
+    if history.val_cost:
+        ax.plot(range(1, len(history.val_cost) + 1), history.val_cost, label="validation cost")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cost")
+    if min(history.cost) > 0:
+        ax.set_yscale("log")
+    ax.legend()
+    if history.val_metric:
+        ax = axes[0, 1]
+        ax.plot(range(1, len(history.val_metric) + 1), history.val_metric,
+                label=f"validation {history.metric}", color="C2")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(history.metric)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)

@@ -1,0 +1,167 @@
+"""The command line: the XOR paper block, train/predict round trip, help, clean errors."""
+
+import csv
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tensorgen as tg
+from tensorgen.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NUM = r"-?\d+\.\d{6}"
+
+
+def run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def reference_xor_block(epochs, tol):
+    """The core's algorithm written out: full-batch gradient descent until cost < tol."""
+    X, Y = tg.datasets.xor()
+    net = tg.Network([2, 2, 1], init="uniform", seed=0)
+    for _ in range(epochs):
+        cost, grad = net.value_and_grad(X, Y)
+        if cost < tol:
+            break
+        net.params -= 1.0 * grad
+    return f"{net}\n{net.format_results(X, Y)}\n"
+
+
+def test_xor_prints_the_paper_block_line_by_line(capsys):
+    code, out, err = run(capsys, "xor")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    expected = [r"nn = \[", r"  ws0 = \[", rf"    {NUM} {NUM}", rf"    {NUM} {NUM}", r"  \]",
+                r"  bs0 = \[", rf"    {NUM} {NUM}", r"  \]", r"  ws1 = \[", rf"    {NUM}",
+                rf"    {NUM}", r"  \]", r"  bs1 = \[", rf"    {NUM}", r"  \]", r"\]",
+                r"cost: 0\.\d{6}", r"-----", rf"0 0 : {NUM}", rf"0 1 : {NUM}",
+                rf"1 0 : {NUM}", rf"1 1 : {NUM}"]
+    assert len(lines) == len(expected)
+    for line, pattern in zip(lines, expected):
+        assert re.fullmatch(pattern, line), (line, pattern)
+    assert [round(float(line.split(" : ")[1])) for line in lines[18:]] == [0, 1, 1, 0]
+
+
+@pytest.mark.parametrize("epochs, tol", [(3000, None), (20_000, 1e-2)], ids=["epochs", "tol"])
+def test_xor_numbers_are_the_core_loops(capsys, epochs, tol):
+    argv = ["xor", "--epochs", str(epochs)] + ([] if tol is None else ["--tol", str(tol)])
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert out == reference_xor_block(epochs, -np.inf if tol is None else tol)
+
+
+def test_xor_plot(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "xor.png"
+    code, out, _ = run(capsys, "xor", "--epochs", "200", "--plot", str(png))
+    assert code == 0 and out.endswith(f"plot: {png}\n")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def write_iris_csv(path):
+    data = tg.datasets.load_iris()
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*data.feature_names, "species"])
+        for x, label in zip(data.X, data.y):
+            writer.writerow([*x, data.target_names[label]])
+
+
+def test_train_save_plot_and_predict_round_trip(capsys, tmp_path):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    table, model, png = tmp_path / "iris.csv", tmp_path / "m.npz", tmp_path / "c.png"
+    write_iris_csv(table)
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "species",
+                         "--hidden", "16", "--epochs", "60", "--lr", "0.01", "--batch-size",
+                         "16", "--save", str(model), "--plot", str(png))
+    assert code == 0, err
+    accuracy = float(re.search(r"test accuracy: (\d\.\d+)", out).group(1))
+    assert accuracy >= 0.8
+    assert "epochs: 60 (epochs)" in out and png.exists()
+    assert "epoch" in err  # the tqdm bar
+    code, out, err = run(capsys, "predict", str(model), "--csv", str(table),
+                         "--target", "species")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "prediction" and len(lines) == 151
+    assert set(lines[1:]) <= {"setosa", "versicolor", "virginica"}
+    assert float(re.search(r"accuracy: (\d\.\d+)", err).group(1)) >= 0.8
+    net = tg.Network.load(model)
+    assert net.metadata["classes"] == ["setosa", "versicolor", "virginica"]
+
+
+def test_train_on_a_bundled_dataset(capsys):
+    pytest.importorskip("sklearn")
+    code, out, _ = run(capsys, "train", "--dataset", "iris", "--hidden", "8", "--epochs", "3",
+                       "--no-progress", "--optimizer", "momentum", "--lr", "0.05")
+    assert code == 0 and "test accuracy:" in out and "epochs: 3" in out
+
+
+def test_regression_csv_train_and_predict(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    table, model = tmp_path / "reg.csv", tmp_path / "reg.npz"
+    table.write_text("a,b,c,t\n" + "".join(f"{r[0]},{r[1]},{r[2]},{v}\n" for r, v in zip(X, y)))
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "t", "--hidden", "8",
+                         "--epochs", "150", "--lr", "0.01", "--no-progress", "--save",
+                         str(model))
+    assert code == 0, err
+    assert "test cost:" in out and "accuracy" not in out
+    code, out, err = run(capsys, "predict", str(model), "--csv", str(table), "--target", "t")
+    assert code == 0, err
+    predictions = np.array(out.splitlines()[1:], dtype=float)
+    assert np.mean((predictions - y) ** 2) < 0.1 * np.var(y)
+    reported = float(re.search(r"mean squared error: (\S+)", err).group(1))
+    assert reported == pytest.approx(np.mean((predictions - y) ** 2), rel=1e-3)
+
+
+@pytest.mark.parametrize("command", ["xor", "train", "predict"])
+def test_help_shows_defaults(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    assert "(default:" in out
+    if command == "train":
+        assert "--batch-size BATCH_SIZE" in out and "(default: 32)" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--epochs", "2"], "give either --dataset or --csv"),
+    (["train", "--csv", "x.csv"], "--csv needs --target"),
+    (["train", "--dataset", "iris", "--optimizer", "rmsprop"], "optimizer: expected one of"),
+    (["train", "--dataset", "iris", "--engine", "magic"], "engine: expected one of"),
+    (["train", "--dataset", "iris", "--epochs", "0"], "epochs"),
+    (["train", "--dataset", "iris", "--activation", "swish"], "activation"),
+    (["train", "--csv", "missing.csv", "--target", "y"], "No such file"),
+    (["predict", "notamodel.npz", "--csv", "x.csv"], "not a TensorGen model file"),
+    (["xor", "--lr", "-1"], "lr"),
+    (["xor", "--engine", "nope"], "engine"),
+    (["train", "--batch-size", "many"], "invalid int value"),
+], ids=["no-data", "no-target", "optimizer", "engine", "epochs", "activation", "no-file",
+        "not-model", "xor-lr", "xor-engine", "argparse"])
+def test_errors_are_one_clean_line_with_exit_code_2(capsys, tmp_path, monkeypatch, argv,
+                                                    message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notamodel.npz").write_text("hello")
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_console_entry_point_exit_code():
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "tensorgen", "xor", "--tol", "0"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("tensorgen: error: tol:") and "Traceback" not in proc.stderr

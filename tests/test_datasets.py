@@ -1,0 +1,116 @@
+"""Data sets and helpers: truth tables, bundled sets, CSV, split, scaler, accuracy."""
+
+import builtins
+
+import numpy as np
+import pytest
+
+from tensorgen import datasets
+
+
+@pytest.mark.parametrize("name, column", [("xor", [0, 1, 1, 0]), ("and", [0, 0, 0, 1]),
+                                          ("or", [0, 1, 1, 1]), ("nand", [1, 1, 1, 0])])
+def test_truth_tables(name, column):
+    X, Y = datasets.truth_table(name)
+    np.testing.assert_array_equal(X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(Y[:, 0], column)
+    assert X.dtype == Y.dtype == np.float64
+    with pytest.raises(ValueError, match="name"):
+        datasets.truth_table("xnor")
+
+
+@pytest.mark.parametrize("loader, shape, n_classes", [
+    (datasets.load_digits, (1797, 64), 10),
+    (datasets.load_iris, (150, 4), 3),
+    (datasets.load_breast_cancer, (569, 30), 2),
+], ids=["digits", "iris", "breast_cancer"])
+def test_bundled_sets(loader, shape, n_classes):
+    pytest.importorskip("sklearn")
+    data = loader()
+    assert data.X.shape == shape and data.X.dtype == np.float64
+    assert data.y.dtype == np.int64 and set(data.y) == set(range(n_classes))
+    assert len(data.feature_names) == shape[1] and len(data.target_names) == n_classes
+
+
+def test_missing_scikit_learn_gives_install_hint(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError("no sklearn")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    monkeypatch.setattr(datasets.importlib, "import_module", lambda n: no_sklearn(n))
+    with pytest.raises(ImportError, match=r"tensorgen\[datasets\]"):
+        datasets.load_iris()
+
+
+def test_load_csv_classes_regression_and_no_target(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,kind\n1,2.5,cat\n3,4,dog\n\n5,6e-1,cat\n")
+    data = datasets.load_csv(path, target="kind")
+    np.testing.assert_array_equal(data.X, [[1, 2.5], [3, 4], [5, 0.6]])
+    np.testing.assert_array_equal(data.y, [0, 1, 0])
+    assert data.feature_names == ("a", "b") and data.target_names == ("cat", "dog")
+    with pytest.raises(ValueError, match="column 'kind' is not numeric"):
+        datasets.load_csv(path, target="a")
+    path.write_text("a,b,level\n1,2,3\n3,4,1\n5,6,3\n")
+    numeric = datasets.load_csv(path, target="level")
+    assert numeric.target_names == ("1", "3") and list(numeric.y) == [1, 0, 1]
+    path.write_text("x,y\n1,0.5\n2,1.25\n")
+    reg = datasets.load_csv(path, target="y")
+    assert reg.target_names is None and reg.y.tolist() == [0.5, 1.25]
+    assert datasets.load_csv(path).y is None
+
+
+@pytest.mark.parametrize("text, target, match", [
+    ("a,b\n1,2\n", "c", "no column 'c'"),
+    ("a,b\n1,2,3\n", "b", "line 2 has 3 fields"),
+    ("a,b\nx,2\n", "b", "column 'a' is not numeric"),
+    ("a,b\n", "b", "no data rows"),
+    ("", "b", "empty file"),
+    ("a,b\nnan,1\n", "b", "NaN"),
+], ids=["no-target", "ragged", "text-feature", "no-rows", "empty", "nan"])
+def test_load_csv_errors(tmp_path, text, target, match):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        datasets.load_csv(path, target=target)
+
+
+def test_stratified_split_keeps_proportions_and_is_seeded():
+    y = np.repeat([0, 1, 2], [40, 20, 12])
+    X = np.arange(y.size * 2, dtype=float).reshape(-1, 2)
+    Xtr, Xte, ytr, yte = datasets.train_test_split(X, y, 0.25, stratify=y, seed=0)
+    assert np.bincount(yte).tolist() == [10, 5, 3]
+    assert sorted(np.concatenate([Xtr[:, 0], Xte[:, 0]])) == sorted(X[:, 0])
+    assert all(y[int(x) // 2] == label for x, label in zip(Xtr[:, 0], ytr))  # rows kept whole
+    assert all(y[int(x) // 2] == label for x, label in zip(Xte[:, 0], yte))
+    again = datasets.train_test_split(X, y, 0.25, stratify=y, seed=0)
+    np.testing.assert_array_equal(again[1], Xte)
+    with pytest.raises(ValueError, match="test_size"):
+        datasets.train_test_split(X, y, 1.0)
+    with pytest.raises(ValueError, match="stratify"):
+        datasets.train_test_split(X, y, 0.5, stratify=y[:-1])
+
+
+def test_scaler_uses_training_statistics_only():
+    train = np.array([[1.0, 5.0], [3.0, 5.0]])
+    scaler = datasets.StandardScaler().fit(train)
+    np.testing.assert_array_equal(scaler.mean_, [2.0, 5.0])
+    np.testing.assert_array_equal(scaler.scale_, [1.0, 1.0])  # constant column: scale 1
+    np.testing.assert_array_equal(scaler.transform([[4.0, 6.0]]), [[2.0, 1.0]])
+    with pytest.raises(ValueError, match="expected 2 features"):
+        scaler.transform([[1.0]])
+    with pytest.raises(ValueError, match="call fit"):
+        datasets.StandardScaler().transform(train)
+
+
+def test_accuracy_reads_labels_scores_and_probabilities():
+    assert datasets.accuracy([0, 2, 1], np.array([[0.9, 0, 0.1], [0, 0.2, 0.8],
+                                                  [0.5, 0.1, 0.4]])) == pytest.approx(2 / 3)
+    assert datasets.accuracy(np.array([[1.0], [0.0]]), np.array([[0.7], [0.6]])) == 0.5
+    assert datasets.accuracy([1, 1], [1, 1]) == 1.0
+    with pytest.raises(ValueError, match="same number"):
+        datasets.accuracy([1, 0], [1])
