@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -101,7 +102,9 @@ def load(path, max_bytes=DEFAULT_MAX_BYTES):
             n_params = _n_params(path, header)
             params = _read_member(path, archive, "params.npy", np.float64, n_params,
                                   exact=True)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
+        # NotImplementedError: zipfile's word for a member it cannot read (flipped version
+        # or method fields)
         raise ValueError(f"{path}: corrupt archive ({exc})") from None
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: params contains NaN or infinity")
@@ -136,6 +139,11 @@ def _check_members(path, archive, max_bytes):
         if name in seen:
             raise ValueError(f"{path}: member {name!r} appears twice")
         seen.add(name)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ValueError(f"{path}: member {name!r} uses compression method "
+                             f"{info.compress_type}, not stored or deflated; refused")
+        if info.flag_bits & 0x1:
+            raise ValueError(f"{path}: member {name!r} is encrypted; refused")
         total += info.file_size
     missing = [m for m in MEMBERS if m not in seen]
     if missing:

@@ -1,8 +1,16 @@
 """Shared test plumbing: a seeded generator, and a summary of figures that must show in CI
 output."""
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI runs are reproducible: the same examples every time (locally, hypothesis explores).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _REPORT = pytest.StashKey[list]()
 
