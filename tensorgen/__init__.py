@@ -2,6 +2,7 @@
 gradients, computed by compiled kernels."""
 
 from . import datasets, engines
+from ._config import show_config
 from ._version import __version__
 from .gradcheck import GradcheckReport, gradcheck
 from .network import Network
@@ -15,4 +16,5 @@ __all__ = [
     "datasets",
     "engines",
     "gradcheck",
+    "show_config",
 ]

@@ -1,6 +1,7 @@
 """Data sets: the paper's truth tables."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .functions import check_choice
 
@@ -12,7 +13,7 @@ TRUTH_TABLES = {
 }
 
 
-def truth_table(name):
+def truth_table(name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Inputs and outputs of a two-input logic gate.
 
     Parameters
@@ -32,6 +33,6 @@ def truth_table(name):
     return X, Y
 
 
-def xor():
+def xor() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The XOR truth table, the paper's case study: X (4, 2), Y (4, 1), float64."""
     return truth_table("xor")

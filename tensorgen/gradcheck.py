@@ -3,8 +3,11 @@
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .engines.base import Engine
 from .engines import Autograd, get_engine
+from .network import Network
 
 
 def relative_error(grad, ref, blocks):
@@ -37,14 +40,15 @@ class GradcheckReport:
     max_rel_error: float
     rows: tuple
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"gradcheck: engine {self.engine!r} vs autograd (cost error {self.cost_error:.2e})",
                  f"{'part':<6} {'n':>7} {'max abs err':>12} {'max rel err':>12}"]
         lines += [f"{p:<6} {n:>7} {a:>12.3e} {r:>12.3e}" for p, n, a, r in self.rows]
         return "\n".join(lines)
 
 
-def gradcheck(net, X, Y, engine="reverse"):
+def gradcheck(net: Network, X: ArrayLike, Y: ArrayLike,
+              engine: str | Engine = "reverse") -> GradcheckReport:
     """Check ``engine``'s gradient against the autograd oracle.
 
     Parameters

@@ -15,7 +15,7 @@ def _default(name):
     return ENGINES[name]()
 
 
-def get_engine(engine):
+def get_engine(engine: str | Engine) -> Engine:
     """An Engine from a name in ENGINES or an Engine object (returned as is)."""
     if type(engine) is str and engine in ENGINES:  # the common case, kept cheap
         return _default(engine)
