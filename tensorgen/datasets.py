@@ -34,5 +34,11 @@ def truth_table(name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
 
 
 def xor() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The XOR truth table, the paper's case study: X (4, 2), Y (4, 1), float64."""
+    """The XOR truth table, the paper's case study.
+
+    Returns
+    -------
+    X : ndarray of shape (4, 2), float64
+    Y : ndarray of shape (4, 1), float64
+    """
     return truth_table("xor")

@@ -30,8 +30,17 @@ def relative_error(grad, ref, blocks):
 class GradcheckReport:
     """Errors of one engine's gradient against the oracle's.
 
-    ``rows`` holds (part, n, max_abs_error, max_rel_error) for each ws/bs block and
-    ``"all"``; the cost difference is ``cost_error``.
+    Attributes
+    ----------
+    engine : str
+        Name of the engine checked.
+    cost_error : float
+        Absolute difference of the costs.
+    max_abs_error, max_rel_error : float
+        Largest absolute and relative gradient errors over all parameters (relative
+        errors as defined by ``relative_error``).
+    rows : tuple of (str, int, float, float)
+        (part, n, max_abs_error, max_rel_error) for each ws/bs block, then ``"all"``.
     """
 
     engine: str
@@ -57,6 +66,7 @@ def gradcheck(net: Network, X: ArrayLike, Y: ArrayLike,
     X, Y : array_like
         Data, as for ``net.value_and_grad``.
     engine : str or Engine
+        The engine to check, by name or as an object.
 
     Returns
     -------

@@ -208,7 +208,17 @@ class Network:
         return _mlp.predict(self._plan, self._workspace(), self._params, X, out)
 
     def loss(self, X: ArrayLike, Y: ArrayLike) -> float:
-        """Cost: mean over samples of the per-sample loss (float)."""
+        """Cost: mean over samples of the per-sample loss.
+
+        Parameters
+        ----------
+        X, Y : array_like
+            Data, as for ``value_and_grad``.
+
+        Returns
+        -------
+        float
+        """
         X, Y = self._check_XY(X, Y)
         return _mlp.loss(self._plan, self._workspace(), self._params, X, Y)
 
@@ -236,7 +246,21 @@ class Network:
         return engine.value_and_grad(self, X, Y)
 
     def fit(self, X: ArrayLike, Y: ArrayLike, **options: Any) -> "History":
-        """Train the network in place; see ``tensorgen.training.fit`` for the options."""
+        """Train the network in place.
+
+        Parameters
+        ----------
+        X, Y : array_like
+            Training data, as for ``value_and_grad``.
+        **options
+            ``engine``, ``optimizer``, ``lr``, ``epochs``, ``tol``, ...: the options of
+            ``tensorgen.training.fit``.
+
+        Returns
+        -------
+        History
+            The cost of every epoch and why training stopped.
+        """
         from .training import fit
 
         return fit(self, X, Y, **options)

@@ -32,6 +32,14 @@ class Engine(ABC):
                        Y: FloatArray) -> tuple[float, FloatArray]:
         """Cost and gradient.
 
+        Parameters
+        ----------
+        net : Network
+            The network; its ``params`` are read, not changed.
+        X : ndarray of shape (n_samples, n_inputs), float64
+        Y : ndarray of shape (n_samples, n_outputs), float64
+            Checked data (see the class docstring).
+
         Returns
         -------
         cost : float
