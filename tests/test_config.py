@@ -32,10 +32,12 @@ def test_show_config_prints_every_fact():
 
 
 @pytest.mark.parametrize("n_threads", ["1", "3"])
-def test_openmp_thread_count_follows_omp_num_threads(n_threads):
+def test_openmp_thread_count_follows_omp_num_threads(n_threads, tmp_path):
     code = "from tensorgen._kernels import _buildinfo; print(*_buildinfo.openmp())"
+    # From tmp_path: `python -c` puts the working directory first on sys.path.
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "OMP_NUM_THREADS": n_threads}, timeout=60)
+                         env={**os.environ, "OMP_NUM_THREADS": n_threads}, cwd=tmp_path,
+                         timeout=60)
     assert run.returncode == 0, run.stderr
     with_openmp, threads = run.stdout.split()
     assert threads == (n_threads if with_openmp == "True" else "1")
