@@ -81,14 +81,15 @@ def main():
     parser.add_argument("--require-compiler", action="store_true")
     args = parser.parse_args()
     # A fresh cache: the symbolic engine must compile here, from the installed headers.
-    os.environ["TENSORGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="tensorgen-smoke-")
-    import tensorgen as tg
+    with tempfile.TemporaryDirectory(prefix="tensorgen-smoke-") as cache:
+        os.environ["TENSORGEN_CACHE_DIR"] = cache
+        import tensorgen as tg
 
-    check_installed(tg)
-    check_cli(tg)
-    for name, tolerance in ENGINES.items():
-        check_engine(tg, name, tolerance, args.require_compiler)
-    tg.show_config()
+        check_installed(tg)
+        check_cli(tg)
+        for name, tolerance in ENGINES.items():
+            check_engine(tg, name, tolerance, args.require_compiler)
+        tg.show_config()
     print("smoke: OK")
 
 
