@@ -37,7 +37,7 @@ def c_compiler() -> str:
         return f"{shlex.join(command)} (not found: the symbolic engine uses sympy.lambdify)"
     try:
         run = subprocess.run([*command, "--version"], capture_output=True, text=True,
-                             timeout=30)
+                             timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{shlex.join(command)} ({program}: does not run: {exc})"
     first = (run.stdout.strip().splitlines() or ["no --version output"])[0]
