@@ -10,7 +10,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["_mlp", "_optim", "_train"]
+KERNELS = ["_mlp", "_buildinfo", "_optim", "_train"]
 DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,

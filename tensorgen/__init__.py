@@ -3,6 +3,7 @@ gradients, computed by compiled kernels."""
 
 from . import datasets, engines, optimizers
 from ._version import __version__
+from ._config import show_config
 from .gradcheck import GradcheckReport, gradcheck
 from .network import Network
 from .training import History
@@ -16,4 +17,5 @@ __all__ = [
     "engines",
     "gradcheck",
     "optimizers",
+    "show_config",
 ]

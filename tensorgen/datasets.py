@@ -6,6 +6,7 @@ import importlib
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._checks import check_number
 from .functions import check_choice
@@ -18,7 +19,7 @@ TRUTH_TABLES = {
 }
 
 
-def truth_table(name):
+def truth_table(name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Inputs and outputs of a two-input logic gate.
 
     Parameters
@@ -38,8 +39,14 @@ def truth_table(name):
     return X, Y
 
 
-def xor():
-    """The XOR truth table, the paper's case study: X (4, 2), Y (4, 1), float64."""
+def xor() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The XOR truth table, the paper's case study.
+
+    Returns
+    -------
+    X : ndarray of shape (4, 2), float64
+    Y : ndarray of shape (4, 1), float64
+    """
     return truth_table("xor")
 
 
@@ -239,7 +246,7 @@ class StandardScaler:
         return self
 
     def transform(self, X):
-        """(X - mean_) / scale_ as a new float64 array."""
+        """``(X - mean_) / scale_`` as a new float64 array."""
         if self.mean_ is None:
             raise ValueError("StandardScaler: call fit before transform")
         X = _features(X, "X")

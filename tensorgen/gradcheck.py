@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .engines.base import Engine
 from .engines import Autograd, get_engine
 from .network import Network
 
@@ -28,8 +30,17 @@ def relative_error(grad, ref, blocks):
 class GradcheckReport:
     """Errors of one engine's gradient against the oracle's.
 
-    ``rows`` holds (part, n, max_abs_error, max_rel_error) for each ws/bs block and
-    ``"all"``; the cost difference is ``cost_error``.
+    Attributes
+    ----------
+    engine : str
+        Name of the engine checked.
+    cost_error : float
+        Absolute difference of the costs.
+    max_abs_error, max_rel_error : float
+        Largest absolute and relative gradient errors over all parameters (relative
+        errors as defined by ``relative_error``).
+    rows : tuple of (str, int, float, float)
+        (part, n, max_abs_error, max_rel_error) for each ws/bs block, then ``"all"``.
     """
 
     engine: str
@@ -38,14 +49,15 @@ class GradcheckReport:
     max_rel_error: float
     rows: tuple
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"gradcheck: engine {self.engine!r} vs autograd (cost error {self.cost_error:.2e})",
                  f"{'part':<6} {'n':>7} {'max abs err':>12} {'max rel err':>12}"]
         lines += [f"{p:<6} {n:>7} {a:>12.3e} {r:>12.3e}" for p, n, a, r in self.rows]
         return "\n".join(lines)
 
 
-def gradcheck(net, X, Y, engine="reverse"):
+def gradcheck(net: Network, X: ArrayLike, Y: ArrayLike,
+              engine: str | Engine = "reverse") -> GradcheckReport:
     """Check ``engine``'s gradient against the autograd oracle.
 
     Parameters
@@ -54,6 +66,7 @@ def gradcheck(net, X, Y, engine="reverse"):
     X, Y : array_like
         Data, as for ``net.value_and_grad``.
     engine : str or Engine
+        The engine to check, by name or as an object.
 
     Returns
     -------

@@ -2,12 +2,18 @@
 
 import numbers
 import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import functions
 from ._kernels import _mlp
-from .engines import get_engine
+from .engines import Engine, get_engine
+
+if TYPE_CHECKING:
+    from .training import History
 
 INITS = ("auto", "glorot", "he", "uniform")
 # Largest parameter count and layer width the C kernels index safely (C int widths).
@@ -90,8 +96,9 @@ class Network:
         shape (layers[l+1],).
     """
 
-    def __init__(self, layers, activation="sigmoid", output_activation=None, loss="mse",
-                 init="auto", seed=None):
+    def __init__(self, layers: Sequence[int], activation: str = "sigmoid",
+                 output_activation: str | None = None, loss: str = "mse", init: str = "auto",
+                 seed: int | None = None) -> None:
         self.layers = _check_layers(layers)
         self.activation, self.output_activation, self.loss_name = functions.resolve(
             activation, output_activation, loss
@@ -117,16 +124,16 @@ class Network:
     # ---- parameters ----
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         """Number of weights and biases."""
         return self._params.size
 
     @property
-    def params(self):
+    def params(self) -> NDArray[np.float64]:
         return self._params
 
     @params.setter
-    def params(self, values):
+    def params(self, values: ArrayLike) -> None:
         values = np.asarray(values)
         if values.dtype.kind not in "fiu":
             raise TypeError(f"params: expected real numbers, got dtype {values.dtype}")
@@ -136,7 +143,7 @@ class Network:
             raise ValueError("params: contains NaN or infinity")
         self._params[:] = values
 
-    def _views(self):
+    def _views(self) -> tuple[tuple[NDArray[np.float64], ...], tuple[NDArray[np.float64], ...]]:
         ws, bs, pos = [], [], 0
         for k, m in zip(self.layers[:-1], self.layers[1:]):
             ws.append(self._params[pos : pos + k * m].reshape(k, m))
@@ -203,7 +210,7 @@ class Network:
 
     # ---- maths ----
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """Network output for each sample.
 
         Parameters
@@ -220,14 +227,25 @@ class Network:
         _check_finite(out, "output")
         return out
 
-    def loss(self, X, Y):
-        """Cost: mean over samples of the per-sample loss (float)."""
+    def loss(self, X: ArrayLike, Y: ArrayLike) -> float:
+        """Cost: mean over samples of the per-sample loss.
+
+        Parameters
+        ----------
+        X, Y : array_like
+            Data, as for ``value_and_grad``.
+
+        Returns
+        -------
+        float
+        """
         X, Y = self._check_XY(X, Y)
         cost = _mlp.loss(self._plan, self._workspace(), self._params, X, Y)
         _check_finite(cost, "cost")
         return cost
 
-    def value_and_grad(self, X, Y, engine="reverse"):
+    def value_and_grad(self, X: ArrayLike, Y: ArrayLike,
+                       engine: str | Engine = "reverse") -> tuple[float, NDArray[np.float64]]:
         """Cost and its gradient with respect to ``params``.
 
         Parameters
@@ -252,8 +270,22 @@ class Network:
         _check_finite(grad, "gradient")
         return cost, grad
 
-    def fit(self, X, Y, **options):
-        """Train the network in place; see ``tensorgen.training.fit`` for the options."""
+    def fit(self, X: ArrayLike, Y: ArrayLike, **options: Any) -> "History":
+        """Train the network in place.
+
+        Parameters
+        ----------
+        X, Y : array_like
+            Training data, as for ``value_and_grad``.
+        **options
+            ``engine``, ``optimizer``, ``lr``, ``epochs``, ``tol``, ...: the options of
+            ``tensorgen.training.fit``.
+
+        Returns
+        -------
+        History
+            The cost of every epoch and why training stopped.
+        """
         from .training import fit
 
         return fit(self, X, Y, **options)
@@ -276,7 +308,7 @@ class Network:
 
     # ---- printing ----
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = ["nn = ["]
         for l, (W, b) in enumerate(zip(self.ws, self.bs)):
             lines.append(f"  ws{l} = [")
@@ -288,7 +320,7 @@ class Network:
         lines.append("]")
         return "\n".join(lines)
 
-    def format_results(self, X, Y):
+    def format_results(self, X: ArrayLike, Y: ArrayLike) -> str:
         """The paper's results block: ``cost:``, ``-----`` and one row per sample.
 
         Each row is the sample's inputs, `` : `` and the network's outputs (6 decimals),
@@ -302,14 +334,14 @@ class Network:
         )
         return "\n".join(lines)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"Network({list(self.layers)}, activation={self.activation!r}, "
             f"output_activation={self.output_activation!r}, loss={self.loss_name!r}, "
             f"init={self.init!r}, seed={self.seed!r})"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild, (self._config(), self._params.copy())
 
     def _config(self):
@@ -317,7 +349,7 @@ class Network:
                     output_activation=self.output_activation, loss=self.loss_name,
                     init=self.init, seed=self.seed)
 
-    def copy(self):
+    def copy(self) -> "Network":
         """An independent network with the same architecture and parameters."""
         return _rebuild(self._config(), self._params)
 

@@ -58,7 +58,7 @@ class History:
     wall_time: float = 0.0
 
     @property
-    def epochs(self):
+    def epochs(self) -> int:
         """Number of epochs run."""
         return len(self.cost)
 

@@ -15,8 +15,23 @@ def _default(name):
     return ENGINES[name]()
 
 
-def get_engine(engine):
-    """An Engine from a name in ENGINES or an Engine object (returned as is)."""
+def get_engine(engine: str | Engine) -> Engine:
+    """An Engine from a name in ENGINES or an Engine object (returned as is).
+
+    Parameters
+    ----------
+    engine : str or Engine
+        A key of ``ENGINES`` (its shared default instance is returned) or an Engine.
+
+    Returns
+    -------
+    Engine
+
+    Raises
+    ------
+    TypeError, ValueError
+        When ``engine`` is neither an Engine nor the name of one.
+    """
     if type(engine) is str and engine in ENGINES:  # the common case, kept cheap
         return _default(engine)
     if isinstance(engine, Engine):

@@ -1,6 +1,16 @@
 """The one interface every gradient engine implements."""
 
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from ..network import Network
+
+#: Type of the float64 arrays engines take and return.
+FloatArray = NDArray[np.float64]
 
 
 class Engine(ABC):
@@ -18,8 +28,17 @@ class Engine(ABC):
     exact = True
 
     @abstractmethod
-    def value_and_grad(self, net, X, Y):
+    def value_and_grad(self, net: "Network", X: FloatArray,
+                       Y: FloatArray) -> tuple[float, FloatArray]:
         """Cost and gradient.
+
+        Parameters
+        ----------
+        net : Network
+            The network; its ``params`` are read, not changed.
+        X : ndarray of shape (n_samples, n_inputs), float64
+        Y : ndarray of shape (n_samples, n_outputs), float64
+            Checked data (see the class docstring).
 
         Returns
         -------
@@ -29,5 +48,5 @@ class Engine(ABC):
             d cost / d params, in the layout of ``net.params``.
         """
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}()"

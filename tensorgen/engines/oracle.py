@@ -5,9 +5,14 @@ again here from their mathematical definitions, not taken from the kernels, so a
 with the other engines is evidence that both are right.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .base import Engine
+from .base import Engine, FloatArray
+
+if TYPE_CHECKING:
+    from ..network import Network
 
 
 def _activation(name, z):
@@ -65,7 +70,8 @@ class Autograd(Engine):
 
     name = "autograd"
 
-    def value_and_grad(self, net, X, Y):
+    def value_and_grad(self, net: "Network", X: FloatArray,
+                       Y: FloatArray) -> tuple[float, FloatArray]:
         try:
             from autograd import value_and_grad
         except ImportError:

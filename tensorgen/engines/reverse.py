@@ -1,7 +1,12 @@
 """Reverse-mode automatic differentiation: the hand-written Cython backprop."""
 
+from typing import TYPE_CHECKING
+
 from .._kernels import _mlp
-from .base import Engine
+from .base import Engine, FloatArray
+
+if TYPE_CHECKING:
+    from ..network import Network
 
 
 class Reverse(Engine):
@@ -14,5 +19,6 @@ class Reverse(Engine):
 
     name = "reverse"
 
-    def value_and_grad(self, net, X, Y):
+    def value_and_grad(self, net: "Network", X: FloatArray,
+                       Y: FloatArray) -> tuple[float, FloatArray]:
         return _mlp.value_and_grad(net._plan, net._workspace(), net.params, X, Y)

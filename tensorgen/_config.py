@@ -1,0 +1,104 @@
+"""``show_config``: what a bug report needs to know about this installation."""
+
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import scipy
+
+from ._kernels import _buildinfo
+from ._version import __version__
+
+
+def cache_dir() -> Path:
+    """Where the symbolic engine keeps compiled libraries (not created here).
+
+    ``$TENSORGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tensorgen``, else
+    ``~/.cache/tensorgen``: the symbolic engine's rule.
+    """
+    if os.environ.get("TENSORGEN_CACHE_DIR"):
+        return Path(os.environ["TENSORGEN_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tensorgen"
+
+
+def c_compiler() -> str:
+    """The C compiler the symbolic engine calls by default: ``$CC`` (split like a shell
+    would), else ``cc``; with its resolved path and first ``--version`` line, or why it
+    is unusable (the engine then falls back to ``sympy.lambdify``)."""
+    command = shlex.split(os.environ.get("CC", "")) or ["cc"]
+    program = shutil.which(command[0])
+    if program is None:
+        return f"{shlex.join(command)} (not found: the symbolic engine uses sympy.lambdify)"
+    try:
+        run = subprocess.run([*command, "--version"], capture_output=True, text=True,
+                             timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{shlex.join(command)} ({program}: does not run: {exc})"
+    first = (run.stdout.strip().splitlines() or ["no --version output"])[0]
+    return f"{shlex.join(command)} ({program}: {first})"
+
+
+def blas() -> str:
+    """The BLAS the kernels call (SciPy's ``cython_blas``), from SciPy's build config."""
+    info = scipy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    return f"{info.get('name', '?')} {info.get('version', '?')} (SciPy's)"
+
+
+def blas_loaded() -> str:
+    """Every BLAS loaded in this process (SciPy's and NumPy's may differ), with its thread
+    count and file, as threadpoolctl sees them; or a note when it is not installed."""
+    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so threadpoolctl lists it)
+
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (pip install threadpoolctl to list them)"
+    loaded = [f"{p['internal_api']} {p['version']}, {p['num_threads']} threads "
+              f"({p['filepath']})" for p in threadpool_info() if p["user_api"] == "blas"]
+    return "; ".join(loaded) or "none"
+
+
+def config() -> dict[str, str]:
+    """The facts ``show_config`` prints, by name."""
+    with_openmp, threads = _buildinfo.openmp()
+    return {
+        "tensorgen": __version__,
+        "python": f"{platform.python_version()} ({sys.executable})",
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "openmp": f"yes, {threads} threads" if with_openmp else "no (kernels run serially)",
+        "blas": blas(),
+        "blas loaded": blas_loaded(),
+        "c compiler": c_compiler(),
+        "cache dir": str(cache_dir()),
+    }
+
+
+def show_config(file: TextIO | None = None) -> None:
+    """Print what a bug report needs: versions, OpenMP and its thread count, the BLAS,
+    the C compiler of the symbolic engine and its cache folder.
+
+    Parameters
+    ----------
+    file : text stream, optional
+        Where to print; ``sys.stdout`` by default.
+
+    Examples
+    --------
+    >>> import tensorgen as tg
+    >>> tg.show_config()  # doctest: +SKIP
+    tensorgen:  0.1.0
+    openmp:     yes, 2 threads
+    ...
+    """
+    facts = config()
+    width = max(map(len, facts)) + 2
+    for name, value in facts.items():
+        print(f"{name + ':':<{width}}{value}", file=file)

@@ -1,0 +1,15 @@
+# cython: language_level=3
+# Design:
+#   What the compiler did to this build, for tg.show_config(): whether OpenMP was on
+#   (csrc/tg_omp.h answers from _OPENMP, so the build works without it) and how many threads
+#   an OpenMP region would use. Same flags as every other kernel (setup.py), so the answer
+#   holds for them too.
+
+cdef extern from "tg_omp.h" nogil:
+    int tg_omp_enabled()
+    int tg_omp_max_threads()
+
+
+def openmp():
+    """(compiled with OpenMP, threads a parallel region would use: 1 without OpenMP)."""
+    return bool(tg_omp_enabled()), int(tg_omp_max_threads())

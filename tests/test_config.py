@@ -1,0 +1,87 @@
+"""tg.show_config(): what it reports is what this build and environment actually are."""
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import scipy
+
+import tensorgen as tg
+from tensorgen import _config
+from tensorgen._kernels import _buildinfo
+
+
+def shown():
+    out = io.StringIO()
+    tg.show_config(file=out)
+    return dict(line.split(":", 1) for line in out.getvalue().splitlines())
+
+
+def test_show_config_prints_every_fact():
+    facts = {name: value.strip() for name, value in shown().items()}
+    assert list(facts) == ["tensorgen", "python", "platform", "numpy", "scipy", "openmp",
+                           "blas", "blas loaded", "c compiler", "cache dir"]
+    assert facts["tensorgen"] == tg.__version__
+    assert facts["scipy"] == scipy.__version__
+    with_openmp, threads = _buildinfo.openmp()
+    assert facts["openmp"].startswith(f"yes, {threads} threads" if with_openmp else "no")
+
+
+@pytest.mark.parametrize("n_threads", ["1", "3"])
+def test_openmp_thread_count_follows_omp_num_threads(n_threads, tmp_path):
+    code = "from tensorgen._kernels import _buildinfo; print(*_buildinfo.openmp())"
+    # From tmp_path: `python -c` puts the working directory first on sys.path.
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": n_threads}, cwd=tmp_path,
+                         timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    with_openmp, threads = run.stdout.split()
+    assert threads == (n_threads if with_openmp == "True" else "1")
+
+
+def test_cache_dir_rule(monkeypatch, tmp_path):
+    monkeypatch.setenv("TENSORGEN_CACHE_DIR", str(tmp_path / "explicit"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _config.cache_dir() == tmp_path / "explicit"
+    monkeypatch.delenv("TENSORGEN_CACHE_DIR")
+    assert _config.cache_dir() == tmp_path / "xdg" / "tensorgen"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert _config.cache_dir() == Path.home() / ".cache" / "tensorgen"
+    assert not (tmp_path / ".cache").exists()  # reporting creates nothing
+
+
+def test_cache_dir_and_compiler_agree_with_the_symbolic_engine(monkeypatch, tmp_path):
+    build = pytest.importorskip("tensorgen._codegen.build",
+                                reason="the symbolic engine is not on this branch")
+    monkeypatch.delenv("TENSORGEN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert build.cache_dir() == _config.cache_dir()
+    monkeypatch.setenv("CC", "gcc -m64")
+    assert _config.c_compiler().startswith(" ".join(build.compiler_command()) + " (")
+
+
+def test_c_compiler_from_cc(monkeypatch):
+    monkeypatch.setenv("CC", "no-such-compiler-tg --flag")
+    assert _config.c_compiler().startswith("no-such-compiler-tg --flag (not found")
+    monkeypatch.delenv("CC")
+    if shutil.which("cc") is None:
+        pytest.skip("no cc on this machine")
+    assert _config.c_compiler().startswith(f"cc ({shutil.which('cc')}: ")
+
+
+def test_blas_without_threadpoolctl(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import now raises
+    assert _config.blas_loaded().startswith("unknown")
+    name = scipy.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    assert _config.blas().startswith(name)
+
+
+def test_blas_loaded_lists_scipys_library():
+    pytest.importorskip("threadpoolctl")
+    loaded = _config.blas_loaded()
+    assert "threads (" in loaded, loaded
