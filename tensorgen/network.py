@@ -50,7 +50,7 @@ def _check_layers(layers):
 
 def _check_finite(values, what):
     """Raise if an overflow (huge X or params) made a result infinite or NaN."""
-    if not np.all(np.isfinite(values)):
+    if not _mlp.all_finite(values):
         raise ValueError(f"X, Y, params: the {what} overflowed to a non-finite value; "
                          "rescale the data or the parameters")
 

@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import traceback
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -243,6 +244,14 @@ def oracle(net, Xref, Yref):
     return float(cost), np.asarray(grad, dtype=np.float64)
 
 
+def rounding_scale(net, cost, Xref):
+    """Size of the terms a gradient component may be a small difference of (e.g. softmax
+    outputs against huge mse targets): two correct engines can differ by rounding of this
+    size, however small the component itself."""
+    return ((1.0 + math.sqrt(abs(cost))) * (1.0 + float(np.abs(Xref).max()))
+            * (1.0 + float(np.abs(net.params).max())) ** len(net.ws))
+
+
 def check_against_oracle(target, net, engine, cost, grad, Xref, Yref):
     """Compare with the autograd oracle where the comparison means something: exact
     engines always (if the oracle is finite); inexact (finite-difference) engines only for
@@ -254,10 +263,11 @@ def check_against_oracle(target, net, engine, cost, grad, Xref, Yref):
     ref_cost, ref = oracle(net, Xref, Yref)
     if not (math.isfinite(ref_cost) and np.isfinite(ref).all()):
         return
-    rtol = 1e-6 if engine.exact else 1e-3
+    rtol, noise = (1e-6, 1e-12) if engine.exact else (1e-3, 1e-6)
     if abs(cost - ref_cost) > 1e-9 * max(1.0, abs(ref_cost)) + rtol * abs(ref_cost):
         raise Violation(f"{target}: cost {cost!r} != oracle {ref_cost!r}")
-    err, tol = np.abs(grad - ref).max(), rtol * np.abs(ref).max() + 1e-9
+    err = np.abs(grad - ref).max()
+    tol = rtol * np.abs(ref).max() + noise * rounding_scale(net, ref_cost, Xref)
     if not err <= tol:
         raise Violation(f"{target}: gradient differs from the oracle by {err:.3e} > {tol:.3e}")
     counts[f"{target}: matches the oracle"] += 1
@@ -446,9 +456,10 @@ def fuzz_network(draw):
 # ---- driver ----
 
 def run(target, fn, n, seed_value):
-    """Run fn(draw) on n hypothesis examples."""
+    """Run fn(draw) on n hypothesis examples, seeded per target (so that every engine
+    sees different data)."""
 
-    @seed(seed_value)
+    @seed(seed_value ^ zlib.crc32(target.encode()))
     @settings(max_examples=n, deadline=None, database=None, derandomize=False,
               suppress_health_check=list(HealthCheck), print_blob=True)
     @given(st.data())
@@ -474,7 +485,7 @@ def main(group, n, seed_value, only=None):
     report = {"group": group, "seed": seed_value}
     try:
         for target, fn in plan.items():
-            run(target, fn, n, seed_value)
+            run(f"{group} {target}", fn, n, seed_value)
     except Exception:  # noqa: BLE001 -- any failure is reported to the parent test
         report["failure"] = traceback.format_exc()
     finally:

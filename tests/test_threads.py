@@ -6,6 +6,7 @@ large enough for the BLAS path of the kernels and small enough for the loop path
 """
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -80,3 +81,47 @@ def test_predict_and_loss_share_one_network():
     expected = [(net.loss(X, Y), net.predict(X)) for X, Y in data]
     jobs = [lambda X=X, Y=Y: (net.loss(X, Y), net.predict(X)) for X, Y in data]
     assert_same(run_concurrently(jobs), expected)
+
+
+GIL_CALL_SECONDS = 0.4
+
+
+def long_call(engine):
+    """A (net, X, Y) whose value_and_grad takes about GIL_CALL_SECONDS, and that time."""
+    net = tg.Network([8, 64, 64, 1], activation="tanh", seed=0)
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(256, 8)), rng.random((256, 1))
+    net.value_and_grad(X, Y, engine=engine)  # warm-up: workspace, compilation
+    start = time.perf_counter()
+    net.value_and_grad(X, Y, engine=engine)
+    n = int(min(2**20, max(256, 256 * GIL_CALL_SECONDS / (time.perf_counter() - start))))
+    X, Y = rng.normal(size=(n, 8)), rng.random((n, 1))
+    start = time.perf_counter()
+    net.value_and_grad(X, Y, engine=engine)
+    return net, X, Y, time.perf_counter() - start
+
+
+@pytest.mark.parametrize("engine", [
+    pytest.param(name, id=f"{name}-skipped-python-tracer",
+                 marks=pytest.mark.skip(reason="runs Python under the GIL, no kernel to check"))
+    if name == "autograd" else name
+    for name in ENGINES
+])
+def test_kernels_release_the_gil(engine):
+    """While a thread is inside value_and_grad, the main thread keeps running Python: its
+    longest pause is a fraction of the call (with the GIL held it would be the whole call)."""
+    net, X, Y, seconds = long_call(engine)
+    done = threading.Event()
+
+    def worker():
+        net.value_and_grad(X, Y, engine=engine)
+        done.set()
+
+    thread = threading.Thread(target=worker)
+    longest, last = 0.0, time.perf_counter()
+    thread.start()
+    while not done.is_set():
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    thread.join()
+    assert longest < seconds / 2, f"main thread paused {longest:.3f} s of a {seconds:.3f} s call"

@@ -357,17 +357,25 @@ def check_data(obj, str name, Py_ssize_t width):
                          f"calls take C int sizes), got shape {np.shape(arr)}")
     if cnp.PyArray_DIM(arr, 1) != width:
         raise ValueError(f"{name}: expected {width} columns, got shape {np.shape(arr)}")
-    cdef const double *d = <const double *>cnp.PyArray_DATA(arr)
-    cdef Py_ssize_t i, size = cnp.PyArray_SIZE(arr)
+    if not all_finite(arr):
+        raise ValueError(f"{name}: contains NaN or infinity")
+    return arr
+
+
+def all_finite(values):
+    """Whether every value is finite; a float64 C array is scanned in C, without the
+    temporary boolean array of np.isfinite (this runs on every gradient returned)."""
+    if type(values) is not np.ndarray or not is_c_double(<cnp.ndarray>values):
+        return bool(np.all(np.isfinite(values)))
+    cdef const double *d = <const double *>cnp.PyArray_DATA(<cnp.ndarray>values)
+    cdef Py_ssize_t i, size = cnp.PyArray_SIZE(<cnp.ndarray>values)
     cdef bint finite = True
     with nogil:
         for i in range(size):
             if not isfinite(d[i]):
                 finite = False
                 break
-    if not finite:
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return arr
+    return finite
 
 
 def check_pair(X, Y, Py_ssize_t n_in, Py_ssize_t n_out):
