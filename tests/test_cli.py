@@ -1,7 +1,6 @@
 """The command line: the XOR paper block, train/predict round trip, help, clean errors."""
 
 import csv
-import os
 import re
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import pytest
 import tensorgen as tg
 from tensorgen.cli import main
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NUM = r"-?\d+\.\d{6}"
 
 
@@ -159,9 +157,9 @@ def test_errors_are_one_clean_line_with_exit_code_2(capsys, tmp_path, monkeypatc
     assert message in err and "Traceback" not in err
 
 
-def test_console_entry_point_exit_code():
-    env = dict(os.environ, PYTHONPATH=ROOT)
+def test_console_entry_point_exit_code(tmp_path):
+    # run outside the source tree, so the installed package is what runs
     proc = subprocess.run([sys.executable, "-m", "tensorgen", "xor", "--tol", "0"],
-                          capture_output=True, text=True, env=env, check=False)
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith("tensorgen: error: tol:") and "Traceback" not in proc.stderr
