@@ -1,0 +1,143 @@
+"""The activations and losses of ``csrc/tg_math.h`` as SymPy functions.
+
+Each class is the C function of the same name: it prints as a call to it (``_ccode``), its
+``fdiff`` is the derivative the C kernels use, and ``NUMPY`` holds a numpy version with the
+same formula for the lambdify fallback. So the generated code computes exactly the function
+every other engine computes, and SymPy still does all the differentiating.
+"""
+
+import numpy as np
+import sympy as sp
+
+from ..functions import LEAKY_SLOPE
+
+
+class _TgFunction(sp.Function):
+    """A tg_* function of tg_math.h: printed as a call in C and in numpy code."""
+
+    def _ccode(self, printer):
+        return f"{type(self).__name__}({', '.join(printer._print(a) for a in self.args)})"
+
+    def _numpycode(self, printer):
+        return self._ccode(printer)
+
+
+class tg_sigmoid(_TgFunction):  # noqa: N801 -- named after its C function
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+
+class tg_softplus(_TgFunction):  # noqa: N801
+    """log(1 + exp(z)); its derivative is the sigmoid."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return tg_sigmoid(self.args[0])
+
+
+class tg_relu_grad(_TgFunction):  # noqa: N801
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class tg_relu(_TgFunction):  # noqa: N801
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return tg_relu_grad(self.args[0])
+
+
+class tg_leaky_relu_grad(_TgFunction):  # noqa: N801
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class tg_leaky_relu(_TgFunction):  # noqa: N801
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return tg_leaky_relu_grad(self.args[0])
+
+
+class tg_logsumexp(_TgFunction):  # noqa: N801
+    """log(sum_j exp(z_j)) of a row, any number of arguments; d/dz_i is softmax_i."""
+
+    @classmethod
+    def eval(cls, *args):
+        if len(args) == 1:
+            return args[0]
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.exp(self.args[argindex - 1] - self)
+
+    def _ccode(self, printer):
+        # tg_logsumexp takes a pointer and a length: pass a C99 compound literal.
+        row = ", ".join(printer._print(a) for a in self.args)
+        return f"tg_logsumexp((const double[]){{{row}}}, {len(self.args)})"
+
+    def _numpycode(self, printer):
+        return f"tg_logsumexp({', '.join(printer._print(a) for a in self.args)})"
+
+
+def _sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _logsumexp(*row):
+    z = np.stack(np.broadcast_arrays(*row))
+    m = z.max(axis=0)
+    return m + np.log(np.exp(z - m).sum(axis=0))
+
+
+#: numpy versions of the functions above (same formulas as tg_math.h), for lambdify.
+NUMPY = {
+    "tg_sigmoid": _sigmoid,
+    "tg_softplus": lambda z: np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z))),
+    "tg_relu": lambda z: np.where(z > 0, z, 0.0),
+    "tg_relu_grad": lambda z: np.where(z > 0, 1.0, 0.0),
+    "tg_leaky_relu": lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+    "tg_leaky_relu_grad": lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
+    "tg_logsumexp": _logsumexp,
+}
+
+_ELEMENTWISE = {
+    "identity": lambda z: z,
+    "sigmoid": tg_sigmoid,
+    "tanh": sp.tanh,
+    "relu": tg_relu,
+    "leaky_relu": tg_leaky_relu,
+}
+
+
+def activation(name, z):
+    """Activation ``name`` (not softmax) of the expression z."""
+    return _ELEMENTWISE[name](z)
+
+
+def softmax(z):
+    """Softmax of the row z (list of expressions), as exp(z_j - logsumexp(z))."""
+    lse = tg_logsumexp(*z)
+    return [sp.exp(zj - lse) for zj in z]
+
+
+def loss(name, z, a, y):
+    """Loss of one sample from output pre-activations z, activations a and targets y.
+
+    The formulas of tg_loss_row: mse sum (a - y)^2, bce sum softplus(z) - y z,
+    cross_entropy sum y (logsumexp(z) - z).
+    """
+    if name == "bce":
+        return sp.Add(*[tg_softplus(zk) - yk * zk for zk, yk in zip(z, y)])
+    if name == "cross_entropy":
+        lse = tg_logsumexp(*z)
+        return sp.Add(*[yk * (lse - zk) for zk, yk in zip(z, y)])
+    return sp.Add(*[(ak - yk) ** 2 for ak, yk in zip(a, y)])
