@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._codegen import build, emit, expressions
-from .._kernels import _mlp
+from .._kernels import _symbolic
 from .base import Engine
 
 #: Default limit of ``Symbolic(max_work=...)``: estimated operations in the expressions
 #: (see ``tensorgen._codegen.expressions.estimate_work``).
-DEFAULT_MAX_WORK = 2_000_000
+DEFAULT_MAX_WORK = 500_000
 
 # Fields of SymbolicReport stored with a cached library.
 REPORTED = ("architecture", "cse", "n_ops", "derive_seconds", "generate_seconds",
@@ -69,23 +69,16 @@ class SymbolicReport:
 
 
 class _Compiled:
-    """The library's tg_batch, called through ctypes (which releases the GIL)."""
+    """The library's tg_batch, called by address from Cython with the GIL released."""
 
     def __init__(self, lib, arch, report):
-        self._lib = lib  # keeps the library loaded
-        self._batch = lib.tg_batch
-        self._batch.restype = ctypes.c_double
-        self._batch.argtypes = [ctypes.c_long] * 3 + [ctypes.c_void_p] * 3 + [
-            ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-        self._dims = (arch.n_params, arch.widths[0], arch.widths[-1])
+        self._lib = lib  # keeps the library loaded while its address is in use
+        self._call = (ctypes.cast(lib.tg_batch, ctypes.c_void_p).value, arch.n_params,
+                      arch.widths[0], arch.widths[-1])
         self.report = report
 
     def __call__(self, params, X, Y):
-        grad = np.empty(self._dims[0])
-        scratch = np.empty(self._dims[0])
-        cost = self._batch(*self._dims, params.ctypes.data, X.ctypes.data, Y.ctypes.data,
-                           X.shape[0], grad.ctypes.data, scratch.ctypes.data)
-        return cost, grad
+        return _symbolic.value_and_grad(*self._call, params, X, Y)
 
 
 class _Lambdified:
@@ -114,7 +107,8 @@ class Symbolic(Engine):
         way; expressions swell with depth and width).
     max_work : int or float
         Refuse (ValueError) to derive when the estimated size of the expressions exceeds
-        this (see ``report`` for actual op counts). Default 2,000,000.
+        this (see ``report`` for actual op counts). Default 500,000: about
+        100k parameters with ``cse=True``, a 2-8-8-1 network without.
     cache_dir : str or os.PathLike, optional
         Directory of compiled libraries. Default ``$TENSORGEN_CACHE_DIR``, else
         ``$XDG_CACHE_HOME/tensorgen`` (``~/.cache/tensorgen``). It must not be writable by
@@ -140,14 +134,10 @@ class Symbolic(Engine):
         self.cache_dir = cache_dir
         self.compiler = _check_compiler(compiler)
         self._by_shape = {}
+        self._last = (None, None)
 
     def value_and_grad(self, net, X, Y):
-        gradient = self._gradient(net)
-        X = _mlp.check_data(X, "X", net.layers[0])
-        Y = _mlp.check_data(Y, "Y", net.layers[-1])
-        if X.shape[0] != Y.shape[0]:
-            raise ValueError(f"Y: expected {X.shape[0]} rows to match X, got {Y.shape[0]}")
-        return gradient(net.params, X, Y)
+        return self._gradient(net)(net.params, X, Y)
 
     def report(self, net):
         """SymbolicReport for ``net``'s architecture (building it if needed)."""
@@ -172,10 +162,14 @@ class Symbolic(Engine):
     # ---- finding or building the gradient function ----
 
     def _gradient(self, net):
+        last_plan, gradient = self._last
+        if net._plan is last_plan:  # the common case: the same network again
+            return gradient
         shape = (net.layers, net.activation, net.output_activation, net.loss_name)
         gradient = self._by_shape.get(shape)
         if gradient is None:
             gradient = self._by_shape[shape] = self._lookup(expressions.Architecture.of(net))
+        self._last = (net._plan, gradient)
         return gradient
 
     def _lookup(self, arch):
