@@ -4,7 +4,8 @@
 
     void tg_sample(double *params, double *x, double *y, double *loss, double *grad)
 
-(the loss of one sample and its gradient; csrc/tg_driver.c loops it over a batch). Steps
+which adds the loss of one sample to ``*loss`` and its gradient to ``grad``
+(csrc/tg_driver.c loops it over a batch). Steps
 become ``const double`` locals, and the tg_* functions of csrc/tg_math.h are called, not
 re-implemented. ``numpy_function`` turns the same program into a vectorised numpy function
 with ``sympy.lambdify``, for when no C compiler works.
@@ -13,7 +14,14 @@ with ``sympy.lambdify``, for when no C compiler works.
 import numpy as np
 import sympy as sp
 from sympy.printing.c import C99CodePrinter
-from sympy.utilities.codegen import C99CodeGen, InputArgument, OutputArgument, Result, Routine
+from sympy.utilities.codegen import (
+    C99CodeGen,
+    InOutArgument,
+    InputArgument,
+    Result,
+    Routine,
+    default_datatypes,
+)
 
 from . import tgmath
 
@@ -41,10 +49,14 @@ def _routine(derivation):
                     (("params", derivation.params), ("x", derivation.x), ("y", derivation.y)))
     grad_sym, grad_dims = array("grad", len(derivation.grad))
     loss_sym = sp.Symbol("loss")
+    # In-out: the routine adds its sample's loss and gradient to the running sums, so the
+    # sample loop needs no scratch and no second pass.
+    grad_sums = sp.Matrix([grad_sym[i, 0] + g for i, g in enumerate(derivation.grad)])
     arguments = [InputArgument(m, dimensions=d) for m, d in (params, x, y)]
     arguments += [
-        OutputArgument(loss_sym, loss_sym, derivation.loss),
-        OutputArgument(grad_sym, grad_sym, sp.Matrix(derivation.grad), dimensions=grad_dims),
+        InOutArgument(loss_sym, loss_sym, loss_sym + derivation.loss),
+        InOutArgument(grad_sym, grad_sym, grad_sums, dimensions=grad_dims,
+                      datatype=default_datatypes["float"]),
     ]
     local_vars = [Result(e, name=s, result_var=s) for s, e in derivation.steps]
     # The scalar input symbols are read out of the arrays by _Printer, not passed.

@@ -16,7 +16,6 @@ Two ways to derive (``cse``):
   costs. ``sympy.cse`` then runs over all steps, the loss and the gradient together.
 """
 
-import graphlib
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -183,20 +182,38 @@ def _partials(expr, symbols):
 def share(derivation):
     """Common subexpression elimination over all steps, the loss and the gradient.
 
-    Returns a Derivation whose steps are the CSE temporaries and the reduced steps, in an
-    order where each is defined before use.
+    Returns a Derivation whose steps are the CSE temporaries and the reduced steps. They
+    keep the derivation's order, each temporary placed just before its first use, so
+    values live briefly (the C compiler spills less).
     """
     exprs = derivation.expressions()
     n_steps = len(derivation.steps)
     temps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("t"))
     defs = dict(temps)
     defs.update((s, e) for (s, _), e in zip(derivation.steps, reduced[:n_steps]))
-    order = graphlib.TopologicalSorter()
-    for sym, expr in defs.items():
-        order.add(sym, *sorted(expr.free_symbols & defs.keys(), key=sp.default_sort_key))
-    steps = tuple((s, defs[s]) for s in order.static_order())
+    roots = [s for s, _ in derivation.steps] + [s for s, _ in temps]
+    steps = tuple((s, defs[s]) for s in _first_use_order(roots, defs))
     loss, *grad = reduced[n_steps:]
     return Derivation(derivation.params, derivation.x, derivation.y, steps, loss, tuple(grad))
+
+
+def _first_use_order(roots, defs):
+    """Symbols of defs in a depth-first post-order from roots: each after what it uses."""
+    order, placed = [], set()
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            sym, expanded = stack.pop()
+            if sym in placed:
+                continue
+            if expanded:
+                placed.add(sym)
+                order.append(sym)
+                continue
+            stack.append((sym, True))
+            uses = sorted(defs[sym].free_symbols & defs.keys(), key=sp.default_sort_key)
+            stack.extend((u, False) for u in reversed(uses) if u not in placed)
+    return order
 
 
 def count_ops(derivation):

@@ -5,16 +5,14 @@
 #   averages. ctypes loads the library; value_and_grad below calls tg_batch through its
 #   address with the GIL released, after checking every array it hands over, so a call
 #   costs what a Cython call costs instead of ctypes' per-argument conversions.
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
-
 cimport numpy as cnp
 import numpy as np
 
 cnp.import_array()
 
 ctypedef double (*batch_fn)(long n_params, long n_in, long n_out, const double *params,
-                            const double *X, const double *Y, long n, double *grad,
-                            double *scratch) noexcept nogil
+                            const double *X, const double *Y, long n,
+                            double *grad) noexcept nogil
 
 
 cdef inline const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t cols,
@@ -39,15 +37,9 @@ def value_and_grad(size_t address, long n_params, long n_in, long n_out,
     cdef const double *x = data_of(X, n, n_in, "X")                 # IN
     cdef const double *y = data_of(Y, n, n_out, "Y")                # IN
     cdef cnp.ndarray grad = np.empty(n_params)                      # OUT
-    cdef double *scratch
     cdef double cost
     if address == 0:
         raise ValueError("address: NULL function")
-    scratch = <double *>PyMem_Malloc(n_params * sizeof(double))
-    if scratch == NULL:
-        raise MemoryError(f"cannot allocate {n_params * 8} bytes of scratch")
     with nogil:
-        cost = batch(n_params, n_in, n_out, p, x, y, n, <double *>cnp.PyArray_DATA(grad),
-                     scratch)
-    PyMem_Free(scratch)
+        cost = batch(n_params, n_in, n_out, p, x, y, n, <double *>cnp.PyArray_DATA(grad))
     return cost, grad

@@ -144,16 +144,16 @@ class Symbolic(Engine):
         return self._gradient(net).report
 
     def scratch_bytes(self, net, n_samples):
-        """Bytes of scratch one gradient call allocates for ``n_samples`` samples.
+        """Bytes of scratch one gradient call allocates for ``n_samples`` samples: none.
 
-        The compiled loop keeps one sample's gradient (n_params doubles) whatever the batch
-        size; the returned gradient itself is not counted.
+        The generated routine adds each sample's loss and gradient straight into the
+        returned gradient (which is not counted), so no call needs scratch.
         """
         if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
             raise TypeError(f"n_samples: expected an int, got {n_samples!r}")
         if n_samples < 1:
             raise ValueError(f"n_samples: expected >= 1, got {n_samples!r}")
-        return 8 * net.n_params
+        return 0
 
     def __repr__(self):
         return (f"Symbolic(cse={self.cse!r}, max_work={self.max_work!r}, "
