@@ -117,6 +117,7 @@ def test_engine_by_name_and_wrong_data():
     cost, grad = net.value_and_grad(X, Y, engine="symbolic")
     ref_cost, ref = net.value_and_grad(X, Y)
     np.testing.assert_allclose(grad, ref, rtol=1e-12, atol=1e-15)
+    assert cost == pytest.approx(ref_cost, rel=1e-12)
     with pytest.raises(ValueError, match="X: expected"):
         tg.engines.Symbolic().value_and_grad(net, np.ones((4, 3)), Y)
     with pytest.raises(ValueError, match="Y: expected"):

@@ -124,7 +124,8 @@ def find_compiler(command):
 
 def _run(command, *args):
     try:
-        return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60)
+        return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60,
+                              check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise CompilerError(f"C compiler {command[0]!r} does not run: {exc}") from None
 
@@ -203,9 +204,12 @@ def compile_entry(cache, key, sources, compiler, meta):
             (tmp / name).write_text(text)
         units = sorted(name for name in sources if name.endswith(".c")) + ["tg_driver.c"]
         start = time.perf_counter()
-        run = subprocess.run([*compiler.command, *compiler.flags, "-I.", *units, "-o", LIBRARY,
-                              "-lm"],
-                             cwd=tmp, capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
+        try:
+            run = subprocess.run([*compiler.command, *compiler.flags, "-I.", *units, "-o",
+                                  LIBRARY, "-lm"], cwd=tmp, capture_output=True, text=True,
+                                 timeout=COMPILE_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise CompilerError(f"C compiler {compiler.command[0]!r} did not finish: {exc}") from None
         if run.returncode != 0:
             raise CompilerError(f"C compiler {compiler.command[0]!r} failed "
                                 f"(exit {run.returncode}): {run.stderr.strip()[-2000:]}")

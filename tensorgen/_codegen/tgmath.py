@@ -22,51 +22,44 @@ class _TgFunction(sp.Function):
         return self._ccode(printer)
 
 
-class tg_sigmoid(_TgFunction):  # noqa: N801 -- named after its C function
+class _Elementwise(_TgFunction):
+    """A function of one value z; ``derivative(z, a)`` gives d a / dz from z and a = f(z),
+    like tg_act_grad in C."""
+
     nargs = 1
 
     def fdiff(self, argindex=1):
-        return self * (1 - self)
+        return self.derivative(self.args[0], self)
 
 
-class tg_softplus(_TgFunction):  # noqa: N801
+# The classes are named after their C functions: SymPy prints a function by its class name.
+class tg_sigmoid(_Elementwise):
+    derivative = staticmethod(lambda z, a: a * (1 - a))
+
+
+class tg_softplus(_Elementwise):
     """log(1 + exp(z)); its derivative is the sigmoid."""
 
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return tg_sigmoid(self.args[0])
+    derivative = staticmethod(lambda z, a: tg_sigmoid(z))
 
 
-class tg_relu_grad(_TgFunction):  # noqa: N801
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return sp.S.Zero
+class tg_relu_grad(_Elementwise):
+    derivative = staticmethod(lambda z, a: sp.S.Zero)
 
 
-class tg_relu(_TgFunction):  # noqa: N801
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return tg_relu_grad(self.args[0])
+class tg_relu(_Elementwise):
+    derivative = staticmethod(lambda z, a: tg_relu_grad(z))
 
 
-class tg_leaky_relu_grad(_TgFunction):  # noqa: N801
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return sp.S.Zero
+class tg_leaky_relu_grad(_Elementwise):
+    derivative = staticmethod(lambda z, a: sp.S.Zero)
 
 
-class tg_leaky_relu(_TgFunction):  # noqa: N801
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return tg_leaky_relu_grad(self.args[0])
+class tg_leaky_relu(_Elementwise):
+    derivative = staticmethod(lambda z, a: tg_leaky_relu_grad(z))
 
 
-class tg_logsumexp(_TgFunction):  # noqa: N801
+class tg_logsumexp(_TgFunction):
     """log(sum_j exp(z_j)) of a row, any number of arguments; d/dz_i is softmax_i."""
 
     @classmethod
