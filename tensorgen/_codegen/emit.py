@@ -33,7 +33,7 @@ class _Printer(C99CodePrinter):
     """C99 printer that reads the input symbols out of the routine's arrays."""
 
     def __init__(self, arrays):
-        super().__init__()
+        super().__init__({"order": "none"})  # sorting the terms of every sum is slow
         self._arrays = arrays
 
     def _print_Symbol(self, expr):
