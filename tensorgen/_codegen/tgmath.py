@@ -13,13 +13,19 @@ from ..functions import LEAKY_SLOPE
 
 
 class _TgFunction(sp.Function):
-    """A tg_* function of tg_math.h: printed as a call in C and in numpy code."""
+    """A function of tg_math.h: printed as a call to ``c_name`` (default: the class name,
+    which is also its name in NUMPY)."""
+
+    c_name = None
+
+    def _call(self, printer, name):
+        return f"{name}({', '.join(printer._print(a) for a in self.args)})"
 
     def _ccode(self, printer):
-        return f"{type(self).__name__}({', '.join(printer._print(a) for a in self.args)})"
+        return self._call(printer, self.c_name or type(self).__name__)
 
     def _numpycode(self, printer):
-        return self._ccode(printer)
+        return self._call(printer, type(self).__name__)
 
 
 class _Elementwise(_TgFunction):
@@ -32,9 +38,39 @@ class _Elementwise(_TgFunction):
         return self.derivative(self.args[0], self)
 
 
+class _ActGrad(_TgFunction):
+    """f'(z) of an activation f, as tg_act_grad(code, z, a) with a = f(z) (passed along so
+    the value computed forward is reused); ``second(z, g)`` gives f''(z) from g = f'(z)."""
+
+    nargs = 2
+
+    def _ccode(self, printer):
+        z, a = (printer._print(v) for v in self.args)
+        return f"tg_act_grad({self.code}, {z}, {a})"
+
+    def fdiff(self, argindex=1):
+        # a only carries f(z) along: the value depends on z alone.
+        return self.second(self.args[0], self) if argindex == 1 else sp.S.Zero
+
+
 # The classes are named after their C functions: SymPy prints a function by its class name.
+class tg_sigmoid_grad(_ActGrad):
+    code = "TG_SIGMOID"
+    second = staticmethod(lambda z, g: g * (1 - 2 * tg_sigmoid(z)))
+
+
 class tg_sigmoid(_Elementwise):
-    derivative = staticmethod(lambda z, a: a * (1 - a))
+    derivative = staticmethod(lambda z, a: tg_sigmoid_grad(z, a))
+
+
+class tg_tanh_grad(_ActGrad):
+    code = "TG_TANH"
+    second = staticmethod(lambda z, g: -2 * tg_tanh(z) * g)
+
+
+class tg_tanh(_Elementwise):
+    c_name = "tanh"
+    derivative = staticmethod(lambda z, a: tg_tanh_grad(z, a))
 
 
 class tg_softplus(_Elementwise):
@@ -85,6 +121,17 @@ def _sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _act_grad(scale):
+    """f'(z) from z alone, as tg_act_grad computes it for sigmoid (scale 1) and tanh
+    (scale 2): scale^2 e / (1 + e)^2 with e = exp(-scale |z|), accurate in the tails."""
+
+    def grad(z, a):
+        e = np.exp(-scale * np.abs(z))
+        return scale * scale * e / ((1.0 + e) * (1.0 + e))
+
+    return grad
+
+
 def _logsumexp(*row):
     z = np.stack(np.broadcast_arrays(*row))
     m = z.max(axis=0)
@@ -94,6 +141,9 @@ def _logsumexp(*row):
 #: numpy versions of the functions above (same formulas as tg_math.h), for lambdify.
 NUMPY = {
     "tg_sigmoid": _sigmoid,
+    "tg_sigmoid_grad": _act_grad(1.0),
+    "tg_tanh": np.tanh,
+    "tg_tanh_grad": _act_grad(2.0),
     "tg_softplus": lambda z: np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z))),
     "tg_relu": lambda z: np.where(z > 0, z, 0.0),
     "tg_relu_grad": lambda z: np.where(z > 0, 1.0, 0.0),
@@ -105,7 +155,7 @@ NUMPY = {
 _ELEMENTWISE = {
     "identity": lambda z: z,
     "sigmoid": tg_sigmoid,
-    "tanh": sp.tanh,
+    "tanh": tg_tanh,
     "relu": tg_relu,
     "leaky_relu": tg_leaky_relu,
 }
