@@ -46,9 +46,9 @@ class SymbolicReport:
     n_ops : int
         ``sympy.count_ops`` of the generated expressions (steps, loss and gradient).
     derive_seconds, generate_seconds, compile_seconds : float
-        Time to derive (build and differentiate), to generate (CSE and code text) and to
-        compile, measured when the library was built (also when it was later loaded from
-        the cache).
+        Time to derive (build the expressions and differentiate), to generate (CSE, op
+        count and code text) and to compile, measured when the library was built (also
+        when it was later loaded from the cache).
     from_cache : bool
         The library was loaded from the on-disk cache, with no SymPy work in this process.
     backend : {"c", "lambdify"}
@@ -95,8 +95,10 @@ class Symbolic(Engine):
 
     SymPy differentiates the loss of one sample, written in symbols for the parameters,
     inputs and targets; the result is generated as C (``sympy.utilities.codegen``), compiled
-    with a hand-written sample loop (csrc/tg_driver.c) into a shared library, cached on
-    disk and called through ctypes. This happens once per architecture, on first use.
+    with a hand-written sample loop (csrc/tg_driver.c) into a shared library (``-O2``, and
+    ``-march=native`` where the compiler has it), cached on disk, loaded with ctypes and
+    called with no Python per sample. This happens once per architecture, on first use
+    (or on ``report``).
 
     Parameters
     ----------
