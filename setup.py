@@ -18,6 +18,7 @@ DIRECTIVES = {
     "cdivision": True,
     "initializedcheck": False,
 }
+KERNELS.append("_symbolic")  # the symbolic engine's call into its compiled libraries
 
 
 def openmp_flags():

@@ -6,8 +6,10 @@ from ..functions import check_choice
 from .base import Engine
 from .oracle import Autograd
 from .reverse import Reverse
+from .symbolic import Symbolic, SymbolicReport
 
 ENGINES = {"reverse": Reverse, "autograd": Autograd}
+ENGINES["symbolic"] = Symbolic
 
 
 @cache
@@ -40,3 +42,4 @@ def get_engine(engine: str | Engine) -> Engine:
 
 
 __all__ = ["ENGINES", "Autograd", "Engine", "Reverse", "get_engine"]
+__all__ += ["Symbolic", "SymbolicReport"]

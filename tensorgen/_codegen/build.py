@@ -1,0 +1,240 @@
+"""Stage 3 of the symbolic pipeline: C text -> compiled shared library in an on-disk cache.
+
+Layout: ``<cache>/<key>/`` holds ``lib.so``, ``meta.json`` and the sources it was built
+from, where ``key`` is a SHA-256 of everything that changes the code (the architecture and
+mode, the SymPy version, this pipeline's own sources, the C headers and driver, the
+compiler's identity and flags, which include the host CPU when compiling for it), so it is
+known before any SymPy work. File names are that hash or fixed names, never anything a user
+passes.
+
+Safety: the cache directory must belong to the user and not be writable by group or
+others. An entry is built in a private temporary directory inside the cache and published
+with one ``os.replace``, so readers never see a half-written library; whoever publishes
+first wins and the others use that entry. An entry is trusted only if its ``meta.json``
+parses and the library's SHA-256 matches the one recorded there; otherwise it is rebuilt.
+The compiler runs through ``subprocess`` with an argument list, never a shell.
+"""
+
+import ctypes
+import hashlib
+import importlib.resources
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import sympy
+
+from . import emit, expressions, tgmath
+
+#: Optimisation and output flags: position-independent shared library, ISO C99 (so no
+#: floating-point contraction: the C computes exactly the expressions), -O2.
+FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared")
+#: Added where the compiler accepts it: the straight-line code is large, and the host's
+#: instruction set (VEX encoding) makes it about half as big and twice as fast. The cache
+#: key then holds the compiler's expansion of it (this CPU's model and features).
+HOST_FLAGS = ("-march=native",)
+#: Bump when the entry layout changes.
+FORMAT = 1
+#: Files of tensorgen._csrc the generated code is compiled with.
+CSRC = ("tg_math.h", "tg_driver.h", "tg_driver.c")
+LIBRARY = "lib.so"
+META = "meta.json"
+COMPILE_TIMEOUT = 3600
+
+
+class CompilerError(RuntimeError):
+    """No working C compiler, or it failed on the generated code."""
+
+
+# ---- where the cache lives ----
+
+def cache_dir(explicit=None):
+    """The cache directory (created 0700 if missing), checked to be private.
+
+    ``explicit``, else ``$TENSORGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tensorgen``
+    (``~/.cache/tensorgen`` by default).
+
+    Raises
+    ------
+    PermissionError
+        When the directory is not owned by the user or is writable by group or others.
+    """
+    if explicit is not None:
+        path = Path(explicit)
+    elif os.environ.get("TENSORGEN_CACHE_DIR"):
+        path = Path(os.environ["TENSORGEN_CACHE_DIR"])
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        path = Path(base) / "tensorgen"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise PermissionError(f"cache_dir: {path} belongs to another user; refusing to load "
+                              "code from it (set TENSORGEN_CACHE_DIR to a private directory)")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise PermissionError(f"cache_dir: {path} is writable by group or others; refusing "
+                              f"to load code from it (chmod 700 {shlex.quote(str(path))})")
+    return path
+
+
+# ---- the compiler ----
+
+@dataclass(frozen=True)
+class Compiler:
+    """A C compiler command (argument list), its flags and its identity for the cache key."""
+
+    command: tuple
+    flags: tuple
+    identity: str
+
+
+def compiler_command(compiler=None):
+    """The compiler as an argument list: ``compiler`` (a program, or program and
+    arguments), else ``$CC`` split like a shell would, else ``cc``."""
+    if compiler is None:
+        return tuple(shlex.split(os.environ.get("CC", ""))) or ("cc",)
+    return (compiler,) if isinstance(compiler, (str, os.PathLike)) else tuple(compiler)
+
+
+@cache
+def find_compiler(command):
+    """A working Compiler for ``command`` (tuple), or CompilerError saying why not."""
+    program = shutil.which(command[0])
+    if program is None:
+        raise CompilerError(f"C compiler {command[0]!r} not found")
+    version = _run(command, "--version")
+    if version.returncode != 0:
+        raise CompilerError(f"C compiler {command[0]!r} failed on --version: "
+                            f"{version.stderr.strip()[-500:]}")
+    # -v shows what -march=native expands to on this host (gcc and clang).
+    host = _run(command, *HOST_FLAGS, "-E", "-v", "-x", "c", os.devnull, "-o", os.devnull)
+    if host.returncode != 0:
+        return Compiler(tuple(command), FLAGS, f"{program}\n{version.stdout.strip()}")
+    return Compiler(tuple(command), FLAGS + HOST_FLAGS,
+                    f"{program}\n{version.stdout.strip()}\n{host.stderr.strip()}")
+
+
+def _run(command, *args):
+    try:
+        return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CompilerError(f"C compiler {command[0]!r} does not run: {exc}") from None
+
+
+# ---- keys and entries ----
+
+@cache
+def _csrc():
+    """name -> text of the C files the generated code is compiled with."""
+    root = importlib.resources.files("tensorgen._csrc")
+    return {name: root.joinpath(name).read_text() for name in CSRC}
+
+
+@cache
+def _pipeline_sources():
+    return [Path(m.__file__).read_text() for m in (expressions, emit, tgmath)]
+
+
+def cache_key(arch, cse, compiler):
+    """SHA-256 (hex) of everything that changes the generated library."""
+    material = {
+        "format": FORMAT,
+        "architecture": [list(arch.widths), list(arch.activations), arch.loss],
+        "cse": cse,
+        "sympy": sympy.__version__,
+        "pipeline": _pipeline_sources(),
+        "csrc": _csrc(),
+        "compiler": [list(compiler.command), compiler.identity],
+        "flags": compiler.flags,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _checked_meta(entry):
+    """The entry's meta dict if it parses and the library's digest matches, else None."""
+    try:
+        meta = json.loads((entry / META).read_text())
+        return meta if _digest(entry / LIBRARY) == meta["sha256"] else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def load(entry):
+    """(ctypes library, meta dict) for a valid entry directory, or None if it is missing
+    or does not check out (unreadable meta, library digest mismatch, dlopen failure)."""
+    meta = _checked_meta(entry)
+    if meta is None:
+        return None
+    try:
+        return ctypes.CDLL(str(entry / LIBRARY)), meta
+    except OSError:
+        return None
+
+
+def compile_entry(cache, key, sources, compiler, meta):
+    """Compile ``sources`` (name -> text, with tg_sample.c) into ``<cache>/<key>``.
+
+    ``meta`` (a JSON-able dict) is stored with the library, completed with
+    ``compile_seconds``, ``library_bytes`` and the library's ``sha256``.
+
+    Builds in a private temporary directory and publishes it with ``os.replace``; if
+    another process published first, its entry is kept. Returns the entry path.
+
+    Raises
+    ------
+    CompilerError
+        When the compiler fails; its message ends with the compiler's stderr.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=cache))
+    try:
+        for name, text in {**_csrc(), **sources}.items():
+            (tmp / name).write_text(text)
+        units = sorted(name for name in sources if name.endswith(".c")) + ["tg_driver.c"]
+        start = time.perf_counter()
+        try:
+            run = subprocess.run([*compiler.command, *compiler.flags, "-I.", *units, "-o",
+                                  LIBRARY, "-lm"], cwd=tmp, capture_output=True, text=True,
+                                 timeout=COMPILE_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise CompilerError(f"C compiler {compiler.command[0]!r} did not finish: {exc}") from None
+        if run.returncode != 0:
+            raise CompilerError(f"C compiler {compiler.command[0]!r} failed "
+                                f"(exit {run.returncode}): {run.stderr.strip()[-2000:]}")
+        meta = {**meta, "compile_seconds": time.perf_counter() - start,
+                "library_bytes": (tmp / LIBRARY).stat().st_size, "sha256": _digest(tmp / LIBRARY)}
+        (tmp / META).write_text(json.dumps(meta))
+        entry = cache / key
+        if _checked_meta(entry) is None:  # missing or corrupt; a valid one is kept
+            _discard(entry)
+        try:
+            os.replace(tmp, entry)
+        except OSError:  # another process published first: keep its entry
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return entry
+
+
+def _discard(entry):
+    """Move an existing entry out of the way atomically, then delete it."""
+    if not entry.exists():
+        return
+    trash = Path(tempfile.mkdtemp(prefix="tmp-", dir=entry.parent))
+    try:
+        os.replace(entry, trash / "old")
+    except OSError:  # someone else moved or replaced it meanwhile
+        pass
+    shutil.rmtree(trash, ignore_errors=True)

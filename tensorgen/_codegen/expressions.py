@@ -1,0 +1,221 @@
+"""Stage 1 of the symbolic pipeline: a network's architecture -> SymPy loss of one sample and
+its gradient.
+
+Everything is in symbols: ``p_i`` for the parameters (in the layout of ``Network.params``),
+``x_k`` for one sample's inputs and ``y_k`` for its targets, so the expressions do not grow
+with the data set.
+
+Two ways to derive (``cse``):
+
+- naive (``cse=False``): the loss is one expression tree and ``sympy.diff`` differentiates
+  it with respect to each parameter on its own -- the swell the paper warns about.
+- shared (``cse=True``): each layer's pre-activations, activations and their adjoints are
+  named as intermediate symbols (steps), so the network is a graph. SymPy differentiates
+  every step with respect to the symbols it uses, and the chain rule is applied over the
+  graph in reverse order (each adjoint is a step too), which costs about what backprop
+  costs. ``sympy.cse`` then runs over all steps, the loss and the gradient together.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sympy as sp
+
+from . import tgmath
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What determines the generated code: widths, activation per layer, loss."""
+
+    widths: tuple
+    activations: tuple
+    loss: str
+
+    @classmethod
+    def of(cls, net):
+        acts = (net.activation,) * (len(net.layers) - 2) + (net.output_activation,)
+        return cls(tuple(net.layers), acts, net.loss_name)
+
+    @property
+    def n_params(self):
+        w = self.widths
+        return sum((w[l] + 1) * w[l + 1] for l in range(len(w) - 1))
+
+    def label(self):
+        """e.g. ``2-2-1 sigmoid/sigmoid mse``."""
+        hidden = self.activations[0] if len(self.activations) > 1 else "-"
+        return (f"{'-'.join(map(str, self.widths))} {hidden}/{self.activations[-1]} "
+                f"{self.loss}")
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A straight-line program for one sample: steps, then the loss and its gradient.
+
+    ``steps`` are (symbol, expression) pairs in evaluation order; every expression uses
+    only the inputs (params, x, y) and symbols of earlier steps.
+    """
+
+    params: tuple
+    x: tuple
+    y: tuple
+    steps: tuple
+    loss: object
+    grad: tuple
+
+    def expressions(self):
+        """All right-hand sides: steps, loss, gradient."""
+        return [e for _, e in self.steps] + [self.loss, *self.grad]
+
+
+def estimate_work(arch, cse):
+    """Estimated size (operations) of the expressions the derivation would produce.
+
+    Shared: about five operations per weight (forward, adjoint, gradient). Naive: every
+    partial derivative is roughly twice the loss's expression tree, which multiplies by
+    the width of each layer it passes.
+    """
+    w = arch.widths
+    if cse:
+        return sum(5 * (w[l] + 1) * w[l + 1] for l in range(len(w) - 1))
+    tree = 1  # size of one input's (or activation's) expression tree
+    for l in range(len(w) - 1):
+        tree = w[l] * (tree + 2) + 2
+    return arch.n_params * 2 * w[-1] * (tree + 3)
+
+
+def derive(arch, cse):
+    """Derive the loss of one sample and its gradient.
+
+    Parameters
+    ----------
+    arch : Architecture
+    cse : bool
+        Name intermediate results as steps (True) or build one tree per partial (False).
+
+    Returns
+    -------
+    Derivation
+        With ``cse=False`` it has no steps; with ``cse=True`` pass it to ``share``.
+    """
+    params = sp.symbols(f"p_:{arch.n_params}")
+    x = sp.symbols(f"x_:{arch.widths[0]}")
+    y = sp.symbols(f"y_:{arch.widths[-1]}")
+    steps = []
+
+    def name(label, expr):
+        if not cse:
+            return expr
+        sym = sp.Symbol(label)
+        steps.append((sym, expr))
+        return sym
+
+    loss = _forward(arch, params, x, y, name)
+    if not cse:
+        return Derivation(params, x, y, (), loss, tuple(sp.diff(loss, p) for p in params))
+    return _reverse(Derivation(params, x, y, tuple(steps), loss, ()))
+
+
+def _forward(arch, params, x, y, name):
+    """The loss of one sample; name(label, expr) decides whether a value becomes a step."""
+    a, pos = list(x), 0
+    last = len(arch.activations) - 1
+    for l, act in enumerate(arch.activations):
+        k, m = arch.widths[l], arch.widths[l + 1]
+        W, b = params[pos : pos + k * m], params[pos + k * m : pos + k * m + m]
+        pos += k * m + m
+        z = [name(f"z{l}_{j}", sp.Add(*[a[i] * W[i * m + j] for i in range(k)], b[j]))
+             for j in range(m)]
+        if l == last and arch.loss != "mse":  # bce and cross_entropy use z only
+            break
+        if act == "softmax":
+            lse = name(f"lse{l}", tgmath.tg_logsumexp(*z))
+            a = [name(f"a{l}_{j}", sp.exp(zj - lse)) for j, zj in enumerate(z)]
+        elif act == "identity":
+            a = z
+        else:
+            a = [name(f"a{l}_{j}", tgmath.activation(act, zj)) for j, zj in enumerate(z)]
+    return tgmath.loss(arch.loss, z, a, y)
+
+
+def _reverse(forward):
+    """Add adjoint steps and the gradient to a forward derivation (reverse accumulation).
+
+    adjoint(u) = sum over the steps s using u of adjoint(s) * d expr(s) / du, where SymPy
+    computes every d expr(s) / du.
+    """
+    contributions = defaultdict(list)
+    targets = set(forward.params) | {s for s, _ in forward.steps}
+
+    def push(expr, seed):
+        for u, partial in _partials(expr, targets):
+            contributions[u].append(seed * partial)
+
+    push(forward.loss, sp.S.One)
+    adjoints = []
+    for sym, expr in reversed(forward.steps):
+        if contributions[sym]:
+            adjoint = sp.Symbol(f"d_{sym.name}")
+            adjoints.append((adjoint, sp.Add(*contributions[sym])))
+            push(expr, adjoint)
+    grad = tuple(sp.Add(*contributions[p]) for p in forward.params)
+    return Derivation(forward.params, forward.x, forward.y, forward.steps + tuple(adjoints),
+                      forward.loss, grad)
+
+
+def _partials(expr, symbols):
+    """(u, d expr / du) for each u of symbols in expr, by SymPy.
+
+    A sum is split first (linearity) so each term is differentiated only with respect to
+    the symbols it holds: a layer's sums then cost O(terms), not O(terms^2).
+    """
+    terms = expr.args if expr.is_Add else (expr,)
+    holders = defaultdict(list)
+    for term in terms:
+        for u in term.free_symbols & symbols:
+            holders[u].append(term)
+    return [(u, sp.Add(*[sp.diff(t, u) for t in holders[u]]))
+            for u in sorted(holders, key=sp.default_sort_key)]
+
+
+def share(derivation):
+    """Common subexpression elimination over all steps, the loss and the gradient.
+
+    Returns a Derivation whose steps are the CSE temporaries and the reduced steps. They
+    keep the derivation's order, each temporary placed just before its first use, so
+    values live briefly (the C compiler spills less).
+    """
+    exprs = derivation.expressions()
+    n_steps = len(derivation.steps)
+    temps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("t"))
+    defs = dict(temps)
+    defs.update((s, e) for (s, _), e in zip(derivation.steps, reduced[:n_steps]))
+    roots = [s for s, _ in derivation.steps] + [s for s, _ in temps]
+    steps = tuple((s, defs[s]) for s in _first_use_order(roots, defs))
+    loss, *grad = reduced[n_steps:]
+    return Derivation(derivation.params, derivation.x, derivation.y, steps, loss, tuple(grad))
+
+
+def _first_use_order(roots, defs):
+    """Symbols of defs in a depth-first post-order from roots: each after what it uses."""
+    order, placed = [], set()
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            sym, expanded = stack.pop()
+            if sym in placed:
+                continue
+            if expanded:
+                placed.add(sym)
+                order.append(sym)
+                continue
+            stack.append((sym, True))
+            uses = sorted(defs[sym].free_symbols & defs.keys(), key=sp.default_sort_key)
+            stack.extend((u, False) for u in reversed(uses) if u not in placed)
+    return order
+
+
+def count_ops(derivation):
+    """``sympy.count_ops`` of everything the generated code computes."""
+    return int(sum(sp.count_ops(e) for e in derivation.expressions()))

@@ -1,0 +1,252 @@
+"""The symbolic engine: gradients derived by SymPy, generated as C, compiled and cached.
+
+The pipeline lives in ``tensorgen._codegen`` (expressions -> emit -> build); this module
+decides when to run it. A library is looked up, in order, in this engine's own table, in
+the process-wide memo, in the on-disk cache, and only then built. Without a working C
+compiler the same expressions run through ``sympy.lambdify`` instead.
+"""
+
+import ctypes
+import numbers
+import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._codegen import build, emit, expressions
+from .._kernels import _symbolic
+from .base import Engine
+
+#: Default limit of ``Symbolic(max_work=...)``: estimated operations in the expressions
+#: (see ``tensorgen._codegen.expressions.estimate_work``).
+DEFAULT_MAX_WORK = 500_000
+
+# Fields of SymbolicReport stored with a cached library.
+REPORTED = ("architecture", "cse", "n_ops", "derive_seconds", "generate_seconds",
+            "compile_seconds", "library_bytes")
+# Built gradient functions by (cache dir, key) or, for the lambdify fallback,
+# (architecture, cse): a second engine or Network of the same shape reuses them.
+_MEMO = {}
+_MEMO_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SymbolicReport:
+    """How the symbolic gradient of one architecture was made.
+
+    Attributes
+    ----------
+    architecture : str
+        e.g. ``"2-2-1 sigmoid/sigmoid mse"``.
+    cse : bool
+        Mode: shared subexpressions (True) or one expression per partial (False).
+    n_ops : int
+        ``sympy.count_ops`` of the generated expressions (steps, loss and gradient).
+    derive_seconds, generate_seconds, compile_seconds : float
+        Time to derive (build the expressions and differentiate), to generate (CSE, op
+        count and code text) and to compile, measured when the library was built (also
+        when it was later loaded from the cache).
+    from_cache : bool
+        The library was loaded from the on-disk cache, with no SymPy work in this process.
+    backend : {"c", "lambdify"}
+        Compiled C, or the numpy fallback used when no C compiler works.
+    library_bytes : int
+        Size of the shared library (0 for lambdify).
+    """
+
+    architecture: str
+    cse: bool
+    n_ops: int
+    derive_seconds: float
+    generate_seconds: float
+    compile_seconds: float
+    from_cache: bool
+    backend: str
+    library_bytes: int
+
+
+class _Compiled:
+    """The library's tg_batch, called by address from Cython with the GIL released."""
+
+    def __init__(self, lib, arch, report):
+        self._lib = lib  # keeps the library loaded while its address is in use
+        self._call = (ctypes.cast(lib.tg_batch, ctypes.c_void_p).value, arch.n_params,
+                      arch.widths[0], arch.widths[-1])
+        self.report = report
+
+    def __call__(self, params, X, Y):
+        return _symbolic.value_and_grad(*self._call, params, X, Y)
+
+
+class _Lambdified:
+    def __init__(self, function, report):
+        self._function = function
+        self.report = report
+
+    def __call__(self, params, X, Y):
+        return self._function(params, X, Y)
+
+
+class Symbolic(Engine):
+    """Exact gradients derived by SymPy and compiled to C.
+
+    SymPy differentiates the loss of one sample, written in symbols for the parameters,
+    inputs and targets; the result is generated as C (``sympy.utilities.codegen``), compiled
+    with a hand-written sample loop (csrc/tg_driver.c) into a shared library (``-O2``, and
+    ``-march=native`` where the compiler has it), cached on disk, loaded with ctypes and
+    called with no Python per sample. This happens once per architecture, on first use
+    (or on ``report``).
+
+    Parameters
+    ----------
+    cse : bool
+        True (default): intermediate values are named per layer, so the derivation follows
+        the network's graph, and common subexpressions are eliminated over the loss and all
+        partials together. False: every partial derivative is its own expression (the naive
+        way; expressions swell with depth and width).
+    max_work : int or float
+        Refuse (ValueError) to derive when the estimated size of the expressions exceeds
+        this (see ``report`` for actual op counts). Default 500,000: about
+        100k parameters with ``cse=True``, a 2-8-8-1 network without.
+    cache_dir : str or os.PathLike, optional
+        Directory of compiled libraries. Default ``$TENSORGEN_CACHE_DIR``, else
+        ``$XDG_CACHE_HOME/tensorgen`` (``~/.cache/tensorgen``). It must not be writable by
+        group or others.
+    compiler : str or sequence of str, optional
+        C compiler: a program, or a program and its arguments. Default ``$CC``, else ``cc``.
+        Where it is missing or fails, the engine warns and uses ``sympy.lambdify``.
+    """
+
+    name = "symbolic"
+
+    def __init__(self, cse=True, max_work=DEFAULT_MAX_WORK, cache_dir=None, compiler=None):
+        if not isinstance(cse, (bool, np.bool_)):
+            raise TypeError(f"cse: expected True or False, got {cse!r}")
+        if isinstance(max_work, bool) or not isinstance(max_work, numbers.Real):
+            raise TypeError(f"max_work: expected a positive number, got {max_work!r}")
+        if not max_work > 0:
+            raise ValueError(f"max_work: expected a positive number, got {max_work!r}")
+        if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
+            raise TypeError(f"cache_dir: expected a path or None, got {cache_dir!r}")
+        self.cse = bool(cse)
+        self.max_work = max_work
+        self.cache_dir = cache_dir
+        self.compiler = _check_compiler(compiler)
+        self._by_shape = {}
+        self._last = (None, None)
+
+    def value_and_grad(self, net, X, Y):
+        return self._gradient(net)(net.params, X, Y)
+
+    def report(self, net):
+        """SymbolicReport for ``net``'s architecture (building it if needed)."""
+        return self._gradient(net).report
+
+    def scratch_bytes(self, net, n_samples):
+        """Bytes of scratch one gradient call allocates for ``n_samples`` samples: none.
+
+        The generated routine adds each sample's loss and gradient straight into the
+        returned gradient (which is not counted), so no call needs scratch.
+        """
+        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
+            raise TypeError(f"n_samples: expected an int, got {n_samples!r}")
+        if n_samples < 1:
+            raise ValueError(f"n_samples: expected >= 1, got {n_samples!r}")
+        return 0
+
+    def __repr__(self):
+        return (f"Symbolic(cse={self.cse!r}, max_work={self.max_work!r}, "
+                f"cache_dir={self.cache_dir!r}, compiler={self.compiler!r})")
+
+    # ---- finding or building the gradient function ----
+
+    def _gradient(self, net):
+        last_plan, gradient = self._last
+        if net._plan is last_plan:  # the common case: the same network again
+            return gradient
+        shape = (net.layers, net.activation, net.output_activation, net.loss_name)
+        gradient = self._by_shape.get(shape)
+        if gradient is None:
+            gradient = self._by_shape[shape] = self._lookup(expressions.Architecture.of(net))
+        self._last = (net._plan, gradient)
+        return gradient
+
+    def _lookup(self, arch):
+        try:
+            compiler = build.find_compiler(build.compiler_command(self.compiler))
+        except build.CompilerError as exc:
+            compiler, why = None, str(exc)
+        if compiler is None:
+            memo_key, cache, key = ("lambdify", arch, self.cse), None, None
+        else:
+            cache = build.cache_dir(self.cache_dir)
+            key = build.cache_key(arch, self.cse, compiler)
+            memo_key, why = (str(cache), key), None
+        with _MEMO_LOCK:
+            if memo_key not in _MEMO:
+                _MEMO[memo_key] = self._build(arch, compiler, cache, key, why)
+            return _MEMO[memo_key]
+
+    def _build(self, arch, compiler, cache, key, why):
+        if compiler is not None:
+            loaded = build.load(cache / key)
+            if loaded is not None and set(REPORTED) <= loaded[1].keys():
+                return _compiled(loaded, arch, from_cache=True)
+        estimate = expressions.estimate_work(arch, self.cse)
+        if estimate > self.max_work:
+            raise ValueError(
+                f"symbolic engine: {arch.label()} with cse={self.cse} needs an estimated "
+                f"{estimate:,} operations of expressions, above max_work={self.max_work:,}; "
+                "raise max_work, use cse=True or a smaller network")
+        start = time.perf_counter()
+        derivation = expressions.derive(arch, self.cse)
+        derived = time.perf_counter()
+        if self.cse:
+            derivation = expressions.share(derivation)
+        meta = {"architecture": arch.label(), "cse": self.cse,
+                "n_ops": expressions.count_ops(derivation),
+                "derive_seconds": derived - start}
+        if compiler is not None:
+            source, header = emit.c_source(derivation)
+            meta["generate_seconds"] = time.perf_counter() - derived
+            try:
+                loaded = build.load(build.compile_entry(
+                    cache, key, {f"{emit.ROUTINE}.c": source, f"{emit.ROUTINE}.h": header},
+                    compiler, meta))
+                if loaded is None:
+                    raise build.CompilerError("the compiled library does not load")
+                return _compiled(loaded, arch, from_cache=False)
+            except build.CompilerError as exc:
+                why = str(exc)
+        warnings.warn(f"symbolic engine: {why}; falling back to sympy.lambdify over numpy "
+                      "(exact gradients, slower calls)", RuntimeWarning, stacklevel=5)
+        function = emit.numpy_function(derivation)
+        meta["generate_seconds"] = time.perf_counter() - derived
+        return _Lambdified(function, SymbolicReport(
+            **meta, compile_seconds=0.0, from_cache=False, backend="lambdify",
+            library_bytes=0))
+
+
+def _compiled(loaded, arch, from_cache):
+    lib, meta = loaded
+    report = SymbolicReport(**{f: meta[f] for f in REPORTED}, from_cache=from_cache,
+                            backend="c")
+    return _Compiled(lib, arch, report)
+
+
+def _check_compiler(compiler):
+    if compiler is None or isinstance(compiler, (str, os.PathLike)):
+        if isinstance(compiler, str) and not compiler.strip():
+            raise ValueError("compiler: expected a program name, got an empty string")
+        return compiler
+    try:
+        command = tuple(compiler)
+    except TypeError:
+        raise TypeError(f"compiler: expected a program or a list of arguments, "
+                        f"got {compiler!r}") from None
+    if not command or not all(isinstance(a, str) for a in command):
+        raise TypeError(f"compiler: expected a non-empty list of strings, got {compiler!r}")
+    return command
