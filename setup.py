@@ -10,7 +10,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["_mlp", "_buildinfo", "_optim", "_train"]
+KERNELS = ["_mlp", "_buildinfo", "_optim", "_train", "_symbolic"]
 DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,
@@ -18,7 +18,6 @@ DIRECTIVES = {
     "cdivision": True,
     "initializedcheck": False,
 }
-KERNELS.append("_symbolic")  # the symbolic engine's call into its compiled libraries
 
 
 def openmp_flags():

@@ -15,6 +15,17 @@ if os.environ.get("CI"):
 _REPORT = pytest.StashKey[list]()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_symbolic_cache(tmp_path_factory):
+    """Compiled symbolic libraries go to a folder of this run, not the user's cache."""
+    if "TENSORGEN_CACHE_DIR" not in os.environ:
+        os.environ["TENSORGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("tensorgen-cache"))
+        yield
+        del os.environ["TENSORGEN_CACHE_DIR"]
+    else:
+        yield
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

@@ -43,8 +43,6 @@ FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared")
 HOST_FLAGS = ("-march=native",)
 #: Bump when the entry layout changes.
 FORMAT = 1
-#: Files of tensorgen._csrc the generated code is compiled with.
-CSRC = ("tg_math.h", "tg_driver.h", "tg_driver.c")
 LIBRARY = "lib.so"
 META = "meta.json"
 COMPILE_TIMEOUT = 3600
@@ -134,9 +132,11 @@ def _run(command, *args):
 
 @cache
 def _csrc():
-    """name -> text of the C files the generated code is compiled with."""
+    """name -> text of the C files the generated code is compiled with: all of
+    tensorgen._csrc, so a header split or added there is part of the build and its key."""
     root = importlib.resources.files("tensorgen._csrc")
-    return {name: root.joinpath(name).read_text() for name in CSRC}
+    return {f.name: f.read_text() for f in sorted(root.iterdir(), key=lambda f: f.name)
+            if f.name.endswith((".h", ".c"))}
 
 
 @cache
