@@ -10,7 +10,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["_mlp"]
+KERNELS = ["_mlp", "_finite"]
 DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,

@@ -217,8 +217,8 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
 
 # ---- Python entry points ----
 
-cdef inline const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t cols,
-                                  str name) except NULL:
+cdef const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t cols,
+                           str name) except NULL:
     """Pointer to a C-contiguous float64 array of exactly (rows, cols) [or (rows*cols,)]."""
     if (cnp.PyArray_TYPE(arr) != cnp.NPY_DOUBLE or not cnp.PyArray_IS_C_CONTIGUOUS(arr)
             or cnp.PyArray_SIZE(arr) != rows * cols):

@@ -4,10 +4,11 @@ from functools import cache
 
 from ..functions import check_choice
 from .base import Engine
+from .finite import Finite
 from .oracle import Autograd
 from .reverse import Reverse
 
-ENGINES = {"reverse": Reverse, "autograd": Autograd}
+ENGINES = {"reverse": Reverse, "autograd": Autograd, "finite": Finite}
 
 
 @cache
@@ -22,4 +23,4 @@ def get_engine(engine):
     return _default(check_choice(engine, "engine", ENGINES))
 
 
-__all__ = ["ENGINES", "Autograd", "Engine", "Reverse", "get_engine"]
+__all__ = ["ENGINES", "Autograd", "Engine", "Finite", "Reverse", "get_engine"]
