@@ -203,11 +203,14 @@ cdef inline int locate(const MLPSpec *s, Py_ssize_t q, int *p, int *j) noexcept 
 
 
 cdef inline double step_size(const Sweep *sw, double w) noexcept nogil:
+    cdef double h
     if sw.rule == STEP_AUTO:
         return sw.eps * fmax(fabs(w), 1.0)
-    if sw.rule == STEP_RELATIVE and w != 0.0:
-        return sw.eps * fabs(w)
-    return sw.eps
+    if sw.rule == STEP_RELATIVE:
+        h = sw.eps * fabs(w)
+        if h > 0.0:
+            return h
+    return sw.eps  # absolute, or relative where w is 0 (or so small that eps * |w| is)
 
 
 cdef inline double stencil_denominator(int method, double h) noexcept nogil:
@@ -316,11 +319,14 @@ def value_and_grad(Plan plan, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y,
     params is only read; n_threads 0 means all. Returns the cost of the unperturbed network.
     """
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n = cnp.PyArray_DIM(X, 0), q, P = s.n_params, per_thread
+    cdef Py_ssize_t n, q, P = s.n_params, per_thread
     cdef Sweep sw
     cdef double *g = <double *>data_of(grad, 1, P, "grad")
     cdef double c
     cdef int t, L = s.n_layers
+    if cnp.PyArray_NDIM(X) != 2:
+        raise ValueError("X: expected a 2-D array (n_samples, n_inputs)")
+    n = cnp.PyArray_DIM(X, 0)
     if not (CENTRAL <= method <= COMPLEX_STEP and STEP_AUTO <= rule <= STEP_ABSOLUTE):
         raise ValueError(f"method/rule: unknown codes {method}, {rule}")
     if not (isfinite(eps) and eps > 0.0):

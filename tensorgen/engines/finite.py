@@ -39,7 +39,7 @@ class Finite(Engine):
     step : {"relative", "absolute"}
         How a given ``eps`` becomes the step ``h`` of a parameter ``w``: ``relative``
         perturbs ``w +- eps*|w|`` as the paper does, falling back to ``+- eps`` where ``w``
-        is 0; ``absolute`` perturbs ``w +- eps``.
+        is 0 (or ``eps*|w|`` underflows); ``absolute`` perturbs ``w +- eps``.
     method : {"central", "fourth_order", "complex"}
         ``central``: (f(w+h) - f(w-h)) / 2h, error O(h^2).
         ``fourth_order``: the five-point stencil (-f(w+2h) + 8 f(w+h) - 8 f(w-h) + f(w-2h))
