@@ -204,8 +204,9 @@ def test_scratch_bytes_counts_what_a_call_allocates():
     one, two = Finite(n_threads=1), Finite(n_threads=2)
     # the cached sweep's shared scratch grows by one forward pass per sample
     assert one.scratch_bytes(net, 200) - one.scratch_bytes(net, 100) == 100 * per_sample
-    # a second thread (where OpenMP gives one) adds its own 3 rows of the max width 16
-    second = 3 * 16 * 8 if _finite.sweep_threads(net._plan, 100, 2) == 2 else 0
+    # a second thread (where OpenMP gives one) adds its own 3 rows of the max width 16,
+    # and a spare cache line that keeps it off its neighbour's lines
+    second = (3 * 16 + 8) * 8 if _finite.sweep_threads(net._plan, 100, 2) == 2 else 0
     assert two.scratch_bytes(net, 100) - one.scratch_bytes(net, 100) == second
     # the naive sweep needs a parameter copy and a whole forward pass per thread
     naive = Finite(n_threads=1, sweep="naive")

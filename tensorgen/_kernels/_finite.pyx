@@ -48,7 +48,7 @@ cpdef enum:
     STEP_RELATIVE = 1   # eps * |w|, or eps where w == 0
     STEP_ABSOLUTE = 2   # eps
 cdef enum:
-    # per-thread scratch is padded to whole cache lines so threads never share one
+    # doubles in a cache line: the unit per-thread scratch is padded to
     LINE = 8
     # (parameter, sample) pairs below which one more thread is not worth waking
     MIN_WORK_PER_THREAD = 4096
@@ -295,7 +295,9 @@ def scratch_sizes(Plan plan, Py_ssize_t n, int method, bint naive, int n_threads
         per_thread = s.n_params + block
     else:
         per_thread = 3 * s.max_width * (2 if method == COMPLEX_STEP else 1)
-    per_thread = (per_thread + LINE - 1) // LINE * LINE
+    # whole cache lines plus a spare one: whatever the base alignment, threads never write
+    # to the same line
+    per_thread = (per_thread + LINE - 1) // LINE * LINE + LINE
     pointers = 2 * s.n_layers * ((1 + n_threads) if naive else 1)
     return block + n_threads * per_thread, pointers, per_thread
 
