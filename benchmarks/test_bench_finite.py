@@ -19,9 +19,9 @@ GROUP = "finite-64-32-32-10-n256"
 # (engine, rounds): a few rounds for the sweeps (seconds each), many for backprop
 CASES = {
     "reverse": (Reverse(), 200),
-    "finite-cached-1thread": (Finite(n_threads=1), 5),
-    "finite-cached-2threads": (Finite(n_threads=2), 5),
-    "finite-naive-1thread": (Finite(n_threads=1, sweep="naive"), 3),
+    "finite-cached-1thread": (Finite(n_threads=1), 7),
+    "finite-cached-2threads": (Finite(n_threads=2), 7),
+    "finite-naive-1thread": (Finite(n_threads=1, sweep="naive"), 4),
 }
 
 
