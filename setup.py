@@ -10,7 +10,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["_mlp", "_buildinfo", "_optim", "_train", "_symbolic"]
+KERNELS = ["_mlp", "_buildinfo", "_finite", "_optim", "_train", "_symbolic"]
 DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,

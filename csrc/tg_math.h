@@ -32,41 +32,46 @@ enum { TG_MSE = 0, TG_BCE = 1, TG_CROSS_ENTROPY = 2 };
 
 #define TG_LEAKY_SLOPE 0.01
 
-/* ---- elementwise activations and their derivatives ---- */
+/* ---- activations and losses, written once over a scalar type ----
+ *
+ * tg_math_scalar.h is instantiated twice: for double (tg_sigmoid, tg_act_row, tg_loss_row,
+ * ...) and for double complex (the same names with a _c suffix), which the complex-step
+ * finite-difference engine needs. Every branch tests the real part, so the complex version
+ * is the analytic continuation of the real one wherever the real function is analytic;
+ * relu and leaky_relu are not analytic at their kink: the complex version picks the branch
+ * from Re z, so a complex step gives the true derivative away from z = 0 and, at z = 0
+ * itself, the derivative of the branch taken there (the same value as tg_*_grad below).
+ */
+#define TG_T double
+#define TG_FN(name) name
+#define TG_RE(x) (x)
+#define TG_F_EXP exp
+#define TG_F_LOG log
+#define TG_F_LOG1P log1p
+#define TG_F_TANH tanh
+#include "tg_math_scalar.h"
 
-static inline double tg_sigmoid(double z)
-{
-    if (z >= 0.0) {
-        return 1.0 / (1.0 + exp(-z));
-    }
-    double e = exp(z);
-    return e / (1.0 + e);
-}
+#if !defined(__cplusplus) && !defined(__STDC_NO_COMPLEX__)
+#include <complex.h>
+#define TG_HAVE_COMPLEX 1
+/* log(1 + x): the imaginary part, which the complex step reads, is exact to rounding */
+static inline double complex tg_clog1p(double complex x) { return clog(1.0 + x); }
 
-static inline double tg_relu(double z) { return z > 0.0 ? z : 0.0; }
+#define TG_T double complex
+#define TG_FN(name) name##_c
+#define TG_RE(x) creal(x)
+#define TG_F_EXP cexp
+#define TG_F_LOG clog
+#define TG_F_LOG1P tg_clog1p
+#define TG_F_TANH ctanh
+#include "tg_math_scalar.h"
+#endif
+
+/* ---- derivatives (real only) ---- */
 
 static inline double tg_relu_grad(double z) { return z > 0.0 ? 1.0 : 0.0; }
 
-static inline double tg_leaky_relu(double z) { return z > 0.0 ? z : TG_LEAKY_SLOPE * z; }
-
 static inline double tg_leaky_relu_grad(double z) { return z > 0.0 ? 1.0 : TG_LEAKY_SLOPE; }
-
-/* log(1 + exp(z)) without overflow */
-static inline double tg_softplus(double z)
-{
-    return (z > 0.0 ? z : 0.0) + log1p(exp(-fabs(z)));
-}
-
-static inline double tg_act(int act, double z)
-{
-    switch (act) {
-    case TG_SIGMOID: return tg_sigmoid(z);
-    case TG_TANH: return tanh(z);
-    case TG_RELU: return tg_relu(z);
-    case TG_LEAKY_RELU: return tg_leaky_relu(z);
-    default: return z;
-    }
-}
 
 /* d act / dz, given z and a = act(z). Sigmoid and tanh are computed from z, not as
  * a (1 - a) and 1 - a^2: those lose all relative accuracy once a rounds near 1. */
@@ -84,67 +89,6 @@ static inline double tg_act_grad(int act, double z, double a)
     case TG_LEAKY_RELU: return tg_leaky_relu_grad(z);
     default: return 1.0;
     }
-}
-
-/* ---- rows: softmax, log-sum-exp ---- */
-
-static inline double tg_row_max(const double *z, int k)
-{
-    double m = z[0];
-    for (int j = 1; j < k; j++) {
-        if (z[j] > m) m = z[j];
-    }
-    return m;
-}
-
-static inline double tg_logsumexp(const double *z, int k)
-{
-    double m = tg_row_max(z, k), s = 0.0;
-    for (int j = 0; j < k; j++) s += exp(z[j] - m);
-    return m + log(s);
-}
-
-static inline void tg_softmax_row(const double *z, double *a, int k)
-{
-    double m = tg_row_max(z, k), s = 0.0;
-    for (int j = 0; j < k; j++) {
-        a[j] = exp(z[j] - m);
-        s += a[j];
-    }
-    for (int j = 0; j < k; j++) a[j] /= s;
-}
-
-/* a = act(z) for one row of k pre-activations */
-static inline void tg_act_row(int act, const double *z, double *a, int k)
-{
-    if (act == TG_SOFTMAX) {
-        tg_softmax_row(z, a, k);
-        return;
-    }
-    for (int j = 0; j < k; j++) a[j] = tg_act(act, z[j]);
-}
-
-/* ---- losses of one sample ---- */
-
-/*
- * mse:           sum_k (a_k - y_k)^2                   (any output activation)
- * bce:           sum_k softplus(z_k) - y_k z_k          (sigmoid output; equals
- *                -y log a - (1-y) log(1-a) computed from the logits)
- * cross_entropy: sum_k y_k (logsumexp(z) - z_k)         (softmax output)
- */
-static inline double tg_loss_row(int loss, const double *z, const double *a, const double *y,
-                                 int k)
-{
-    double s = 0.0;
-    if (loss == TG_BCE) {
-        for (int j = 0; j < k; j++) s += tg_softplus(z[j]) - y[j] * z[j];
-    } else if (loss == TG_CROSS_ENTROPY) {
-        double lse = tg_logsumexp(z, k);
-        for (int j = 0; j < k; j++) s += y[j] * (lse - z[j]);
-    } else {
-        for (int j = 0; j < k; j++) s += (a[j] - y[j]) * (a[j] - y[j]);
-    }
-    return s;
 }
 
 /* dz = scale * d(tg_loss_row)/dz for one sample (out_act is the output activation) */

@@ -1,5 +1,6 @@
 # Declarations shared by every Cython kernel: the C maths of csrc/tg_math.h, the network
 # plan (architecture as C arrays), the per-thread workspace, and the nogil forward/backward.
+cimport numpy as cnp
 
 cdef extern from "tg_math.h" nogil:
     int TG_IDENTITY, TG_SIGMOID, TG_TANH, TG_RELU, TG_LEAKY_RELU, TG_SOFTMAX
@@ -49,3 +50,7 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
 
 cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
                  double **A) noexcept nogil
+
+
+cdef const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t cols,
+                           str name) except NULL

@@ -257,8 +257,8 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
 
 # ---- Python entry points ----
 
-cdef inline const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t cols,
-                                  str name) except NULL:
+cdef const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t cols,
+                           str name) except NULL:
     """Pointer to a C-contiguous float64 array of exactly (rows, cols) [or (rows*cols,)]."""
     if not is_c_double(arr) or cnp.PyArray_SIZE(arr) != rows * cols:
         raise ValueError(f"{name}: expected a C-contiguous, aligned, native float64 array "

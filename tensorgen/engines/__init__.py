@@ -4,12 +4,12 @@ from functools import cache
 
 from ..functions import check_choice
 from .base import Engine
+from .finite import Finite
 from .oracle import Autograd
 from .reverse import Reverse
 from .symbolic import Symbolic, SymbolicReport
 
-ENGINES = {"reverse": Reverse, "autograd": Autograd}
-ENGINES["symbolic"] = Symbolic
+ENGINES = {"reverse": Reverse, "autograd": Autograd, "finite": Finite, "symbolic": Symbolic}
 
 
 @cache
@@ -41,5 +41,5 @@ def get_engine(engine: str | Engine) -> Engine:
     return _default(check_choice(engine, "engine", ENGINES))
 
 
-__all__ = ["ENGINES", "Autograd", "Engine", "Reverse", "get_engine"]
-__all__ += ["Symbolic", "SymbolicReport"]
+__all__ = ["ENGINES", "Autograd", "Engine", "Finite", "Reverse", "Symbolic", "SymbolicReport",
+           "get_engine"]

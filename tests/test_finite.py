@@ -1,0 +1,229 @@
+"""The finite-difference engine: accuracy against the autograd oracle, the step-size error
+curve, thread independence, untouched parameters, option checking and the XOR demo."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tensorgen as tg
+from tensorgen._kernels import _finite
+from tensorgen.engines import Finite, get_engine
+
+pytest.importorskip("autograd")
+
+# Max relative error against the oracle that each method must reach (issue 3).
+TOLERANCE = {"central": 1e-6, "fourth_order": 1e-9, "complex": 1e-13}
+# (hidden activation, loss, output activation) of the random smooth nets
+SMOOTH = [
+    ("sigmoid", "mse", None),
+    ("tanh", "mse", None),
+    ("tanh", "mse", "identity"),
+    ("sigmoid", "bce", None),
+    ("tanh", "cross_entropy", None),
+    ("sigmoid", "mse", "softmax"),
+]
+
+
+def random_problem(activation, loss, output_activation=None, layers=(3, 5, 4, 3), n=6,
+                   seed=0):
+    """A seeded network and a batch whose targets suit the loss."""
+    rng = np.random.default_rng(seed)
+    net = tg.Network(list(layers), activation=activation, output_activation=output_activation,
+                     loss=loss, seed=seed)
+    X = rng.normal(size=(n, layers[0]))
+    if loss == "cross_entropy":
+        Y = np.eye(layers[-1])[rng.integers(0, layers[-1], n)]
+    elif loss == "bce":
+        Y = (rng.random((n, layers[-1])) > 0.5).astype(float)
+    else:
+        Y = rng.random((n, layers[-1]))
+    return net, X, Y
+
+
+def xor_problem():
+    X, Y = tg.datasets.xor()
+    return tg.Network([2, 2, 1], init="uniform", seed=0), X, Y
+
+
+def bits(a):
+    return np.ascontiguousarray(a).view(np.int64)
+
+
+# ---- accuracy ----
+
+# The output-bias gradient of this net is a sum over samples that cancels to 1e-4 of its
+# terms; the oracle's own rounding there is ~1e-13 of the component (the reverse engine
+# agrees with it only because it rounds in the same order), so 1e-13 is below what the
+# comparison can resolve. The complex step is still within 2e-16 of the largest component.
+_CANCELLING = ("complex", "sigmoid-bce")
+ACCURACY_CASES = [
+    pytest.param(method, case, id=f"{method}-{case}",
+                 marks=[pytest.mark.xfail(strict=True, reason="oracle rounding, see above")]
+                 if (method, case) == _CANCELLING else [])
+    for method in TOLERANCE
+    for case in ["xor"] + [f"{a}-{l}" + (f"-{o}" if o else "") for a, l, o in SMOOTH]
+]
+
+
+def problem_by_name(case):
+    if case == "xor":
+        return xor_problem()
+    parts = case.split("-")
+    return random_problem(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
+
+
+@pytest.mark.parametrize("method, case", ACCURACY_CASES)
+def test_matches_oracle(method, case):
+    net, X, Y = problem_by_name(case)
+    report = tg.gradcheck(net, X, Y, engine=Finite(method=method))
+    assert report.cost_error < 1e-14
+    assert report.max_rel_error <= TOLERANCE[method], str(report)
+
+
+def test_complex_step_is_exact_to_rounding_when_the_oracle_cannot_resolve_it():
+    net, X, Y = random_problem("sigmoid", "bce")
+    _, ref = net.value_and_grad(X, Y, engine="autograd")
+    _, grad = net.value_and_grad(X, Y, engine=Finite(method="complex"))
+    assert np.max(np.abs(grad - ref)) <= 4 * np.finfo(float).eps * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize("method", ["central", "fourth_order"])
+def test_naive_sweep_matches_oracle(method):
+    net, X, Y = random_problem("tanh", "mse")
+    report = tg.gradcheck(net, X, Y, engine=Finite(method=method, sweep="naive"))
+    assert report.max_rel_error <= TOLERANCE[method], str(report)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_complex_step_on_piecewise_linear_units_away_from_the_kink(activation):
+    net, X, Y = random_problem(activation, "mse", "identity")
+    # the complex extension picks the branch from the real part: exact where no unit sits
+    # on its kink, which random data never hits
+    report = tg.gradcheck(net, X, Y, engine=Finite(method="complex"))
+    assert report.max_rel_error <= TOLERANCE["complex"], str(report)
+
+
+@pytest.mark.parametrize("step", ["relative", "absolute"])
+def test_error_curve_over_eps_is_v_shaped(step):
+    net, X, Y = random_problem("tanh", "mse")
+
+    def error(eps):
+        return tg.gradcheck(net, X, Y, engine=Finite(eps=eps, step=step)).max_rel_error
+
+    eps_values = 10.0 ** -np.arange(1, 13)
+    errors = np.array([error(eps) for eps in eps_values])
+    default = error(None)
+    # too large a step: truncation; too small: round-off; both far worse than the default
+    assert errors[0] > 1e3 * default and errors[-1] > 1e3 * default
+    best = int(np.argmin(errors))
+    assert 2 <= best <= 8, errors
+    assert np.all(np.diff(errors[: best + 1]) < 0), errors  # falls to the bottom of the V
+
+
+# ---- threads and parameters ----
+
+@pytest.mark.parametrize("method, sweep", [("central", "cached"), ("fourth_order", "cached"),
+                                           ("complex", "cached"), ("central", "naive")])
+def test_bitwise_identical_for_any_thread_count(method, sweep):
+    # 9x16x12x4 with 64 samples: enough work that two threads really share the sweep
+    net, X, Y = random_problem("sigmoid", "mse", layers=(9, 16, 12, 4), n=64)
+    grads = [net.value_and_grad(X, Y, engine=Finite(method=method, sweep=sweep,
+                                                     n_threads=t))[1] for t in (1, 2)]
+    np.testing.assert_array_equal(bits(grads[0]), bits(grads[1]))
+
+
+@pytest.mark.parametrize("method, sweep", [("central", "cached"), ("fourth_order", "cached"),
+                                           ("complex", "cached"), ("fourth_order", "naive")])
+def test_params_bitwise_unchanged_after_a_sweep(method, sweep):
+    net, X, Y = random_problem("tanh", "cross_entropy")
+    before = net.params.copy()
+    net.value_and_grad(X, Y, engine=Finite(method=method, sweep=sweep, n_threads=2))
+    np.testing.assert_array_equal(bits(net.params), bits(before))
+
+
+@pytest.mark.parametrize("X, Y", [
+    pytest.param([[0.0, np.nan]] * 4, [[0.0]] * 4, id="nan-in-X"),
+    pytest.param([[0.0, 1.0]] * 4, [[0.0]] * 3, id="row-mismatch"),
+    pytest.param([[0.0, 1.0, 2.0]] * 4, [[0.0]] * 4, id="wrong-width"),
+])
+def test_params_unchanged_after_an_error(X, Y):
+    net, _, _ = xor_problem()
+    before = net.params.copy()
+    with pytest.raises(ValueError):
+        net.value_and_grad(X, Y, engine=Finite())
+    np.testing.assert_array_equal(bits(net.params), bits(before))
+
+
+def test_cost_is_the_unperturbed_cost():
+    net, X, Y = random_problem("sigmoid", "bce")
+    cost, _ = net.value_and_grad(X, Y, engine=Finite())
+    assert cost == net.loss(X, Y)
+
+
+# ---- options ----
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    pytest.param({"eps": 0.0}, ValueError, "eps", id="eps-zero"),
+    pytest.param({"eps": -1e-6}, ValueError, "eps", id="eps-negative"),
+    pytest.param({"eps": float("nan")}, ValueError, "eps", id="eps-nan"),
+    pytest.param({"eps": float("inf")}, ValueError, "eps", id="eps-inf"),
+    pytest.param({"eps": "1e-6"}, TypeError, "eps", id="eps-string"),
+    pytest.param({"eps": True}, TypeError, "eps", id="eps-bool"),
+    pytest.param({"method": "forward"}, ValueError, "method", id="method-unknown"),
+    pytest.param({"method": None}, TypeError, "method", id="method-none"),
+    pytest.param({"step": "rel"}, ValueError, "step", id="step-unknown"),
+    pytest.param({"sweep": "fast"}, ValueError, "sweep", id="sweep-unknown"),
+    pytest.param({"sweep": "naive", "method": "complex"}, ValueError, "sweep",
+                 id="naive-complex"),
+    pytest.param({"n_threads": 0}, ValueError, "n_threads", id="threads-zero"),
+    pytest.param({"n_threads": -2}, ValueError, "n_threads", id="threads-negative"),
+    pytest.param({"n_threads": 1.5}, TypeError, "n_threads", id="threads-float"),
+    pytest.param({"n_threads": "2"}, TypeError, "n_threads", id="threads-string"),
+])
+def test_bad_options_raise_naming_the_argument(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        Finite(**kwargs)
+
+
+def test_registered_as_an_inexact_engine():
+    engine = get_engine("finite")
+    assert isinstance(engine, Finite) and engine.exact is False and engine.name == "finite"
+    assert tg.engines.ENGINES["finite"] is Finite
+
+
+def test_scratch_bytes_counts_what_a_call_allocates():
+    net, _, _ = random_problem("tanh", "mse", layers=(9, 16, 12, 4))
+    per_sample = 2 * (16 + 12 + 4) * 8  # the unperturbed pass: Z and A of every layer
+    one, two = Finite(n_threads=1), Finite(n_threads=2)
+    # the cached sweep's shared scratch grows by one forward pass per sample
+    assert one.scratch_bytes(net, 200) - one.scratch_bytes(net, 100) == 100 * per_sample
+    # a second thread (where OpenMP gives one) adds its own 3 rows of the max width 16,
+    # and a spare cache line that keeps it off its neighbour's lines
+    second = (3 * 16 + 8) * 8 if _finite.sweep_threads(net._plan, 100, 2) == 2 else 0
+    assert two.scratch_bytes(net, 100) - one.scratch_bytes(net, 100) == second
+    # the naive sweep needs a parameter copy and a whole forward pass per thread
+    naive = Finite(n_threads=1, sweep="naive")
+    assert naive.scratch_bytes(net, 100) > one.scratch_bytes(net, 100) + 100 * per_sample
+    with pytest.raises(ValueError, match="n_samples"):
+        one.scratch_bytes(net, 0)
+
+
+# ---- the demo ----
+
+def test_cli_trains_xor_with_the_finite_engine():
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    result = subprocess.run([sys.executable, "-m", "tensorgen", "xor", "--engine", "finite"],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "nn = [" and "cost: " in result.stdout and "-----" in lines
+    rows = lines[lines.index("-----") + 1:]
+    assert [r.split(" : ")[0] for r in rows] == ["0 0", "0 1", "1 0", "1 1"]
+    outputs = [float(r.split(" : ")[1]) for r in rows]
+    assert np.all(np.round(outputs) == [0, 1, 1, 0])
+    assert "stopped after" not in result.stdout  # reached the cost tolerance
