@@ -2,8 +2,8 @@
 gradients, computed by compiled kernels."""
 
 from . import datasets, engines, optimizers
-from ._version import __version__
 from ._config import show_config
+from ._version import __version__
 from .gradcheck import GradcheckReport, gradcheck
 from .network import Network
 from .training import History

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .engines.base import Engine
 from .engines import Autograd, get_engine
+from .engines.base import Engine
 from .network import Network
 
 
@@ -50,7 +50,8 @@ class GradcheckReport:
     rows: tuple
 
     def __str__(self) -> str:
-        lines = [f"gradcheck: engine {self.engine!r} vs autograd (cost error {self.cost_error:.2e})",
+        lines = [f"gradcheck: engine {self.engine!r} vs autograd "
+                 f"(cost error {self.cost_error:.2e})",
                  f"{'part':<6} {'n':>7} {'max abs err':>12} {'max rel err':>12}"]
         lines += [f"{p:<6} {n:>7} {a:>12.3e} {r:>12.3e}" for p, n, a, r in self.rows]
         return "\n".join(lines)

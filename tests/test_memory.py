@@ -69,7 +69,8 @@ def check_growth(what, fn, report_line):
     calls = warm_up(fn)
     rss, traced = rss_growth(fn, calls), traced_growth(fn, TRACED_CALLS)
     report_line(f"memory {what}: {calls} calls grew RSS by {rss / 2**20:.3f} MB "
-                f"(bound {bound(calls) / 2**20:.3f}); {TRACED_CALLS} traced calls by {traced} bytes")
+                f"(bound {bound(calls) / 2**20:.3f}); "
+                f"{TRACED_CALLS} traced calls by {traced} bytes")
     assert rss < bound(calls)
     assert traced < TRACED_BOUND
 

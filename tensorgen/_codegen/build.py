@@ -209,7 +209,8 @@ def compile_entry(cache, key, sources, compiler, meta):
                                   LIBRARY, "-lm"], cwd=tmp, capture_output=True, text=True,
                                  timeout=COMPILE_TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise CompilerError(f"C compiler {compiler.command[0]!r} did not finish: {exc}") from None
+            raise CompilerError(
+                f"C compiler {compiler.command[0]!r} did not finish: {exc}") from None
         if run.returncode != 0:
             raise CompilerError(f"C compiler {compiler.command[0]!r} failed "
                                 f"(exit {run.returncode}): {run.stderr.strip()[-2000:]}")
