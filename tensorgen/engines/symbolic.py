@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._codegen import build, emit, expressions
 from .._kernels import _symbolic
 from .base import Engine
 
@@ -163,7 +162,12 @@ class Symbolic(Engine):
 
     # ---- finding or building the gradient function ----
 
+    # The code generator (and SymPy, slow to import) loads on first use, so that
+    # `import tensorgen` stays fast for those who never use this engine.
+
     def _gradient(self, net):
+        from .._codegen import expressions
+
         last_plan, gradient = self._last
         if net._plan is last_plan:  # the common case: the same network again
             return gradient
@@ -175,6 +179,8 @@ class Symbolic(Engine):
         return gradient
 
     def _lookup(self, arch):
+        from .._codegen import build
+
         try:
             compiler = build.find_compiler(build.compiler_command(self.compiler))
         except build.CompilerError as exc:
@@ -191,6 +197,8 @@ class Symbolic(Engine):
             return _MEMO[memo_key]
 
     def _build(self, arch, compiler, cache, key, why):
+        from .._codegen import build, emit, expressions
+
         if compiler is not None:
             loaded = build.load(cache / key)
             if loaded is not None and set(REPORTED) <= loaded[1].keys():
