@@ -1,10 +1,8 @@
 """The finite-difference engine: accuracy against the autograd oracle, the step-size error
 curve, thread independence, untouched parameters, option checking and the XOR demo."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -214,11 +212,11 @@ def test_scratch_bytes_counts_what_a_call_allocates():
 
 # ---- the demo ----
 
-def test_cli_trains_xor_with_the_finite_engine():
-    root = Path(__file__).resolve().parents[1]
-    env = dict(os.environ, PYTHONPATH=str(root))
+def test_cli_trains_xor_with_the_finite_engine(tmp_path):
+    # run outside the source tree, so the installed package is what runs
     result = subprocess.run([sys.executable, "-m", "tensorgen", "xor", "--engine", "finite"],
-                            capture_output=True, text=True, env=env, timeout=120, check=False)
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                            check=False)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "nn = [" and "cost: " in result.stdout and "-----" in lines
