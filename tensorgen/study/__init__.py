@@ -86,8 +86,8 @@ def compare(quick=False, budget=None, cache_dir=None, progress=False):
     if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
         raise TypeError(f"cache_dir: expected a path or None, got {cache_dir!r}")
     if cache_dir is None:
+        # created 0o700, as the symbolic engine requires of its cache
         with tempfile.TemporaryDirectory(prefix="tensorgen-compare-") as tmp:
-            os.chmod(tmp, 0o700)
             return _run(settings, tmp, progress, "a temporary directory")
     return _run(settings, cache_dir, progress, str(cache_dir))
 
