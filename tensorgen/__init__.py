@@ -6,6 +6,7 @@ from ._config import show_config
 from ._version import __version__
 from .gradcheck import GradcheckReport, gradcheck
 from .network import Network
+from .study import compare
 from .training import History
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "History",
     "Network",
     "__version__",
+    "compare",
     "datasets",
     "engines",
     "gradcheck",

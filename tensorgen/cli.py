@@ -1,8 +1,10 @@
 """The ``tensorgen`` command line: the paper's XOR demo, training on a data set or a CSV
-file, and prediction with a saved model. Every error is one line and exit code 2."""
+file, prediction with a saved model, and the engine comparison study. Every error is one
+line and exit code 2."""
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -98,6 +100,22 @@ def cmd_predict(args):
     return 0
 
 
+def cmd_compare(args):
+    import tensorgen as tg
+    from tensorgen.study import plots, report
+
+    if args.budget is not None and not args.budget > 0:  # also refuses nan
+        raise ValueError(f"--budget: expected a positive number of seconds, got {args.budget}")
+    Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before the study, not after
+    results = tg.compare(quick=args.quick, budget=args.budget, cache_dir=args.cache_dir,
+                         progress=not args.no_progress)
+    command = "tensorgen compare" + (" --quick" if args.quick else "") + (
+        f" --budget {args.budget:g}" if args.budget is not None else "")
+    paths = report.write(results, args.out, command) + plots.write(results, args.out)
+    print("\n".join(f"wrote: {p}" for p in paths))
+    return 0
+
+
 def _load(args):
     import tensorgen as tg
 
@@ -175,6 +193,18 @@ def build_parser():
     predict.add_argument("--target", metavar="COL", default=None,
                          help="a target column to leave out and score against")
     predict.set_defaults(run=cmd_predict)
+
+    compare = sub.add_parser("compare", help="measure every engine: accuracy, time, memory, "
+                             "scaling, XOR, lines of code", formatter_class=fmt)
+    compare.add_argument("--quick", action="store_true", help="small sizes: under a minute")
+    compare.add_argument("--out", metavar="DIR", default="compare-results",
+                         help="folder for report.md, results.json/csv and the PNG plots")
+    compare.add_argument("--budget", metavar="SECONDS", type=float, default=None,
+                         help="seconds per engine and sweep point (default 0.2 quick, 5 full)")
+    compare.add_argument("--cache-dir", metavar="DIR", default=None,
+                         help="symbolic engine cache (default: a temporary one)")
+    compare.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    compare.set_defaults(run=cmd_compare)
     return parser
 
 

@@ -1,0 +1,124 @@
+"""Measuring one engine on one problem: time per gradient, peak extra memory, gradient
+errors against the oracle, and the log-log slope of a scaling curve."""
+
+import gc
+import time
+import tracemalloc
+from contextlib import contextmanager
+
+import numpy as np
+
+from ..gradcheck import relative_error
+
+
+@contextmanager
+def one_blas_thread():
+    """Hold BLAS to one thread (threadpoolctl, when installed); yields a note saying so.
+
+    A multithreaded BLAS on a busy machine turns a 0.2 ms GEMM into a 30 ms one while its
+    threads wait for a core, which would measure the machine, not the engine.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield "BLAS threads not controlled (threadpoolctl not installed)"
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield "BLAS held to one thread (threadpoolctl)"
+
+
+def time_per_call(call, budget, max_repeats=25):
+    """Median seconds of ``call()`` over repeats fitting in ``budget`` seconds.
+
+    One untimed warm-up call first (caches, workspaces, lazily built code). Then calls
+    repeat until ``max_repeats`` or until the next one would overrun ``budget``, with at
+    least one timed call.
+
+    Returns
+    -------
+    seconds : float
+        Median over the timed calls.
+    repeats : int
+    result
+        What the last call returned.
+    """
+    result = call()
+    times = []
+    spent = 0.0
+    while len(times) < max_repeats:
+        start = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - start)
+        spent += times[-1]
+        if spent + times[-1] > budget:
+            break
+    return float(np.median(times)), len(times), result
+
+
+def peak_python_bytes(call):
+    """Peak bytes of Python (and numpy) allocations made during one ``call()``.
+
+    C-level scratch (malloc in the kernels) is invisible to tracemalloc; callers add the
+    engine's own ``scratch_bytes``.
+    """
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def scratch_bytes(engine, net, n_samples):
+    """The engine's own C scratch for one call: its ``scratch_bytes``, the reverse engine's
+    per-thread workspace, or None when the engine cannot say (peers)."""
+    if hasattr(engine, "scratch_bytes"):
+        return int(engine.scratch_bytes(net, n_samples))
+    if getattr(engine, "name", None) == "reverse":
+        return 8 * int(net._plan.scratch_doubles(n_samples))
+    return None
+
+
+def gradient_errors(net, grad, ref):
+    """(max absolute, max relative) error of ``grad`` against the oracle's ``ref``, relative
+    errors as ``tg.gradcheck`` defines them (per ws/bs block)."""
+    blocks, pos = [], 0
+    for W, b in zip(net.ws, net.bs):
+        for size in (W.size, b.size):
+            blocks.append(slice(pos, pos + size))
+            pos += size
+    abs_err = np.abs(np.asarray(grad) - ref)
+    return float(abs_err.max()), float(relative_error(np.asarray(grad), ref, blocks).max())
+
+
+def loglog_slope(sizes, seconds):
+    """Least-squares slope of log(seconds) against log(sizes).
+
+    Parameters
+    ----------
+    sizes, seconds : sequence of positive float
+        At least two points with at least two distinct sizes.
+
+    Returns
+    -------
+    float or None
+        The exponent k of seconds ~ c * size**k; None with fewer than two distinct sizes.
+
+    Raises
+    ------
+    ValueError
+        When the lengths differ or a value is not positive and finite.
+    """
+    x = np.asarray(sizes, dtype=float)
+    y = np.asarray(seconds, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"sizes, seconds: expected two 1-D sequences of one length, got "
+                         f"shapes {x.shape} and {y.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0)
+            and np.all(y > 0)):
+        raise ValueError("sizes, seconds: expected positive finite values")
+    if np.unique(x).size < 2:
+        return None
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])

@@ -1,0 +1,114 @@
+"""Optional peers timed on the same networks: PyTorch and JAX in float64, when importable.
+
+Both compute the study's networks (sigmoid layers, mse loss) from the flat parameter
+vector, so their gradient is compared with the oracle like any engine's. Neither is a
+dependency of TensorGen.
+"""
+
+import importlib.util
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+
+
+def _layers(net):
+    """(weight slice, weight shape, bias slice) per layer of the flat parameter vector."""
+    out, pos = [], 0
+    for W, b in zip(net.ws, net.bs):
+        out.append((slice(pos, pos + W.size), W.shape, slice(pos + W.size,
+                                                             pos + W.size + b.size)))
+        pos += W.size + b.size
+    return out
+
+
+def _check_supported(net):
+    if (net.activation, net.output_activation, net.loss_name) != ("sigmoid", "sigmoid", "mse"):
+        raise ValueError("peers: only sigmoid/sigmoid mse networks are timed")
+
+
+class TorchPeer:
+    """PyTorch autograd in float64 (CPU)."""
+
+    name = "torch"
+
+    def __init__(self):
+        import torch
+
+        self._torch = torch
+        self.version = torch.__version__
+
+    @contextmanager
+    def one_thread(self):
+        """Run PyTorch on one intra-op thread (as the reverse engine runs), then restore."""
+        before = self._torch.get_num_threads()
+        self._torch.set_num_threads(1)
+        try:
+            yield "torch: one intra-op thread"
+        finally:
+            self._torch.set_num_threads(before)
+
+    def value_and_grad(self, net, X, Y):
+        _check_supported(net)
+        torch = self._torch
+        params = torch.tensor(net.params, requires_grad=True)
+        a = torch.from_numpy(X)
+        for w, shape, b in _layers(net):
+            a = torch.sigmoid(a @ params[w].view(shape) + params[b])
+        cost = ((a - torch.from_numpy(Y)) ** 2).sum() / X.shape[0]
+        cost.backward()
+        return float(cost.detach()), params.grad.numpy()
+
+
+class JaxPeer:
+    """JAX ``value_and_grad`` in float64, jit-compiled once per architecture."""
+
+    name = "jax"
+
+    def __init__(self):
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        self._jax = jax
+        self.version = jax.__version__
+        self._compiled = {}
+
+    def one_thread(self):
+        """XLA fixes its threads at start-up: nothing to change (the note says so)."""
+        return nullcontext("jax: XLA's own thread pool (not changed)")
+
+    def value_and_grad(self, net, X, Y):
+        _check_supported(net)
+        key = tuple(net.layers)
+        if key not in self._compiled:
+            self._compiled[key] = self._jax.jit(self._jax.value_and_grad(self._cost(net)))
+        cost, grad = self._compiled[key](net.params, X, Y)
+        return float(cost), np.asarray(grad)
+
+    def _cost(self, net):
+        jnp = self._jax.numpy
+        layers = _layers(net)
+
+        def cost(params, X, Y):
+            a = X
+            for w, shape, b in layers:
+                a = self._jax.nn.sigmoid(a @ params[w].reshape(shape) + params[b])
+            return jnp.sum((a - Y) ** 2) / X.shape[0]
+
+        return cost
+
+
+PEERS = {"torch": ("torch", TorchPeer), "jax": ("jax", JaxPeer)}
+
+
+def available_peers():
+    """(peers, notes): peer objects for the importable libraries, a note for each missing."""
+    peers, notes = [], []
+    for name, (module, cls) in PEERS.items():
+        if importlib.util.find_spec(module) is None:
+            notes.append(f"{name}: not installed, skipped")
+            continue
+        try:
+            peers.append(cls())
+        except Exception as exc:  # a broken install is a note, not a failed study
+            notes.append(f"{name}: failed to import ({type(exc).__name__}: {exc}), skipped")
+    return peers, notes

@@ -1,0 +1,129 @@
+"""What the study runs: the network sizes, repeats and time budgets of a quick and a full
+run, and the engine variants it measures."""
+
+import math
+import numbers
+from dataclasses import asdict, dataclass
+
+from ..engines import Autograd, Finite, Reverse, Symbolic
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes and budgets of one study run.
+
+    Attributes
+    ----------
+    widths : tuple of int
+        Width sweep: networks [w, w, 1] (9 parameters for w = 2).
+    depth_width : int
+        Width sweep: the fixed width of the depth sweep.
+    depths : tuple of int
+        Depth sweep: networks [depth_width] + [depth_width] * d + [1].
+    n_samples : int
+        Samples per gradient in the sweeps and the efficiency table.
+    budget : float
+        Seconds one engine may spend on one point (all repeats); a point whose single
+        gradient is predicted to take longer is skipped, and so are the larger ones.
+    setup_budget : float
+        Seconds a symbolic build (derive, generate, compile) may be predicted to take.
+    xor_budget : float
+        Seconds an engine may train XOR before it is capped.
+    xor_epochs : int
+        Maximum XOR epochs.
+    efficiency_layers : tuple of int
+        The network of the efficiency table.
+    eps_layers : tuple of int
+        The second network of the accuracy table (after XOR).
+    min_fit_params : int
+        Slopes are fitted over points with at least this many parameters (below it fixed
+        per-call overheads dominate).
+    """
+
+    widths: tuple
+    depth_width: int
+    depths: tuple
+    n_samples: int
+    budget: float
+    setup_budget: float
+    xor_budget: float
+    xor_epochs: int
+    efficiency_layers: tuple
+    eps_layers: tuple
+    min_fit_params: int
+
+    @classmethod
+    def preset(cls, quick=False, budget=None):
+        """The quick (under a minute) or full (under 15 minutes on 2 cores) settings.
+
+        Parameters
+        ----------
+        quick : bool
+        budget : float, optional
+            Per-point seconds (see ``budget``); the symbolic and XOR budgets scale with it.
+        """
+        if not isinstance(quick, bool):
+            raise TypeError(f"quick: expected True or False, got {quick!r}")
+        if budget is not None:
+            if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
+                raise TypeError(f"budget: expected a number of seconds, got {budget!r}")
+            if not (math.isfinite(budget) and budget > 0):
+                raise ValueError(f"budget: expected a positive number of seconds, got {budget!r}")
+        if quick:
+            budget = 0.2 if budget is None else float(budget)
+            return cls(widths=(2, 4, 8, 16, 32), depth_width=8, depths=(1, 2, 4, 8),
+                       n_samples=16, budget=budget, setup_budget=10 * budget,
+                       xor_budget=10 * budget, xor_epochs=100_000,
+                       efficiency_layers=(8, 8, 1), eps_layers=(8, 8, 1), min_fit_params=0)
+        budget = 5.0 if budget is None else float(budget)
+        return cls(widths=(2, 4, 8, 16, 32, 64, 128, 256, 316), depth_width=32,
+                   depths=(1, 2, 4, 8, 16, 32, 64, 96), n_samples=32, budget=budget,
+                   setup_budget=15 * budget, xor_budget=12 * budget, xor_epochs=100_000,
+                   efficiency_layers=(32, 32, 32, 1), eps_layers=(16, 16, 1),
+                   min_fit_params=1000)
+
+    def sizes(self):
+        """(sweep, layers) of every point of the two sweeps, smallest first per sweep."""
+        return ([("width", (w, w, 1)) for w in self.widths]
+                + [("depth", (self.depth_width,) * (d + 1) + (1,)) for d in self.depths])
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def timed_engines(cache_dir):
+    """Engines of the efficiency table and the sweeps, by label."""
+    return {
+        "reverse": Reverse(),
+        "finite cached": Finite(),
+        "finite naive": Finite(sweep="naive"),
+        "symbolic": Symbolic(cache_dir=cache_dir),
+        "autograd": Autograd(),
+    }
+
+
+def efficiency_engines(cache_dir):
+    """The timed engines and the other finite-difference methods."""
+    return {**timed_engines(cache_dir), "finite fourth order": Finite(method="fourth_order"),
+            "finite complex step": Finite(method="complex")}
+
+
+#: The paper's relative steps.
+PAPER_EPS = tuple(10.0 ** -k for k in range(1, 9))
+
+
+def accuracy_engines(cache_dir):
+    """(label, eps or None, engine) of the accuracy table: the default central step, the
+    paper's relative steps, fourth order, complex step, symbolic and reverse."""
+    rows = [("finite central (default step)", None, Finite())]
+    rows += [(f"finite central relative eps={eps:.0e}", eps, Finite(eps=eps))
+             for eps in PAPER_EPS]
+    rows += [("finite fourth order", None, Finite(method="fourth_order")),
+             ("finite complex step", None, Finite(method="complex")),
+             ("symbolic", None, Symbolic(cache_dir=cache_dir)),
+             ("reverse", None, Reverse())]
+    return rows
+
+
+#: Engines trained on XOR.
+XOR_ENGINES = ("reverse", "finite", "symbolic", "autograd")
