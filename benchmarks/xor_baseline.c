@@ -35,13 +35,13 @@ static double epoch(const double *p, double *g)
 {
     static const double X[N][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
     static const double Y[N] = {0, 1, 1, 0};
-    double zh[N][H], h[N][H], zo[N], o[N], dout[N], cost = 0.0;
+    double zh[N][H], dh_dz[N][H], h[N][H], zo[N], o[N], dout[N], cost = 0.0;
     for (int s = 0; s < N; s++) {
         for (int j = 0; j < H; j++) {
             zh[s][j] = p[4 + j];
             zh[s][j] += X[s][0] * p[0 * H + j];
             zh[s][j] += X[s][1] * p[1 * H + j];
-            h[s][j] = tg_act(TG_SIGMOID, zh[s][j]);
+            h[s][j] = tg_act_and_grad(TG_SIGMOID, zh[s][j], &dh_dz[s][j]);
         }
         zo[s] = p[8];
         zo[s] += h[s][0] * p[6];
@@ -61,7 +61,7 @@ static double epoch(const double *p, double *g)
         double dh[H];
         for (int j = 0; j < H; j++) {
             dh[j] = dout[s] * p[6 + j];
-            dh[j] *= tg_act_grad(TG_SIGMOID, zh[s][j], h[s][j]);
+            dh[j] *= dh_dz[s][j];
         }
         for (int j = 0; j < H; j++) g[4 + j] += dh[j];
         for (int j = 0; j < H; j++) {

@@ -91,6 +91,21 @@ static inline double tg_act_grad(int act, double z, double a)
     }
 }
 
+/* a = act(z) and *d = tg_act_grad(act, z, a), bit for bit, for an elementwise activation:
+ * the backward pass's forward keeps d instead of z. The sigmoid shares one exp between
+ * the two (the same exp(-|z|) that tg_sigmoid and tg_act_grad each compute). */
+static inline double tg_act_and_grad(int act, double z, double *d)
+{
+    if (act == TG_SIGMOID) {
+        double e = exp(-fabs(z));
+        *d = e / ((1.0 + e) * (1.0 + e));
+        return z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    }
+    double a = tg_act(act, z);
+    *d = tg_act_grad(act, z, a);
+    return a;
+}
+
 /* dz = scale * d(tg_loss_row)/dz for one sample (out_act is the output activation) */
 static inline void tg_loss_grad_row(int loss, int out_act, const double *z, const double *a,
                                     const double *y, int k, double scale, double *dz)

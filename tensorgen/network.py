@@ -1,5 +1,6 @@
 """Network: architecture, initialisation, the flat parameter buffer and its views."""
 
+import math
 import numbers
 import threading
 from collections.abc import Sequence
@@ -50,7 +51,8 @@ def _check_layers(layers):
 
 def _check_finite(values, what):
     """Raise if an overflow (huge X or params) made a result infinite or NaN."""
-    if not _mlp.all_finite(values):
+    finite = math.isfinite(values) if isinstance(values, float) else _mlp.all_finite(values)
+    if not finite:
         raise ValueError(f"X, Y, params: the {what} overflowed to a non-finite value; "
                          "rescale the data or the parameters")
 

@@ -7,6 +7,7 @@ cdef extern from "tg_math.h" nogil:
     int TG_MSE, TG_BCE, TG_CROSS_ENTROPY
     double tg_act(int act, double z)
     double tg_act_grad(int act, double z, double a)
+    double tg_act_and_grad(int act, double z, double *d)
     void tg_act_row(int act, const double *z, double *a, int k)
     double tg_loss_row(int loss, const double *z, const double *a, const double *y, int k)
     void tg_loss_grad_row(int loss, int out_act, const double *z, const double *a,

@@ -8,6 +8,8 @@
 #              nogil C over a whole batch. A layer is a GEMM (SciPy's cython_blas) when it is
 #              large enough to pay for the call, a plain loop otherwise. Activations and
 #              losses come from csrc/tg_math.h, the definitions every engine shares.
+#              backward's forward pass keeps each hidden layer's dA/dZ in place of Z
+#              (computed with A: the sigmoid's exp is shared), so backprop recomputes none.
 #   value_and_grad / predict / check_data
 #              the Python-visible entry points; they check what they are handed (types,
 #              shapes, finiteness) with the GIL held and only then release it.
@@ -187,21 +189,33 @@ cdef inline void input_grad(const double *dZ, const double *W, double *dA,
 
 # ---- whole-network passes ----
 
-cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ssize_t n,
-                  double **Z, double **A) noexcept nogil:
-    cdef int l, k, m
+cdef inline void forward_pass(const MLPSpec *s, const double *params, const double *X,
+                              Py_ssize_t n, double **Z, double **A,
+                              bint keep_grad) noexcept nogil:
+    """Z, A of every layer; with keep_grad, each hidden layer's Z is replaced by
+    dA/dZ (what backprop needs of it), computed together with A."""
+    cdef int l, k, m, act
     cdef Py_ssize_t i
     cdef const double *inp = X
     for l in range(s.n_layers):
         k = s.widths[l]
         m = s.widths[l + 1]
+        act = s.acts[l]
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
-        if s.acts[l] != TG_SOFTMAX:  # elementwise: the whole block in one call
-            tg_act_row(s.acts[l], Z[l], A[l], <int>(n * m))
+        if keep_grad and l < s.n_layers - 1:  # hidden: elementwise, never softmax
+            for i in range(n * m):
+                A[l][i] = tg_act_and_grad(act, Z[l][i], &Z[l][i])
+        elif act != TG_SOFTMAX:  # elementwise: the whole block in one call
+            tg_act_row(act, Z[l], A[l], <int>(n * m))
         else:
             for i in range(n):
-                tg_act_row(s.acts[l], Z[l] + i * m, A[l] + i * m, m)
+                tg_act_row(act, Z[l] + i * m, A[l] + i * m, m)
         inp = A[l]
+
+
+cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ssize_t n,
+                  double **Z, double **A) noexcept nogil:
+    forward_pass(s, params, X, n, Z, A, False)
 
 
 cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
@@ -227,12 +241,12 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
                      const double *Y, Py_ssize_t n, double **Z, double **A,
                      double *d0, double *d1, double *grad) noexcept nogil:
     """Forward, then reverse-mode accumulation; returns the cost, fills grad."""
-    cdef int L = s.n_layers, l, k, m = s.widths[L], act
+    cdef int L = s.n_layers, l, k, m = s.widths[L]
     cdef Py_ssize_t i, j
     cdef double *dZ = d0
     cdef double *tmp
     cdef Py_ssize_t rows = n, width = m
-    forward(s, params, X, n, Z, A)
+    forward_pass(s, params, X, n, Z, A, True)  # hidden Z[l] now hold dA/dZ
     if elementwise_loss(s):  # one call over the whole block
         rows, width = 1, n * m
     for i in range(rows):
@@ -246,9 +260,8 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
         if l == 0:
             break
         input_grad(dZ, params + s.w_off[l], d1, n, k, m)
-        act = s.acts[l - 1]
         for j in range(n * k):
-            d1[j] *= tg_act_grad(act, Z[l - 1][j], A[l - 1][j])
+            d1[j] *= Z[l - 1][j]
         tmp = dZ
         dZ = d1
         d1 = tmp
