@@ -166,14 +166,14 @@ class Symbolic(Engine):
     # `import tensorgen` stays fast for those who never use this engine.
 
     def _gradient(self, net):
-        from .._codegen import expressions
-
         last_plan, gradient = self._last
         if net._plan is last_plan:  # the common case: the same network again
             return gradient
         shape = (net.layers, net.activation, net.output_activation, net.loss_name)
         gradient = self._by_shape.get(shape)
         if gradient is None:
+            from .._codegen import expressions
+
             gradient = self._by_shape[shape] = self._lookup(expressions.Architecture.of(net))
         self._last = (net._plan, gradient)
         return gradient
