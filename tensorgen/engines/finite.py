@@ -1,10 +1,9 @@
 """Finite differences: one perturbation per parameter, swept by a parallel Cython kernel."""
 
-import math
-import numbers
 
 import numpy as np
 
+from .._checks import check_number
 from .._kernels import _finite
 from ..functions import check_choice
 from .base import Engine
@@ -80,8 +79,9 @@ class Finite(Engine):
         if self.sweep == "naive" and self.method == "complex":
             raise ValueError("sweep: 'naive' supports methods 'central' and 'fourth_order', "
                              "not 'complex'")
-        self.eps = _check_eps(eps)
-        self.n_threads = None if n_threads is None else _check_count(n_threads, "n_threads")
+        self.eps = None if eps is None else check_number(eps, "eps", 0.0, low_open=True)
+        self.n_threads = (None if n_threads is None
+                          else check_number(n_threads, "n_threads", 1, integer=True))
 
     def _rule(self):
         """(step rule code, eps) the kernel applies to every parameter."""
@@ -106,7 +106,7 @@ class Finite(Engine):
         Shared: one unperturbed forward pass (pre-activations and activations). Per thread:
         a few rows (cached sweep) or a parameter copy and a whole forward pass (naive).
         """
-        n_samples = _check_count(n_samples, "n_samples")
+        n_samples = check_number(n_samples, "n_samples", 1, integer=True)
         n_doubles, n_pointers, _ = _finite.scratch_sizes(
             net._plan, n_samples, METHODS[self.method], self.sweep == "naive",
             self.n_threads or 0,
@@ -116,21 +116,3 @@ class Finite(Engine):
     def __repr__(self):
         return (f"Finite(eps={self.eps!r}, step={self.step!r}, method={self.method!r}, "
                 f"n_threads={self.n_threads!r}, sweep={self.sweep!r})")
-
-
-def _check_eps(eps):
-    if eps is None:
-        return None
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
-        raise TypeError(f"eps: expected a positive number or None, got {eps!r}")
-    if not (math.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps: expected a positive finite step, got {eps!r}")
-    return float(eps)
-
-
-def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
-    return int(value)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import check_number
 from .._kernels import _symbolic
 from .base import Engine
 
@@ -150,10 +151,7 @@ class Symbolic(Engine):
         The generated routine adds each sample's loss and gradient straight into the
         returned gradient (which is not counted), so no call needs scratch.
         """
-        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
-            raise TypeError(f"n_samples: expected an int, got {n_samples!r}")
-        if n_samples < 1:
-            raise ValueError(f"n_samples: expected >= 1, got {n_samples!r}")
+        check_number(n_samples, "n_samples", 1, integer=True)
         return 0
 
     def __repr__(self):

@@ -12,6 +12,7 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+from .._checks import check_bool
 from . import measure, runs
 from .loc import lines_of_code
 from .peers import available_peers
@@ -81,8 +82,7 @@ def compare(quick=False, budget=None, cache_dir=None, progress=False):
     StudyResults
     """
     settings = Settings.preset(quick, budget)
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress: expected True or False, got {progress!r}")
+    check_bool(progress, "progress")
     if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
         raise TypeError(f"cache_dir: expected a path or None, got {cache_dir!r}")
     if cache_dir is None:

@@ -1,10 +1,9 @@
 """What the study runs: the network sizes, repeats and time budgets of a quick and a full
 run, and the engine variants it measures."""
 
-import math
-import numbers
 from dataclasses import asdict, dataclass
 
+from .._checks import check_bool, check_number
 from ..engines import Autograd, Finite, Reverse, Symbolic
 
 
@@ -62,13 +61,9 @@ class Settings:
         budget : float, optional
             Per-point seconds (see ``budget``); the symbolic and XOR budgets scale with it.
         """
-        if not isinstance(quick, bool):
-            raise TypeError(f"quick: expected True or False, got {quick!r}")
+        check_bool(quick, "quick")
         if budget is not None:
-            if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
-                raise TypeError(f"budget: expected a number of seconds, got {budget!r}")
-            if not (math.isfinite(budget) and budget > 0):
-                raise ValueError(f"budget: expected a positive number of seconds, got {budget!r}")
+            check_number(budget, "budget", 0.0, low_open=True)
         if quick:
             budget = 0.2 if budget is None else float(budget)
             return cls(widths=(2, 4, 8, 16, 32), depth_width=8, depths=(1, 2, 4, 8),
