@@ -1,6 +1,18 @@
 """PNG curves of a training History (matplotlib, the optional ``plot`` extra)."""
 
 
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend, or a clear ImportError."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'tensorgen[plot]'") from None
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    return plt
+
+
 def plot_history(history, path, title=None):
     """Save the cost curves (and the validation metric, when recorded) as a PNG.
 
@@ -11,13 +23,7 @@ def plot_history(history, path, title=None):
         Where to write the figure (PNG).
     title : str, optional
     """
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'tensorgen[plot]'") from None
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
+    plt = pyplot()
     if not history.cost:
         raise ValueError("history: no epochs to plot")
     panels = 2 if history.val_metric else 1

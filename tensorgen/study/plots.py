@@ -3,21 +3,12 @@ gradient error against the finite-difference step, and XOR cost curves."""
 
 from pathlib import Path
 
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'tensorgen[plot]'") from None
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    return plt
+from ..plotting import pyplot
 
 
 def scaling(results, path):
     """Seconds per gradient against parameters, one panel per sweep, slopes in the legend."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = results.tables["scaling"]
     slope = {(r["sweep"], r["engine"]): r["slope"] for r in results.tables["slopes"]}
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -41,7 +32,7 @@ def scaling(results, path):
 
 def error_vs_eps(results, path):
     """Max relative error of the finite central difference against the relative step."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = results.tables["accuracy"]
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for i, problem in enumerate(dict.fromkeys(r["problem"] for r in rows)):
@@ -61,7 +52,7 @@ def error_vs_eps(results, path):
 
 def xor_cost(results, path):
     """XOR training cost per epoch of each engine."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for engine, cost in results.curves.items():
         ax.plot(range(1, len(cost) + 1), cost, label=engine)
