@@ -295,21 +295,32 @@ cdef inline Py_ssize_t batch_rows(cnp.ndarray X) except -1:
     return n
 
 
+cdef Py_ssize_t begin(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
+                      const double **p, const double **x) except -1:
+    """What every entry point checks first: params and the batch X against the plan, the
+    workspace's plan; reserves scratch for the batch and returns its row count."""
+    cdef const MLPSpec *s = &plan.spec
+    cdef Py_ssize_t n = batch_rows(X)
+    p[0] = data_of(params, 1, s.n_params, "params")
+    x[0] = data_of(X, n, s.widths[0], "X")
+    if ws.plan is not plan:
+        raise ValueError("ws: workspace of another plan")
+    ws.reserve(n)
+    return n
+
+
 def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
                    cnp.ndarray Y):
     """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array."""
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n = batch_rows(X)
-    cdef const double *p = data_of(params, 1, s.n_params, "params")
-    cdef const double *x = data_of(X, n, s.widths[0], "X")
+    cdef const double *p
+    cdef const double *x
+    cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
     cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
     cdef cnp.npy_intp size = s.n_params
     cdef cnp.ndarray grad = cnp.PyArray_EMPTY(1, &size, cnp.NPY_DOUBLE, 0)
     cdef double *g = <double *>cnp.PyArray_DATA(grad)
     cdef double c
-    if ws.plan is not plan:
-        raise ValueError("ws: workspace of another plan")
-    ws.reserve(n)
     with nogil:
         c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
     return c, grad
@@ -318,14 +329,11 @@ def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
 def loss(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y):
     """Cost of a checked batch X, Y."""
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n = batch_rows(X)
-    cdef const double *p = data_of(params, 1, s.n_params, "params")
-    cdef const double *x = data_of(X, n, s.widths[0], "X")
+    cdef const double *p
+    cdef const double *x
+    cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
     cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
     cdef double c
-    if ws.plan is not plan:
-        raise ValueError("ws: workspace of another plan")
-    ws.reserve(n)
     with nogil:
         forward(s, p, x, n, ws.Z, ws.A)
         c = cost(s, y, n, ws.Z, ws.A)
@@ -335,14 +343,11 @@ def loss(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray
 def predict(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray out):
     """Network output for a checked batch X, written into out (n x n_out)."""
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n = batch_rows(X)
     cdef int m = s.widths[s.n_layers]
-    cdef const double *p = data_of(params, 1, s.n_params, "params")
-    cdef const double *x = data_of(X, n, s.widths[0], "X")
+    cdef const double *p
+    cdef const double *x
+    cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
     cdef double *o = <double *>data_of(out, n, m, "out")
-    if ws.plan is not plan:
-        raise ValueError("ws: workspace of another plan")
-    ws.reserve(n)
     with nogil:
         forward(s, p, x, n, ws.Z, ws.A)
         memcpy(o, ws.A[s.n_layers - 1], n * m * sizeof(double))
