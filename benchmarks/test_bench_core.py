@@ -9,10 +9,13 @@ import pytest
 from bench_cases import torch_value_and_grad
 
 
-def test_reverse(benchmark, case):
+@pytest.mark.parametrize("engine", ["reverse", "autograd"])
+def test_gradient(benchmark, case, engine):
+    if engine == "autograd":
+        pytest.importorskip("autograd")
     name, net, X, Y = case
     benchmark.group = name
-    cost, _ = benchmark(net.value_and_grad, X, Y, engine="reverse")
+    cost, _ = benchmark(net.value_and_grad, X, Y, engine=engine)
     assert cost == pytest.approx(net.loss(X, Y))
 
 
@@ -20,14 +23,6 @@ def test_forward(benchmark, case):
     name, net, X, Y = case
     benchmark.group = name
     assert benchmark(net.predict, X).shape == Y.shape
-
-
-def test_autograd(benchmark, case):
-    pytest.importorskip("autograd")
-    name, net, X, Y = case
-    benchmark.group = name
-    cost, _ = benchmark(net.value_and_grad, X, Y, engine="autograd")
-    assert cost == pytest.approx(net.loss(X, Y))
 
 
 def test_torch_float64(benchmark, case):
