@@ -1,5 +1,6 @@
-"""Build of TensorGen's Cython kernels: the extension list, compiler directives and an
-OpenMP probe (OpenMP is used where the compiler has it; the build succeeds without it)."""
+"""Build of TensorGen's Cython kernels: the extension list, compiler directives and the
+probes for OpenMP and AVX2 (each used where the compiler has it; the build succeeds
+without them)."""
 
 import os
 import subprocess
@@ -20,26 +21,46 @@ DIRECTIVES = {
 }
 
 
+# Kernels also built with these flags, as <name>_avx2, where the compiler takes them (x86);
+# the package imports that build only on CPUs that run it (_buildinfo.cpu_avx2_fma).
+AVX2_KERNELS = ["_finite"]
+AVX2_FLAGS = ["-mavx2", "-mfma"]
+
+
+def compiles(flags, source):
+    """Whether the C compiler ($CC, else cc) builds a program from source with flags."""
+    cc = os.environ.get("CC", "cc")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(source)
+        try:
+            return subprocess.run(
+                [*cc.split(), *flags, src, "-o", os.path.join(tmp, "probe")],
+                capture_output=True,
+            ).returncode == 0
+        except OSError:
+            return False
+
+
 def openmp_flags():
     """Compile and link flags for OpenMP, or none where the compiler lacks it."""
     if os.environ.get("TENSORGEN_NO_OPENMP"):
         return [], []
     if sys.platform == "win32":
         return ["/openmp"], []
-    cc = os.environ.get("CC", "cc")
     flag = "-fopenmp"
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "probe.c")
-        with open(src, "w") as f:
-            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
-        try:
-            ok = subprocess.run(
-                [*cc.split(), flag, src, "-o", os.path.join(tmp, "probe")],
-                capture_output=True,
-            ).returncode == 0
-        except OSError:
-            ok = False
+    ok = compiles([flag], "#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
     return ([flag], [flag]) if ok else ([], [])
+
+
+def avx2_flags():
+    """The AVX2 + FMA flags where the compiler targets x86 and takes them, else None."""
+    if sys.platform == "win32" or os.environ.get("TENSORGEN_NO_AVX2"):
+        return None
+    probe = "#include <immintrin.h>\nint main(void){return _mm256_cvtsd_f64(_mm256_fmadd_pd(" \
+            "_mm256_set1_pd(1), _mm256_set1_pd(2), _mm256_set1_pd(3))) != 5;}\n"
+    return AVX2_FLAGS if compiles(AVX2_FLAGS, probe) else None
 
 
 def extensions():
@@ -47,16 +68,20 @@ def extensions():
     if sys.platform != "win32":
         cflags = [*cflags, "-O3"]
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")]
+    builds = [(name, cflags) for name in KERNELS]
+    avx2 = avx2_flags()
+    if avx2:
+        builds += [(f"{name}_avx2", [*cflags, *avx2]) for name in AVX2_KERNELS]
     return [
         Extension(
             f"tensorgen._kernels.{name}",
             [f"tensorgen/_kernels/{name}.pyx"],
             include_dirs=[np.get_include(), "csrc"],
             define_macros=macros,
-            extra_compile_args=cflags,
+            extra_compile_args=flags,
             extra_link_args=lflags,
         )
-        for name in KERNELS
+        for name, flags in builds
     ]
 
 

@@ -64,6 +64,18 @@ def blas_loaded() -> str:
     return "; ".join(loaded) or "none"
 
 
+def finite_sweep() -> str:
+    """Which build of the finite-difference sweep this machine runs."""
+    from .engines import finite
+
+    if finite._sweep.__name__.endswith("_avx2"):
+        return "AVX2 + FMA build"
+    why = ("not built" if _buildinfo.cpu_avx2_fma() else "this CPU lacks AVX2 or FMA")
+    if os.environ.get("TENSORGEN_NO_AVX2"):
+        why = "TENSORGEN_NO_AVX2 is set"
+    return f"portable build ({why})"
+
+
 def config() -> dict[str, str]:
     """The facts ``show_config`` prints, by name."""
     with_openmp, threads = _buildinfo.openmp()
@@ -74,6 +86,7 @@ def config() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "openmp": f"yes, {threads} threads" if with_openmp else "no (kernels run serially)",
+        "finite sweep": finite_sweep(),
         "blas": blas(),
         "blas loaded": blas_loaded(),
         "c compiler": c_compiler(),

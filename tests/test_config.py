@@ -13,6 +13,7 @@ import scipy
 import tensorgen as tg
 from tensorgen import _config
 from tensorgen._kernels import _buildinfo
+from tensorgen.engines import finite
 
 
 def shown():
@@ -24,11 +25,22 @@ def shown():
 def test_show_config_prints_every_fact():
     facts = {name: value.strip() for name, value in shown().items()}
     assert list(facts) == ["tensorgen", "python", "platform", "numpy", "scipy", "openmp",
-                           "blas", "blas loaded", "c compiler", "cache dir"]
+                           "finite sweep", "blas", "blas loaded", "c compiler", "cache dir"]
     assert facts["tensorgen"] == tg.__version__
     assert facts["scipy"] == scipy.__version__
     with_openmp, threads = _buildinfo.openmp()
     assert facts["openmp"].startswith(f"yes, {threads} threads" if with_openmp else "no")
+    avx2 = finite._sweep.__name__.endswith("_avx2")
+    assert facts["finite sweep"].startswith("AVX2" if avx2 else "portable build")
+
+
+def test_finite_sweep_build_follows_tensorgen_no_avx2(tmp_path):
+    code = "import tensorgen as tg; print(tg._config.finite_sweep())"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "TENSORGEN_NO_AVX2": "1"}, cwd=tmp_path,
+                         timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "portable build (TENSORGEN_NO_AVX2 is set)"
 
 
 @pytest.mark.parametrize("n_threads", ["1", "3"])

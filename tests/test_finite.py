@@ -1,6 +1,7 @@
 """The finite-difference engine: accuracy against the autograd oracle, the step-size error
 curve, thread independence, untouched parameters, option checking and the XOR demo."""
 
+import os
 import subprocess
 import sys
 
@@ -8,10 +9,34 @@ import numpy as np
 import pytest
 
 import tensorgen as tg
-from tensorgen._kernels import _finite
+from tensorgen._kernels import _buildinfo, _finite
 from tensorgen.engines import Finite, get_engine
+from tensorgen.engines import finite as finite_engine
 
 pytest.importorskip("autograd")
+
+# Every test runs on each build of the sweep this machine can run: the portable one and,
+# where built and the CPU has AVX2 and FMA, the AVX2 one.
+BUILDS = [_finite]
+if _buildinfo.cpu_avx2_fma():
+    try:
+        from tensorgen._kernels import _finite_avx2
+    except ImportError:
+        pass
+    else:
+        BUILDS.append(_finite_avx2)
+
+
+@pytest.fixture(autouse=True, params=BUILDS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def build(request, monkeypatch):
+    monkeypatch.setattr(finite_engine, "_sweep", request.param)
+    return request.param
+
+
+def test_the_avx2_build_runs_where_the_cpu_allows():
+    avx2 = len(BUILDS) > 1 and not os.environ.get("TENSORGEN_NO_AVX2")
+    expected = "_finite_avx2" if avx2 else "_finite"
+    assert finite_engine.sweep_build().__name__.endswith(expected)
 
 # Max relative error against the oracle that each method must reach (issue 3).
 TOLERANCE = {"central": 1e-6, "fourth_order": 1e-9, "complex": 1e-13}
@@ -106,8 +131,9 @@ def test_complex_step_on_piecewise_linear_units_away_from_the_kink(activation):
 
 
 @pytest.mark.parametrize("step", ["relative", "absolute"])
-def test_error_curve_over_eps_is_v_shaped(step):
-    net, X, Y = random_problem("tanh", "mse")
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_error_curve_over_eps_is_v_shaped(step, activation):
+    net, X, Y = random_problem(activation, "mse")
 
     def error(eps):
         return tg.gradcheck(net, X, Y, engine=Finite(eps=eps, step=step)).max_rel_error
@@ -120,6 +146,21 @@ def test_error_curve_over_eps_is_v_shaped(step):
     best = int(np.argmin(errors))
     assert 2 <= best <= 8, errors
     assert np.all(np.diff(errors[: best + 1]) < 0), errors  # falls to the bottom of the V
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1e-8, 1e-5, 3e-3, 1e-2, 1.0])
+def test_cached_sigmoid_of_moved_units_matches_the_sigmoid(build, scale):
+    # the cached sweep's sigmoid comes from the unperturbed exp(-|z0|): within a few ulp of
+    # the sigmoid itself for small moves (a polynomial) and large ones (exp again), across
+    # a sign change and in both tails
+    from scipy.special import expit
+
+    rng = np.random.default_rng(1)
+    z0 = np.concatenate([rng.uniform(-40, 40, 2000), rng.uniform(-1e-3, 1e-3, 500),
+                         [0.0, -0.0, 700.0, -700.0, 1e-300]])
+    z = z0 + scale * rng.normal(size=z0.size)
+    ref = expit(z)
+    assert np.all(np.abs(build.sigmoid_moved(z0, z) - ref) <= 4 * np.spacing(ref))
 
 
 # ---- threads and parameters ----

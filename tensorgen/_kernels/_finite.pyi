@@ -13,6 +13,7 @@ STEP_AUTO: int
 STEP_RELATIVE: int
 STEP_ABSOLUTE: int
 
+def sigmoid_moved(z0: _Array, z: _Array) -> _Array: ...
 def sweep_threads(plan: Plan, n: int, n_threads: int) -> int: ...
 def scratch_sizes(
     plan: Plan, n: int, method: int, naive: bool, n_threads: int

@@ -10,26 +10,30 @@
 #                  the cache, layer l + 1 gets a rank-one update of its cached row and only
 #                  the layers after it are recomputed, sample by sample, in three rows of
 #                  scratch. Samples whose input p is 0 are not reached and are skipped.
+#                  A sigmoid layer's exp(-|Z|) is cached too: a moved pre-activation's
+#                  sigmoid comes from it by tg_sigmoid_shifted_row (tg_math.h), a few
+#                  vectorized multiply-adds instead of an exp call per unit.
 #   naive sweep    two (four for fourth order) full forward passes per parameter through
 #                  _mlp.forward on a per-thread copy of the parameters: the baseline.
 #   stencils       central, fourth-order five-point, and complex step Im f(w + ih) / h,
 #                  whose forward pass runs the double complex maths of tg_math.h through
 #                  the fused type `num`.
 from cython.parallel cimport prange, threadid
-from libc.math cimport fabs, fmax, isfinite
+from libc.math cimport exp, fabs, fmax, isfinite
 from libc.string cimport memcpy
 
 cimport numpy as cnp
 import numpy as np
 
 from tensorgen._kernels._mlp cimport (
-    MLPSpec, Plan, TG_SOFTMAX, cost, data_of, forward, tg_act, tg_act_row, tg_loss_row,
+    MLPSpec, Plan, TG_SIGMOID, TG_SOFTMAX, cost, data_of, forward, tg_act_row, tg_loss_row,
 )
 
 cnp.import_array()
 
 cdef extern from "tg_math.h" nogil:
-    double complex tg_act_c(int act, double complex z)
+    void tg_sigmoid_shifted_row(const double *z0, const double *e0, const double *z,
+                                double *a, int k)
     void tg_act_row_c(int act, const double complex *z, double complex *a, int k)
     double complex tg_loss_row_c(int loss, const double complex *z, const double complex *a,
                                  const double *y, int k)
@@ -66,19 +70,13 @@ cdef struct Sweep:
     Py_ssize_t n
     double **Z              # IN  the unperturbed pass: L blocks of n x widths[l + 1]
     double **A
+    double **E              # IN  exp(-|Z|) of the sigmoid layers (real cached sweep), else NULL
     int method
     int rule
     double eps
 
 
 # ---- the maths of tg_math.h for either scalar type ----
-
-cdef inline num act(int code, num z) noexcept nogil:
-    if num is double:
-        return tg_act(code, z)
-    else:
-        return tg_act_c(code, z)
-
 
 cdef inline void act_row(int code, const num *z, num *a, int k) noexcept nogil:
     if num is double:
@@ -96,6 +94,19 @@ cdef inline num loss_row(int loss, const num *z, const num *a, const double *y,
 
 
 # ---- cached sweep ----
+
+cdef inline void act_row_moved(const Sweep *sw, int l, Py_ssize_t i, const num *z, num *a,
+                               Py_ssize_t at, int k) noexcept nogil:
+    """a (k) = act_l(z) for k pre-activations of layer l moved from the cached ones at
+    offset at of sample i's row; a sigmoid's come from the cached exp(-|Z|). A whole row
+    (at 0, k = width) for softmax."""
+    cdef Py_ssize_t row = i * sw.s.widths[l + 1] + at
+    if num is double:
+        if sw.E != NULL and sw.s.acts[l] == TG_SIGMOID:
+            tg_sigmoid_shifted_row(sw.Z[l] + row, sw.E[l] + row, z, a, k)
+            return
+    act_row(sw.s.acts[l], z, a, k)
+
 
 cdef inline void affine_row(const num *a, const double *W, const double *b, num *z,
                             Py_ssize_t k, Py_ssize_t m) noexcept nogil:
@@ -160,18 +171,20 @@ cdef num shifted_loss(const Sweep *sw, int l, int j, Py_ssize_t i, num dz,
         if s.acts[l] == TG_SOFTMAX:
             act_row(TG_SOFTMAX, z, a, m)
         else:
-            a[j] = act(s.acts[l], z[j])
+            act_row_moved(sw, l, i, z + j, a + j, j, 1)
         return loss_row(s.loss, z, a, sw.Y + i * m, m)
     # hidden unit j moves by delta (hidden layers are elementwise), so layer l + 1 takes a
     # rank-one update of its cached row
-    delta = act(s.acts[l], zc[j] + dz) - ac[j]
+    z[0] = zc[j] + dz
+    act_row_moved(sw, l, i, z, a, j, 1)
+    delta = a[0] - ac[j]
     l += 1
     m = s.widths[l + 1]
     W = sw.params + s.w_off[l] + j * m
     zc = sw.Z[l] + i * m
     for c in range(m):
         z[c] = zc[c] + delta * W[c]
-    act_row(s.acts[l], z, a, m)
+    act_row_moved(sw, l, i, z, a, 0, m)
     # every later layer sees a whole changed row and is recomputed
     while l < last:
         l += 1
@@ -183,7 +196,7 @@ cdef num shifted_loss(const Sweep *sw, int l, int j, Py_ssize_t i, num dz,
         W = sw.params + s.w_off[l]
         b = sw.params + s.b_off[l]
         affine_row(a_in, W, b, z, k, m)
-        act_row(s.acts[l], z, a, m)
+        act_row_moved(sw, l, i, z, a, 0, m)
     return loss_row(s.loss, z, a, sw.Y + i * m, m)
 
 
@@ -270,6 +283,20 @@ cdef double naive_derivative(const Sweep *sw, Py_ssize_t q, double *pcopy, doubl
 
 # ---- scratch and the Python entry point ----
 
+def sigmoid_moved(const double[::1] z0, const double[::1] z):  # IN, IN
+    """sigmoid(z) as the cached sweep computes it for pre-activations moved from z0 (from
+    exp(-|z0|)), for tests: it must match tg_sigmoid to within a few ulp."""
+    if z0.shape[0] != z.shape[0]:
+        raise ValueError("z0, z: expected arrays of one length")
+    e0 = np.exp(-np.abs(np.asarray(z0)))
+    out = np.empty(z.shape[0])
+    cdef const double[::1] e0v = e0
+    cdef double[::1] a = out
+    if z.shape[0]:
+        tg_sigmoid_shifted_row(&z0[0], &e0v[0], &z[0], &a[0], <int>z.shape[0])
+    return out
+
+
 def sweep_threads(Plan plan, Py_ssize_t n, int n_threads):
     """Threads a sweep of n samples uses: n_threads (0: all OpenMP threads), but one
     without OpenMP, and no more than there is work for (waking a thread costs more than
@@ -284,7 +311,9 @@ def sweep_threads(Plan plan, Py_ssize_t n, int n_threads):
 def scratch_sizes(Plan plan, Py_ssize_t n, int method, bint naive, int n_threads):
     """(doubles, pointers, per-thread doubles) of scratch one sweep of n samples allocates.
 
-    Shared: the unperturbed pass (Z and A, n * act_size doubles each, and 2L pointers).
+    Shared: the unperturbed pass (Z and A, n * act_size doubles each, and 2L pointers),
+    and for the cached real stencils exp(-|Z|) of the sigmoid layers (n * their widths,
+    and L pointers).
     Per thread, cached: three rows of max_width (complex for the complex step); naive: a
     copy of the parameters and its own Z, A blocks (and 2L pointers).
     """
@@ -299,7 +328,24 @@ def scratch_sizes(Plan plan, Py_ssize_t n, int method, bint naive, int n_threads
     # to the same line
     per_thread = (per_thread + LINE - 1) // LINE * LINE + LINE
     pointers = 2 * s.n_layers * ((1 + n_threads) if naive else 1)
+    exp_width = cached_exp_width(s, method, naive)
+    if exp_width:
+        block += n * exp_width
+        pointers += s.n_layers
     return block + n_threads * per_thread, pointers, per_thread
+
+
+cdef Py_ssize_t cached_exp_width(const MLPSpec *s, int method, bint naive) noexcept:
+    """Units per sample whose exp(-|z|) the sweep caches: the sigmoid layers' (cached
+    sweep, real stencils)."""
+    cdef Py_ssize_t width = 0
+    cdef int l
+    if naive or method == COMPLEX_STEP:
+        return 0
+    for l in range(s.n_layers):
+        if s.acts[l] == TG_SIGMOID:
+            width += s.widths[l + 1]
+    return width
 
 
 cdef void set_blocks(const MLPSpec *s, double *buf, Py_ssize_t n, double **Z,
@@ -325,7 +371,7 @@ def value_and_grad(Plan plan, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y,
     cdef Sweep sw
     cdef double *g = <double *>data_of(grad, 1, P, "grad")
     cdef double c
-    cdef int t, L = s.n_layers
+    cdef int t, l, L = s.n_layers
     if cnp.PyArray_NDIM(X) != 2:
         raise ValueError("X: expected a 2-D array (n_samples, n_inputs)")
     n = cnp.PyArray_DIM(X, 0)
@@ -356,6 +402,13 @@ def value_and_grad(Plan plan, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y,
     sw.A = ptrs + L
     set_blocks(s, work, n, sw.Z, sw.A)
     work += 2 * n * s.act_size
+    sw.E = NULL
+    if cached_exp_width(s, method, naive):
+        sw.E = ptrs + 2 * L  # (only the naive sweep has per-thread pointers)
+        for l in range(L):
+            sw.E[l] = work
+            if s.acts[l] == TG_SIGMOID:
+                work += n * s.widths[l + 1]
     if naive:
         for t in range(n_threads):
             mine = work + t * per_thread
@@ -364,6 +417,11 @@ def value_and_grad(Plan plan, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y,
     with nogil:
         forward(s, sw.params, sw.X, n, sw.Z, sw.A)
         c = cost(s, sw.Y, n, sw.Z, sw.A)
+        if sw.E != NULL:
+            for l in range(L):
+                if s.acts[l] == TG_SIGMOID:
+                    for q in range(n * s.widths[l + 1]):
+                        sw.E[l][q] = exp(-fabs(sw.Z[l][q]))
         if naive:
             for q in prange(P, num_threads=n_threads, schedule="dynamic"):
                 t = threadid()

@@ -1,10 +1,11 @@
 """Finite differences: one perturbation per parameter, swept by a parallel Cython kernel."""
 
+import os
 
 import numpy as np
 
 from .._checks import check_number
-from .._kernels import _finite
+from .._kernels import _buildinfo, _finite
 from ..functions import check_choice
 from .base import Engine
 
@@ -15,6 +16,21 @@ METHODS = {
 }
 STEPS = {"relative": _finite.STEP_RELATIVE, "absolute": _finite.STEP_ABSOLUTE}
 SWEEPS = ("cached", "naive")
+
+
+def sweep_build():
+    """The compiled sweep this machine runs: _finite_avx2 where it was built and the CPU
+    runs AVX2 and FMA (not with $TENSORGEN_NO_AVX2 set), else the portable _finite."""
+    if _buildinfo.cpu_avx2_fma() and not os.environ.get("TENSORGEN_NO_AVX2"):
+        try:
+            from .._kernels import _finite_avx2
+        except ImportError:  # the compiler could not build it
+            return _finite
+        return _finite_avx2
+    return _finite
+
+
+_sweep = sweep_build()
 # Default steps: the error of a stencil of order k with step h is about
 # h^k |f^(k+1)| + eps_mach |f| / h, smallest near h = eps_mach^(1 / (k + 1)) for unit scales.
 # The complex step has no cancellation, so h only has to make h^2 negligible.
@@ -94,7 +110,7 @@ class Finite(Engine):
     def value_and_grad(self, net, X, Y):
         grad = np.empty(net.n_params)
         rule, eps = self._rule()
-        cost = _finite.value_and_grad(
+        cost = _sweep.value_and_grad(
             net._plan, net.params, X, Y, grad, METHODS[self.method], rule, eps,
             self.sweep == "naive", self.n_threads or 0,
         )
@@ -107,7 +123,7 @@ class Finite(Engine):
         a few rows (cached sweep) or a parameter copy and a whole forward pass (naive).
         """
         n_samples = check_number(n_samples, "n_samples", 1, integer=True)
-        n_doubles, n_pointers, _ = _finite.scratch_sizes(
+        n_doubles, n_pointers, _ = _sweep.scratch_sizes(
             net._plan, n_samples, METHODS[self.method], self.sweep == "naive",
             self.n_threads or 0,
         )
