@@ -249,6 +249,11 @@ def test_scratch_bytes_counts_what_a_call_allocates():
     assert naive.scratch_bytes(net, 100) > one.scratch_bytes(net, 100) + 100 * per_sample
     with pytest.raises(ValueError, match="n_samples"):
         one.scratch_bytes(net, 0)
+    # sigmoid layers also keep exp(-|z|) of the unperturbed pass (real stencils only)
+    net, _, _ = random_problem("sigmoid", "mse", layers=(9, 16, 12, 4))
+    assert one.scratch_bytes(net, 200) - one.scratch_bytes(net, 100) == 100 * 3 * per_sample // 2
+    cx = Finite(n_threads=1, method="complex")
+    assert cx.scratch_bytes(net, 200) - cx.scratch_bytes(net, 100) == 100 * per_sample
 
 
 # ---- the demo ----
