@@ -27,6 +27,17 @@ import numpy as np
 
 cnp.import_array()
 
+cdef extern from "tg_narrow.h" nogil:
+    int TG_NARROW
+    ctypedef void (*tg_narrow_forward_fn)(const double *inp, const double *W, const double *b,
+                                          double *Z, double *A, Py_ssize_t n, int act,
+                                          int hidden)
+    ctypedef void (*tg_narrow_backward_fn)(const double *inp, const double *dZ,
+                                           const double *W, const double *dAdZ, double *gW,
+                                           double *gb, double *dA, Py_ssize_t n)
+    tg_narrow_forward_fn tg_narrow_forward[4][4]
+    tg_narrow_backward_fn tg_narrow_backward[4][4]
+
 
 def physical_memory():
     """Bytes of physical memory, or None where the platform does not say.
@@ -187,6 +198,12 @@ cdef inline void input_grad(const double *dZ, const double *W, double *dA,
     dgemm(b"T", b"N", &k, &nn, &m, &one, <double *>W, &m, <double *>dZ, &m, &zero, dA, &k)
 
 
+cdef inline bint narrow(Py_ssize_t n, int k, int m) noexcept nogil:
+    """Whether a layer (n samples, k inputs, m outputs) goes to the fixed-width kernels of
+    tg_narrow.h: narrow, and small enough that the loops above would compute it anyway."""
+    return k <= TG_NARROW and m <= TG_NARROW and n * k * m < GEMM_MIN_WORK
+
+
 # ---- whole-network passes ----
 
 cdef inline void forward_pass(const MLPSpec *s, const double *params, const double *X,
@@ -201,6 +218,11 @@ cdef inline void forward_pass(const MLPSpec *s, const double *params, const doub
         k = s.widths[l]
         m = s.widths[l + 1]
         act = s.acts[l]
+        if narrow(n, k, m):
+            tg_narrow_forward[k - 1][m - 1](inp, params + s.w_off[l], params + s.b_off[l],
+                                            Z[l], A[l], n, act, keep_grad and l < s.n_layers - 1)
+            inp = A[l]
+            continue
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
         if keep_grad and l < s.n_layers - 1:  # hidden: elementwise, never softmax
             for i in range(n * m):
@@ -255,13 +277,19 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
         m = s.widths[l + 1]
-        weight_grad(X if l == 0 else A[l - 1], dZ, grad + s.w_off[l], grad + s.b_off[l],
-                    n, k, m)
+        if narrow(n, k, m):
+            tg_narrow_backward[k - 1][m - 1](X if l == 0 else A[l - 1], dZ, params + s.w_off[l],
+                                             NULL if l == 0 else Z[l - 1], grad + s.w_off[l],
+                                             grad + s.b_off[l], NULL if l == 0 else d1, n)
+        else:
+            weight_grad(X if l == 0 else A[l - 1], dZ, grad + s.w_off[l], grad + s.b_off[l],
+                        n, k, m)
         if l == 0:
             break
-        input_grad(dZ, params + s.w_off[l], d1, n, k, m)
-        for j in range(n * k):
-            d1[j] *= Z[l - 1][j]
+        if not narrow(n, k, m):
+            input_grad(dZ, params + s.w_off[l], d1, n, k, m)
+            for j in range(n * k):
+                d1[j] *= Z[l - 1][j]
         tmp = dZ
         dZ = d1
         d1 = tmp
