@@ -6,7 +6,7 @@
  * values. Here one kernel is written over widths k, m and instantiated for every pair
  * (k, m) <= TG_NARROW with k and m constants, so the compiler unrolls the loops over them
  * and keeps the sums in registers; _mlp.pyx picks the instance from tg_narrow_forward /
- * tg_narrow_backward. Only the loop over samples is left. Every sum has the same terms in
+ * tg_narrow_backward / tg_narrow_output. Only the loop over samples is left. Every sum has the same terms in
  * the same order as the general loops of _mlp.pyx (affine, weight_grad, input_grad), so
  * the results are theirs bit for bit.
  *
@@ -72,11 +72,41 @@ TG_FORCE_INLINE void tg_narrow_backward_km(const double *inp, const double *dZ,
     memcpy(gb, accb, (size_t)m * sizeof(double));
 }
 
+/* The output layer in a backward pass: Z, A as tg_narrow_forward_km (not hidden), then
+ * dZ = scale * d(loss)/dZ; returns the sum of the samples' losses, added up as cost() in
+ * _mlp.pyx does: one running sum over every output if flat (an elementwise loss), else
+ * one term per sample. Y: n x m targets. */
+TG_FORCE_INLINE double tg_narrow_output_km(const double *inp, const double *W, const double *b,
+                                           double *Z, double *A, const double *Y, double *dZ,
+                                           ptrdiff_t n, int act, int loss, int flat,
+                                           double scale, int k, int m)
+{
+    double total = 0.0;
+    for (ptrdiff_t i = 0; i < n; i++, inp += k, Z += m, A += m, Y += m, dZ += m) {
+        for (int c = 0; c < m; c++) {
+            double acc = b[c];
+            for (int t = 0; t < k; t++) acc += inp[t] * W[t * m + c];
+            Z[c] = acc;
+        }
+        tg_act_row(act, Z, A, m);
+        tg_loss_grad_row(loss, act, Z, A, Y, m, scale, dZ);
+        if (flat) {
+            for (int c = 0; c < m; c++) total += tg_loss_row(loss, Z + c, A + c, Y + c, 1);
+        } else {
+            total += tg_loss_row(loss, Z, A, Y, m);
+        }
+    }
+    return total;
+}
+
 typedef void (*tg_narrow_forward_fn)(const double *inp, const double *W, const double *b,
                                      double *Z, double *A, ptrdiff_t n, int act, int hidden);
 typedef void (*tg_narrow_backward_fn)(const double *inp, const double *dZ, const double *W,
                                       const double *dAdZ, double *gW, double *gb, double *dA,
                                       ptrdiff_t n);
+typedef double (*tg_narrow_output_fn)(const double *inp, const double *W, const double *b,
+                                      double *Z, double *A, const double *Y, double *dZ,
+                                      ptrdiff_t n, int act, int loss, int flat, double scale);
 
 #define TG_NARROW_INSTANCE(K, M)                                                            \
     static void tg_narrow_forward_##K##_##M(const double *inp, const double *W,             \
@@ -91,6 +121,13 @@ typedef void (*tg_narrow_backward_fn)(const double *inp, const double *dZ, const
                                              ptrdiff_t n)                                   \
     {                                                                                       \
         tg_narrow_backward_km(inp, dZ, W, dAdZ, gW, gb, dA, n, K, M);                       \
+    }                                                                                       \
+    static double tg_narrow_output_##K##_##M(const double *inp, const double *W,            \
+                                             const double *b, double *Z, double *A,         \
+                                             const double *Y, double *dZ, ptrdiff_t n,      \
+                                             int act, int loss, int flat, double scale)     \
+    {                                                                                       \
+        return tg_narrow_output_km(inp, W, b, Z, A, Y, dZ, n, act, loss, flat, scale, K, M);\
     }
 #define TG_NARROW_ROW(K) \
     TG_NARROW_INSTANCE(K, 1) TG_NARROW_INSTANCE(K, 2) TG_NARROW_INSTANCE(K, 3) \
@@ -112,5 +149,7 @@ static const tg_narrow_forward_fn tg_narrow_forward[TG_NARROW][TG_NARROW] =
     TG_NARROW_TABLE(forward);
 static const tg_narrow_backward_fn tg_narrow_backward[TG_NARROW][TG_NARROW] =
     TG_NARROW_TABLE(backward);
+static const tg_narrow_output_fn tg_narrow_output[TG_NARROW][TG_NARROW] =
+    TG_NARROW_TABLE(output);
 
 #endif /* TG_NARROW_H */

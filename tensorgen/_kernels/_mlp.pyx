@@ -35,7 +35,12 @@ cdef extern from "tg_narrow.h" nogil:
     ctypedef void (*tg_narrow_backward_fn)(const double *inp, const double *dZ,
                                            const double *W, const double *dAdZ, double *gW,
                                            double *gb, double *dA, Py_ssize_t n)
+    ctypedef double (*tg_narrow_output_fn)(const double *inp, const double *W,
+                                           const double *b, double *Z, double *A,
+                                           const double *Y, double *dZ, Py_ssize_t n,
+                                           int act, int loss, int flat, double scale)
     tg_narrow_forward_fn tg_narrow_forward[4][4]
+    tg_narrow_output_fn tg_narrow_output[4][4]
     tg_narrow_backward_fn tg_narrow_backward[4][4]
 
 
@@ -207,14 +212,14 @@ cdef inline bint narrow(Py_ssize_t n, int k, int m) noexcept nogil:
 # ---- whole-network passes ----
 
 cdef inline void forward_pass(const MLPSpec *s, const double *params, const double *X,
-                              Py_ssize_t n, double **Z, double **A,
-                              bint keep_grad) noexcept nogil:
-    """Z, A of every layer; with keep_grad, each hidden layer's Z is replaced by
-    dA/dZ (what backprop needs of it), computed together with A."""
+                              Py_ssize_t n, double **Z, double **A, bint keep_grad,
+                              int n_layers) noexcept nogil:
+    """Z, A of the first n_layers layers; with keep_grad, each hidden layer's Z is replaced
+    by dA/dZ (what backprop needs of it), computed together with A."""
     cdef int l, k, m, act
     cdef Py_ssize_t i
     cdef const double *inp = X
-    for l in range(s.n_layers):
+    for l in range(n_layers):
         k = s.widths[l]
         m = s.widths[l + 1]
         act = s.acts[l]
@@ -237,7 +242,7 @@ cdef inline void forward_pass(const MLPSpec *s, const double *params, const doub
 
 cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ssize_t n,
                   double **Z, double **A) noexcept nogil:
-    forward_pass(s, params, X, n, Z, A, False)
+    forward_pass(s, params, X, n, Z, A, False, s.n_layers)
 
 
 cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
@@ -263,17 +268,27 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
                      const double *Y, Py_ssize_t n, double **Z, double **A,
                      double *d0, double *d1, double *grad) noexcept nogil:
     """Forward, then reverse-mode accumulation; returns the cost, fills grad."""
-    cdef int L = s.n_layers, l, k, m = s.widths[L]
+    cdef int L = s.n_layers, l, k = s.widths[L - 1], m = s.widths[L]
     cdef Py_ssize_t i, j
     cdef double *dZ = d0
     cdef double *tmp
     cdef Py_ssize_t rows = n, width = m
-    forward_pass(s, params, X, n, Z, A, True)  # hidden Z[l] now hold dA/dZ
-    if elementwise_loss(s):  # one call over the whole block
-        rows, width = 1, n * m
-    for i in range(rows):
-        tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width, A[L - 1] + i * width,
-                         Y + i * width, <int>width, 1.0 / n, dZ + i * width)
+    cdef double c
+    if narrow(n, k, m):  # the output layer, the loss gradient and the cost in one pass
+        forward_pass(s, params, X, n, Z, A, True, L - 1)  # hidden Z[l] now hold dA/dZ
+        c = tg_narrow_output[k - 1][m - 1](
+            X if L == 1 else A[L - 2], params + s.w_off[L - 1], params + s.b_off[L - 1],
+            Z[L - 1], A[L - 1], Y, dZ, n, s.acts[L - 1], s.loss, elementwise_loss(s),
+            1.0 / n) / n
+    else:
+        forward_pass(s, params, X, n, Z, A, True, L)
+        if elementwise_loss(s):  # one call over the whole block
+            rows, width = 1, n * m
+        for i in range(rows):
+            tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width,
+                             A[L - 1] + i * width, Y + i * width, <int>width, 1.0 / n,
+                             dZ + i * width)
+        c = cost(s, Y, n, Z, A)
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
         m = s.widths[l + 1]
@@ -293,7 +308,7 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
         tmp = dZ
         dZ = d1
         d1 = tmp
-    return cost(s, Y, n, Z, A)
+    return c
 
 
 # ---- Python entry points ----
