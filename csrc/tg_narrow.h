@@ -5,10 +5,10 @@
  * networks) spends its time in loop control, not arithmetic, when its widths are run-time
  * values. Here one kernel is written over widths k, m and instantiated for every pair
  * (k, m) <= TG_NARROW with k and m constants, so the compiler unrolls the loops over them
- * and keeps the sums in registers; _mlp.pyx picks the instance from tg_narrow_forward /
- * tg_narrow_backward / tg_narrow_output. Only the loop over samples is left. Every sum has the same terms in
- * the same order as the general loops of _mlp.pyx (affine, weight_grad, input_grad), so
- * the results are theirs bit for bit.
+ * and keeps the sums in registers; _mlp.pyx picks the instance from the tables
+ * tg_narrow_forward, tg_narrow_backward and tg_narrow_output. Only the loop over samples is
+ * left. Every sum has the same terms in the same order as the general loops of _mlp.pyx
+ * (affine, weight_grad, input_grad, cost), so the results are theirs bit for bit.
  *
  * Row-major, as in _mlp.pyx: inp n x k, W k x m, b m, Z and A n x m.
  */

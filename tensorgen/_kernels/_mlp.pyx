@@ -6,8 +6,12 @@
 #              larger batch arrives and otherwise reused, so a call allocates nothing.
 #   forward / backward / cost
 #              nogil C over a whole batch. A layer is a GEMM (SciPy's cython_blas) when it is
-#              large enough to pay for the call, a plain loop otherwise. Activations and
-#              losses come from csrc/tg_math.h, the definitions every engine shares.
+#              large enough to pay for the call, a plain loop otherwise, and a fixed-width
+#              kernel of csrc/tg_narrow.h when it is also narrow (at most TG_NARROW inputs
+#              and outputs): the loop's sums in the loop's order, bit for bit, unrolled; a
+#              narrow output layer also gives the loss gradient and the cost in that pass.
+#              Activations and losses come from csrc/tg_math.h, the definitions every
+#              engine shares.
 #              backward's forward pass keeps each hidden layer's dA/dZ in place of Z
 #              (computed with A: the sigmoid's exp is shared), so backprop recomputes none.
 #   value_and_grad / predict / check_data
@@ -39,6 +43,7 @@ cdef extern from "tg_narrow.h" nogil:
                                            const double *b, double *Z, double *A,
                                            const double *Y, double *dZ, Py_ssize_t n,
                                            int act, int loss, int flat, double scale)
+    # indexed [k - 1][m - 1], k and m at most TG_NARROW (4)
     tg_narrow_forward_fn tg_narrow_forward[4][4]
     tg_narrow_output_fn tg_narrow_output[4][4]
     tg_narrow_backward_fn tg_narrow_backward[4][4]
@@ -225,7 +230,8 @@ cdef inline void forward_pass(const MLPSpec *s, const double *params, const doub
         act = s.acts[l]
         if narrow(n, k, m):
             tg_narrow_forward[k - 1][m - 1](inp, params + s.w_off[l], params + s.b_off[l],
-                                            Z[l], A[l], n, act, keep_grad and l < s.n_layers - 1)
+                                            Z[l], A[l], n, act,
+                                            keep_grad and l < s.n_layers - 1)
             inp = A[l]
             continue
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
@@ -272,6 +278,7 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
     cdef Py_ssize_t i, j
     cdef double *dZ = d0
     cdef double *tmp
+    cdef const double *inp
     cdef Py_ssize_t rows = n, width = m
     cdef double c
     if narrow(n, k, m):  # the output layer, the loss gradient and the cost in one pass
@@ -292,19 +299,19 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
         m = s.widths[l + 1]
-        if narrow(n, k, m):
-            tg_narrow_backward[k - 1][m - 1](X if l == 0 else A[l - 1], dZ, params + s.w_off[l],
+        inp = X if l == 0 else A[l - 1]
+        if narrow(n, k, m):  # weight_grad and input_grad (times dA/dZ) in one pass
+            tg_narrow_backward[k - 1][m - 1](inp, dZ, params + s.w_off[l],
                                              NULL if l == 0 else Z[l - 1], grad + s.w_off[l],
                                              grad + s.b_off[l], NULL if l == 0 else d1, n)
         else:
-            weight_grad(X if l == 0 else A[l - 1], dZ, grad + s.w_off[l], grad + s.b_off[l],
-                        n, k, m)
+            weight_grad(inp, dZ, grad + s.w_off[l], grad + s.b_off[l], n, k, m)
+            if l > 0:
+                input_grad(dZ, params + s.w_off[l], d1, n, k, m)
+                for j in range(n * k):
+                    d1[j] *= Z[l - 1][j]
         if l == 0:
             break
-        if not narrow(n, k, m):
-            input_grad(dZ, params + s.w_off[l], d1, n, k, m)
-            for j in range(n * k):
-                d1[j] *= Z[l - 1][j]
         tmp = dZ
         dZ = d1
         d1 = tmp
