@@ -44,8 +44,12 @@ def openmp_flags():
 
 def extensions():
     cflags, lflags = openmp_flags()
+    libraries = []
     if sys.platform != "win32":
         cflags = [*cflags, "-O3"]
+        # libm named at link time, as any C program's -lm: unnamed, exp() binds to glibc's
+        # oldest version of it, the slower SVID-compatible wrapper
+        libraries = ["m"]
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")]
     return [
         Extension(
@@ -55,6 +59,7 @@ def extensions():
             define_macros=macros,
             extra_compile_args=cflags,
             extra_link_args=lflags,
+            libraries=libraries,
         )
         for name in KERNELS
     ]
