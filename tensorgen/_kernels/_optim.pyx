@@ -6,7 +6,7 @@
 #              parameter is finite. Writing to a separate p_out lets a caller keep the last
 #              finite parameters without a copy (the training loop swaps two buffers).
 #   step       the Python entry point: checks the arrays with the GIL, then runs opt_step.
-from libc.math cimport pow, sqrt
+from libc.math cimport isfinite, pow, sqrt
 
 cimport numpy as cnp
 
@@ -17,7 +17,7 @@ cdef bint opt_step(const OptSpec *o, Py_ssize_t n, const double *p, double *p_ou
                    const double *g, double *m, double *v, long t) noexcept nogil:
     cdef Py_ssize_t i
     cdef double gi, new, step
-    cdef double zero = 0.0  # stays 0.0 while every new value is finite
+    cdef bint finite = True
     cdef double mu = o.momentum, wd = o.weight_decay, lr = o.lr
     cdef double b1 = o.beta1, b2 = o.beta2, c1, c2
     if o.kind == OPT_ADAM:
@@ -29,7 +29,7 @@ cdef bint opt_step(const OptSpec *o, Py_ssize_t n, const double *p, double *p_ou
             m[i] = b1 * m[i] + (1.0 - b1) * gi
             v[i] = b2 * v[i] + (1.0 - b2) * gi * gi
             new = p[i] - lr * (m[i] / c1) / (sqrt(v[i] / c2) + o.eps)
-            zero += new * 0.0
+            finite &= isfinite(new)
             p_out[i] = new
     elif mu != 0.0:
         for i in range(n):
@@ -37,14 +37,14 @@ cdef bint opt_step(const OptSpec *o, Py_ssize_t n, const double *p, double *p_ou
             m[i] = mu * m[i] + gi
             step = gi + mu * m[i] if o.nesterov else m[i]
             new = p[i] - lr * step
-            zero += new * 0.0
+            finite &= isfinite(new)
             p_out[i] = new
     else:
         for i in range(n):
             new = p[i] - lr * (g[i] + wd * p[i])
-            zero += new * 0.0
+            finite &= isfinite(new)
             p_out[i] = new
-    return zero == 0.0
+    return finite
 
 
 cdef inline double *vector(cnp.ndarray arr, Py_ssize_t n, str name) except NULL:
