@@ -65,8 +65,12 @@ def avx2_flags():
 
 def extensions():
     cflags, lflags = openmp_flags()
+    libraries = []
     if sys.platform != "win32":
         cflags = [*cflags, "-O3"]
+        # libm named at link time, as any C program's -lm: unnamed, exp() binds to glibc's
+        # oldest version of it, the slower SVID-compatible wrapper
+        libraries = ["m"]
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")]
     builds = [(name, cflags) for name in KERNELS]
     avx2 = avx2_flags()
@@ -80,6 +84,7 @@ def extensions():
             define_macros=macros,
             extra_compile_args=flags,
             extra_link_args=lflags,
+            libraries=libraries,
         )
         for name, flags in builds
     ]

@@ -19,9 +19,10 @@ from .optimizers import SGD, Adam, get_optimizer
 
 _Status = _train.Status
 
-# Epochs a compiled run may cover between two returns to Python (its cost buffer's size),
+# Epochs a compiled run may cover between two returns to Python (its cost buffer's size:
+# 64 KiB, which stays in cache and comes from the heap, not from fresh pages to fault in),
 # and the seconds after which it returns anyway, so progress stays live.
-CHUNK_EPOCHS = 1 << 16
+CHUNK_EPOCHS = 1 << 13
 CHUNK_SECONDS = 0.1
 
 

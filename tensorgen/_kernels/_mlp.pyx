@@ -6,8 +6,12 @@
 #              larger batch arrives and otherwise reused, so a call allocates nothing.
 #   forward / backward / cost
 #              nogil C over a whole batch. A layer is a GEMM (SciPy's cython_blas) when it is
-#              large enough to pay for the call, a plain loop otherwise. Activations and
-#              losses come from csrc/tg_math.h, the definitions every engine shares.
+#              large enough to pay for the call, a plain loop otherwise, and a fixed-width
+#              kernel of csrc/tg_narrow.h when it is also narrow (at most TG_NARROW inputs
+#              and outputs): the loop's sums in the loop's order, bit for bit, unrolled; a
+#              narrow output layer also gives the loss gradient and the cost in that pass.
+#              Activations and losses come from csrc/tg_math.h, the definitions every
+#              engine shares.
 #              backward's forward pass keeps each hidden layer's dA/dZ in place of Z
 #              (computed with A: the sigmoid's exp is shared), so backprop recomputes none.
 #   value_and_grad / predict / check_data
@@ -26,6 +30,23 @@ import os
 import numpy as np
 
 cnp.import_array()
+
+cdef extern from "tg_narrow.h" nogil:
+    int TG_NARROW
+    ctypedef void (*tg_narrow_forward_fn)(const double *inp, const double *W, const double *b,
+                                          double *Z, double *A, Py_ssize_t n, int act,
+                                          int hidden)
+    ctypedef void (*tg_narrow_backward_fn)(const double *inp, const double *dZ,
+                                           const double *W, const double *dAdZ, double *gW,
+                                           double *gb, double *dA, Py_ssize_t n)
+    ctypedef double (*tg_narrow_output_fn)(const double *inp, const double *W,
+                                           const double *b, double *Z, double *A,
+                                           const double *Y, double *dZ, Py_ssize_t n,
+                                           int act, int loss, int flat, double scale)
+    # indexed [k - 1][m - 1], k and m at most TG_NARROW (4)
+    tg_narrow_forward_fn tg_narrow_forward[4][4]
+    tg_narrow_output_fn tg_narrow_output[4][4]
+    tg_narrow_backward_fn tg_narrow_backward[4][4]
 
 
 def physical_memory():
@@ -187,20 +208,32 @@ cdef inline void input_grad(const double *dZ, const double *W, double *dA,
     dgemm(b"T", b"N", &k, &nn, &m, &one, <double *>W, &m, <double *>dZ, &m, &zero, dA, &k)
 
 
+cdef inline bint narrow(Py_ssize_t n, int k, int m) noexcept nogil:
+    """Whether a layer (n samples, k inputs, m outputs) goes to the fixed-width kernels of
+    tg_narrow.h: narrow, and small enough that the loops above would compute it anyway."""
+    return k <= TG_NARROW and m <= TG_NARROW and n * k * m < GEMM_MIN_WORK
+
+
 # ---- whole-network passes ----
 
 cdef inline void forward_pass(const MLPSpec *s, const double *params, const double *X,
-                              Py_ssize_t n, double **Z, double **A,
-                              bint keep_grad) noexcept nogil:
-    """Z, A of every layer; with keep_grad, each hidden layer's Z is replaced by
-    dA/dZ (what backprop needs of it), computed together with A."""
+                              Py_ssize_t n, double **Z, double **A, bint keep_grad,
+                              int n_layers) noexcept nogil:
+    """Z, A of the first n_layers layers; with keep_grad, each hidden layer's Z is replaced
+    by dA/dZ (what backprop needs of it), computed together with A."""
     cdef int l, k, m, act
     cdef Py_ssize_t i
     cdef const double *inp = X
-    for l in range(s.n_layers):
+    for l in range(n_layers):
         k = s.widths[l]
         m = s.widths[l + 1]
         act = s.acts[l]
+        if narrow(n, k, m):
+            tg_narrow_forward[k - 1][m - 1](inp, params + s.w_off[l], params + s.b_off[l],
+                                            Z[l], A[l], n, act,
+                                            keep_grad and l < s.n_layers - 1)
+            inp = A[l]
+            continue
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
         if keep_grad and l < s.n_layers - 1:  # hidden: elementwise, never softmax
             for i in range(n * m):
@@ -215,7 +248,7 @@ cdef inline void forward_pass(const MLPSpec *s, const double *params, const doub
 
 cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ssize_t n,
                   double **Z, double **A) noexcept nogil:
-    forward_pass(s, params, X, n, Z, A, False)
+    forward_pass(s, params, X, n, Z, A, False, s.n_layers)
 
 
 cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
@@ -241,31 +274,48 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
                      const double *Y, Py_ssize_t n, double **Z, double **A,
                      double *d0, double *d1, double *grad) noexcept nogil:
     """Forward, then reverse-mode accumulation; returns the cost, fills grad."""
-    cdef int L = s.n_layers, l, k, m = s.widths[L]
+    cdef int L = s.n_layers, l, k = s.widths[L - 1], m = s.widths[L]
     cdef Py_ssize_t i, j
     cdef double *dZ = d0
     cdef double *tmp
+    cdef const double *inp
     cdef Py_ssize_t rows = n, width = m
-    forward_pass(s, params, X, n, Z, A, True)  # hidden Z[l] now hold dA/dZ
-    if elementwise_loss(s):  # one call over the whole block
-        rows, width = 1, n * m
-    for i in range(rows):
-        tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width, A[L - 1] + i * width,
-                         Y + i * width, <int>width, 1.0 / n, dZ + i * width)
+    cdef double c
+    if narrow(n, k, m):  # the output layer, the loss gradient and the cost in one pass
+        forward_pass(s, params, X, n, Z, A, True, L - 1)  # hidden Z[l] now hold dA/dZ
+        c = tg_narrow_output[k - 1][m - 1](
+            X if L == 1 else A[L - 2], params + s.w_off[L - 1], params + s.b_off[L - 1],
+            Z[L - 1], A[L - 1], Y, dZ, n, s.acts[L - 1], s.loss, elementwise_loss(s),
+            1.0 / n) / n
+    else:
+        forward_pass(s, params, X, n, Z, A, True, L)
+        if elementwise_loss(s):  # one call over the whole block
+            rows, width = 1, n * m
+        for i in range(rows):
+            tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width,
+                             A[L - 1] + i * width, Y + i * width, <int>width, 1.0 / n,
+                             dZ + i * width)
+        c = cost(s, Y, n, Z, A)
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
         m = s.widths[l + 1]
-        weight_grad(X if l == 0 else A[l - 1], dZ, grad + s.w_off[l], grad + s.b_off[l],
-                    n, k, m)
+        inp = X if l == 0 else A[l - 1]
+        if narrow(n, k, m):  # weight_grad and input_grad (times dA/dZ) in one pass
+            tg_narrow_backward[k - 1][m - 1](inp, dZ, params + s.w_off[l],
+                                             NULL if l == 0 else Z[l - 1], grad + s.w_off[l],
+                                             grad + s.b_off[l], NULL if l == 0 else d1, n)
+        else:
+            weight_grad(inp, dZ, grad + s.w_off[l], grad + s.b_off[l], n, k, m)
+            if l > 0:
+                input_grad(dZ, params + s.w_off[l], d1, n, k, m)
+                for j in range(n * k):
+                    d1[j] *= Z[l - 1][j]
         if l == 0:
             break
-        input_grad(dZ, params + s.w_off[l], d1, n, k, m)
-        for j in range(n * k):
-            d1[j] *= Z[l - 1][j]
         tmp = dZ
         dZ = d1
         d1 = tmp
-    return cost(s, Y, n, Z, A)
+    return c
 
 
 # ---- Python entry points ----
