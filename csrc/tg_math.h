@@ -119,6 +119,21 @@ static inline double tg_act_and_grad(int act, double z, double *d)
  */
 #define TG_SHIFT_MAX 0x1p-8
 
+/* sigmoid(z) from u = s (z0 - z) and e0, for |u| <= TG_SHIFT_MAX (s = sign of z0) */
+static inline double tg_sigmoid_near(double s, double u, double e0)
+{
+    double e = e0 * (1.0 + u * (1.0 + u * (0.5 + u * (1.0 / 6.0 + u * (1.0 / 24.0
+                                                               + u * (1.0 / 120.0))))));
+    return (0.5 + 0.5 * s + (0.5 - 0.5 * s) * e) / (1.0 + e);
+}
+
+/* sigmoid(z) for one pre-activation moved from z0 (e0 = exp(-|z0|)) */
+static inline double tg_sigmoid_shifted(double z0, double e0, double z)
+{
+    double s = copysign(1.0, z0), u = s * (z0 - z);
+    return fabs(u) <= TG_SHIFT_MAX ? tg_sigmoid_near(s, u, e0) : tg_sigmoid(z);
+}
+
 /* a = sigmoid(z) for a row of k pre-activations moved from z0 (e0 = exp(-|z0|)) */
 static inline void tg_sigmoid_shifted_row(const double *z0, const double *e0, const double *z,
                                           double *a, int k)
@@ -126,17 +141,12 @@ static inline void tg_sigmoid_shifted_row(const double *z0, const double *e0, co
     double worst = 0.0;
 #pragma omp simd reduction(max:worst)
     for (int j = 0; j < k; j++) {
-        double s = copysign(1.0, z0[j]);
-        double u = s * (z0[j] - z[j]);
-        double e = e0[j] * (1.0 + u * (1.0 + u * (0.5 + u * (1.0 / 6.0 + u * (1.0 / 24.0
-                                                                   + u * (1.0 / 120.0))))));
-        a[j] = (0.5 + 0.5 * s + (0.5 - 0.5 * s) * e) / (1.0 + e);
+        double s = copysign(1.0, z0[j]), u = s * (z0[j] - z[j]);
+        a[j] = tg_sigmoid_near(s, u, e0[j]);
         worst = worst > fabs(u) ? worst : fabs(u);
     }
     if (!(worst <= TG_SHIFT_MAX)) {
-        for (int j = 0; j < k; j++) {
-            if (!(fabs(z0[j] - z[j]) <= TG_SHIFT_MAX)) a[j] = tg_sigmoid(z[j]);
-        }
+        for (int j = 0; j < k; j++) a[j] = tg_sigmoid_shifted(z0[j], e0[j], z[j]);
     }
 }
 

@@ -32,6 +32,7 @@ from tensorgen._kernels._mlp cimport (
 cnp.import_array()
 
 cdef extern from "tg_math.h" nogil:
+    double tg_sigmoid_shifted(double z0, double e0, double z)
     void tg_sigmoid_shifted_row(const double *z0, const double *e0, const double *z,
                                 double *a, int k)
     void tg_act_row_c(int act, const double complex *z, double complex *a, int k)
@@ -103,7 +104,10 @@ cdef inline void act_row_moved(const Sweep *sw, int l, Py_ssize_t i, const num *
     cdef Py_ssize_t row = i * sw.s.widths[l + 1] + at
     if num is double:
         if sw.E != NULL and sw.s.acts[l] == TG_SIGMOID:
-            tg_sigmoid_shifted_row(sw.Z[l] + row, sw.E[l] + row, z, a, k)
+            if k == 1:  # the moved unit itself, or a one-unit layer: no loop to vectorize
+                a[0] = tg_sigmoid_shifted(sw.Z[l][row], sw.E[l][row], z[0])
+            else:
+                tg_sigmoid_shifted_row(sw.Z[l] + row, sw.E[l] + row, z, a, k)
             return
     act_row(sw.s.acts[l], z, a, k)
 
