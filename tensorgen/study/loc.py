@@ -7,8 +7,10 @@ from importlib import resources
 #: installed ``tensorgen`` package. ``shared`` is the C every engine computes with (one
 #: definition per activation and loss) and the forward pass the others reuse.
 IMPLEMENTATION = {
-    "reverse": ("engines/reverse.py", "_kernels/_mlp.pyx", "_kernels/_mlp.pxd"),
-    "finite": ("engines/finite.py", "_kernels/_finite.pyx"),
+    "reverse": ("engines/reverse.py", "_kernels/_mlp.pyx", "_kernels/_mlp.pxd",
+                "_csrc/tg_narrow.h"),
+    "finite": ("engines/finite.py", "_kernels/_finite.pyx", "_kernels/_finite_avx2.pyx",
+               "_csrc/tg_cpu.h"),
     "symbolic": ("engines/symbolic.py", "_kernels/_symbolic.pyx", "_codegen/expressions.py",
                  "_codegen/emit.py", "_codegen/build.py", "_codegen/tgmath.py",
                  "_csrc/tg_driver.c", "_csrc/tg_driver.h"),
