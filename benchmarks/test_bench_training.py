@@ -76,9 +76,9 @@ def test_bench_xor_tensorgen_compiled(benchmark):
 
 @pytest.fixture
 def one_cpu():
-    """Pin this process, and so the C program it starts, to the CPU it is on: the two
-    virtual CPUs of a shared host can run at different speeds, and the ratio should compare
-    the programs, not the CPUs."""
+    """Pin this thread (which runs fit), and so the C program it starts, to one CPU: the
+    two virtual CPUs of a shared host can run at different speeds, and the ratio should
+    compare the programs, not the CPUs."""
     if not hasattr(os, "sched_setaffinity"):
         yield
         return
