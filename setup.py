@@ -28,8 +28,10 @@ AVX2_FLAGS = ["-mavx2", "-mfma"]
 
 
 def compiles(flags, source):
-    """Whether the C compiler ($CC, else cc) builds a program from source with flags."""
+    """Whether the C compiler ($CC, else cc) builds a program from source with flags, for
+    the target architectures of the build ($ARCHFLAGS on macOS, as setuptools uses it)."""
     cc = os.environ.get("CC", "cc")
+    flags = [*flags, *os.environ.get("ARCHFLAGS", "").split()]
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
         with open(src, "w") as f:
