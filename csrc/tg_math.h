@@ -138,14 +138,14 @@ static inline double tg_sigmoid_shifted(double z0, double e0, double z)
 static inline void tg_sigmoid_shifted_row(const double *z0, const double *e0, const double *z,
                                           double *a, int k)
 {
-    double worst = 0.0;
-#pragma omp simd reduction(max:worst)
+    double far = 0.0; /* elements not near z0 (or NaN): a count, exact in any order */
+#pragma omp simd reduction(+:far)
     for (int j = 0; j < k; j++) {
         double s = copysign(1.0, z0[j]), u = s * (z0[j] - z[j]);
         a[j] = tg_sigmoid_near(s, u, e0[j]);
-        worst = worst > fabs(u) ? worst : fabs(u);
+        far += fabs(u) <= TG_SHIFT_MAX ? 0.0 : 1.0;
     }
-    if (!(worst <= TG_SHIFT_MAX)) {
+    if (far != 0.0) {
         for (int j = 0; j < k; j++) a[j] = tg_sigmoid_shifted(z0[j], e0[j], z[j]);
     }
 }

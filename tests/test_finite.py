@@ -152,12 +152,12 @@ def test_error_curve_over_eps_is_v_shaped(step, activation):
 def test_cached_sigmoid_of_moved_units_matches_the_sigmoid(build, scale):
     # the cached sweep's sigmoid comes from the unperturbed exp(-|z0|): within a few ulp of
     # the sigmoid itself for small moves (a polynomial) and large ones (exp again), across
-    # a sign change and in both tails
+    # a sign change and in both tails, and at an overflowed (infinite) pre-activation
     from scipy.special import expit
 
     rng = np.random.default_rng(1)
     z0 = np.concatenate([rng.uniform(-40, 40, 2000), rng.uniform(-1e-3, 1e-3, 500),
-                         [0.0, -0.0, 700.0, -700.0, 1e-300]])
+                         [0.0, -0.0, 700.0, -700.0, 1e-300, np.inf, -np.inf]])
     z = z0 + scale * rng.normal(size=z0.size)
     ref = expit(z)
     assert np.all(np.abs(build.sigmoid_moved(z0, z) - ref) <= 4 * np.spacing(ref))
