@@ -61,12 +61,18 @@ def timed(benchmark, fn):
     return result
 
 
+def named_problem(benchmark, engine, case):
+    """problem(engine), with the benchmark named after the case and its batch size noted."""
+    net, batches = problem(engine)
+    benchmark.name = f"{case}[{engine}]"
+    benchmark.extra_info["batch"] = len(batches[0][0])
+    return net, batches
+
+
 @pytest.mark.benchmark(group="threads")
 @pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_one_thread_two_batches(benchmark, engine):
-    net, batches = problem(engine)
-    benchmark.name = f"one-thread-two-batches[{engine}]"
-    benchmark.extra_info["batch"] = len(batches[0][0])
+    net, batches = named_problem(benchmark, engine, "one-thread-two-batches")
     with threadpool_limits(1):
         timed(benchmark, lambda: [net.value_and_grad(X, Y, engine=engine) for X, Y in batches])
 
@@ -74,9 +80,7 @@ def test_one_thread_two_batches(benchmark, engine):
 @pytest.mark.benchmark(group="threads")
 @pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_two_threads_one_batch_each(benchmark, engine):
-    net, batches = problem(engine)
-    benchmark.name = f"two-threads-one-batch-each[{engine}]"
-    benchmark.extra_info["batch"] = len(batches[0][0])
+    net, batches = named_problem(benchmark, engine, "two-threads-one-batch-each")
     with threadpool_limits(1):  # BLAS's own thread count can change the last bits
         expected = [net.value_and_grad(X, Y, engine=engine) for X, Y in batches]
 
