@@ -163,6 +163,11 @@ def test_cached_sigmoid_of_moved_units_matches_the_sigmoid(build, scale):
     assert np.all(np.abs(build.sigmoid_moved(z0, z) - ref) <= 4 * np.spacing(ref))
 
 
+def test_cached_sigmoid_hook_rejects_arrays_of_two_lengths(build):
+    with pytest.raises(ValueError, match="z0, z"):
+        build.sigmoid_moved(np.zeros(3), np.zeros(2))
+
+
 # ---- threads and parameters ----
 
 @pytest.mark.parametrize("method, sweep", [("central", "cached"), ("fourth_order", "cached"),
