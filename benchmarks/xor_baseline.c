@@ -35,7 +35,7 @@ static double epoch(const double *p, double *g)
 {
     static const double X[N][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
     static const double Y[N] = {0, 1, 1, 0};
-    double zh[N][H], dh_dz[N][H], h[N][H], zo[N], o[N], dout[N], cost = 0.0;
+    double zh[N][H], dh_dz[N][H], h[N][H], zo[N], o[N], do_dz[N], dout[N], cost = 0.0;
     for (int s = 0; s < N; s++) {
         for (int j = 0; j < H; j++) {
             zh[s][j] = p[4 + j];
@@ -46,10 +46,10 @@ static double epoch(const double *p, double *g)
         zo[s] = p[8];
         zo[s] += h[s][0] * p[6];
         zo[s] += h[s][1] * p[7];
-        o[s] = tg_act(TG_SIGMOID, zo[s]);
+        o[s] = tg_act_and_grad(TG_SIGMOID, zo[s], &do_dz[s]);
     }
     for (int s = 0; s < N; s++) {
-        tg_loss_grad_row(TG_MSE, TG_SIGMOID, &zo[s], &o[s], &Y[s], 1, 1.0 / N, &dout[s]);
+        dout[s] = tg_loss_grad_elem(TG_MSE, o[s], Y[s], do_dz[s], 1.0 / N);
     }
     for (int i = 0; i < NP; i++) g[i] = 0.0;
     for (int s = 0; s < N; s++) g[8] += dout[s];

@@ -150,12 +150,19 @@ static inline void tg_sigmoid_shifted_row(const double *z0, const double *e0, co
     }
 }
 
+/* scale * d(loss)/dz of one output of an elementwise loss (mse or bce, the output
+ * activation not softmax), given a = act(z) and d = act'(z) (which bce does not need) */
+static inline double tg_loss_grad_elem(int loss, double a, double y, double d, double scale)
+{
+    return loss == TG_BCE ? scale * (a - y) : scale * 2.0 * (a - y) * d;
+}
+
 /* dz = scale * d(tg_loss_row)/dz for one sample (out_act is the output activation) */
 static inline void tg_loss_grad_row(int loss, int out_act, const double *z, const double *a,
                                     const double *y, int k, double scale, double *dz)
 {
     if (loss == TG_BCE) {
-        for (int j = 0; j < k; j++) dz[j] = scale * (a[j] - y[j]);
+        for (int j = 0; j < k; j++) dz[j] = tg_loss_grad_elem(loss, a[j], y[j], 0.0, scale);
     } else if (loss == TG_CROSS_ENTROPY) {
         double ysum = 0.0;
         for (int j = 0; j < k; j++) ysum += y[j];
@@ -167,7 +174,7 @@ static inline void tg_loss_grad_row(int loss, int out_act, const double *z, cons
         for (int j = 0; j < k; j++) dz[j] = scale * a[j] * (2.0 * (a[j] - y[j]) - dot);
     } else {
         for (int j = 0; j < k; j++) {
-            dz[j] = scale * 2.0 * (a[j] - y[j]) * tg_act_grad(out_act, z[j], a[j]);
+            dz[j] = tg_loss_grad_elem(loss, a[j], y[j], tg_act_grad(out_act, z[j], a[j]), scale);
         }
     }
 }

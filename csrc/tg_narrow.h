@@ -9,6 +9,8 @@
  * tg_narrow_forward, tg_narrow_backward and tg_narrow_output. Only the loop over samples is
  * left. Every sum has the same terms in the same order as the general loops of _mlp.pyx
  * (affine, weight_grad, input_grad, cost), so the results are theirs bit for bit.
+ * A network of two narrow layers (XOR's) runs its whole backward pass as one function,
+ * tg_narrow2_backward[k - 1][h - 1][m - 1], instantiated for every k, h, m <= TG_NARROW.
  *
  * Row-major, as in _mlp.pyx: inp n x k, W k x m, b m, Z and A n x m.
  */
@@ -54,7 +56,9 @@ TG_FORCE_INLINE void tg_narrow_backward_km(const double *inp, const double *dZ,
                                            const double *W, const double *dAdZ, double *gW,
                                            double *gb, double *dA, ptrdiff_t n, int k, int m)
 {
-    double accW[TG_NARROW * TG_NARROW] = {0.0}, accb[TG_NARROW] = {0.0};
+    double accW[TG_NARROW * TG_NARROW], accb[TG_NARROW];
+    for (int t = 0; t < k * m; t++) accW[t] = 0.0; /* k * m stores, not a memset of all */
+    for (int c = 0; c < m; c++) accb[c] = 0.0;
     for (ptrdiff_t i = 0; i < n; i++, inp += k, dZ += m) {
         for (int c = 0; c < m; c++) {
             accb[c] += dZ[c];
@@ -88,15 +92,43 @@ TG_FORCE_INLINE double tg_narrow_output_km(const double *inp, const double *W, c
             for (int t = 0; t < k; t++) acc += inp[t] * W[t * m + c];
             Z[c] = acc;
         }
-        tg_act_row(act, Z, A, m);
-        tg_loss_grad_row(loss, act, Z, A, Y, m, scale, dZ);
-        if (flat) {
-            for (int c = 0; c < m; c++) total += tg_loss_row(loss, Z + c, A + c, Y + c, 1);
+        if (flat) { /* elementwise: A and act' from one evaluation (one exp for sigmoid) */
+            for (int c = 0; c < m; c++) {
+                double d;
+                A[c] = tg_act_and_grad(act, Z[c], &d);
+                dZ[c] = tg_loss_grad_elem(loss, A[c], Y[c], d, scale);
+                total += tg_loss_row(loss, Z + c, A + c, Y + c, 1);
+            }
         } else {
+            tg_act_row(act, Z, A, m);
+            tg_loss_grad_row(loss, act, Z, A, Y, m, scale, dZ);
             total += tg_loss_row(loss, Z, A, Y, m);
         }
     }
     return total;
+}
+
+/* A network of two narrow layers (one hidden layer): forward, loss and backward in one
+ * function, the kernels above in the order backward_layers() in _mlp.pyx runs them (so
+ * bit for bit its result), with all three widths known to the compiler and no calls
+ * between the layers. Layer by layer rather than sample by sample: the exps of a layer's
+ * samples are independent and overlap (one sample at a time measured slower).
+ * p, g: the parameters and the gradient in the Plan's layout (W0, b0, W1, b1); Z0, A0,
+ * Z1, A1, dZ, dA: the workspace blocks. Returns the cost. */
+TG_FORCE_INLINE double tg_narrow2_backward_khm(const double *X, const double *Y, ptrdiff_t n,
+                                               const double *p, double *g, double *Z0,
+                                               double *A0, double *Z1, double *A1, double *dZ,
+                                               double *dA, int act0, int act1, int loss,
+                                               int flat, int k, int h, int m)
+{
+    const double *W0 = p, *b0 = p + k * h, *W1 = b0 + h, *b1 = W1 + h * m;
+    double *gW0 = g, *gb0 = g + k * h, *gW1 = gb0 + h, *gb1 = gW1 + h * m;
+    double c;
+    tg_narrow_forward_km(X, W0, b0, Z0, A0, n, act0, 1, k, h); /* Z0 now holds dA0/dZ0 */
+    c = tg_narrow_output_km(A0, W1, b1, Z1, A1, Y, dZ, n, act1, loss, flat, 1.0 / n, h, m) / n;
+    tg_narrow_backward_km(A0, dZ, W1, Z0, gW1, gb1, dA, n, h, m);
+    tg_narrow_backward_km(X, dA, W0, NULL, gW0, gb0, NULL, n, k, h);
+    return c;
 }
 
 typedef void (*tg_narrow_forward_fn)(const double *inp, const double *W, const double *b,
@@ -151,5 +183,41 @@ static const tg_narrow_backward_fn tg_narrow_backward[TG_NARROW][TG_NARROW] =
     TG_NARROW_TABLE(backward);
 static const tg_narrow_output_fn tg_narrow_output[TG_NARROW][TG_NARROW] =
     TG_NARROW_TABLE(output);
+
+typedef double (*tg_narrow2_backward_fn)(const double *X, const double *Y, ptrdiff_t n,
+                                         const double *p, double *g, double *Z0, double *A0,
+                                         double *Z1, double *A1, double *dZ, double *dA,
+                                         int act0, int act1, int loss, int flat);
+
+#define TG_NARROW2_INSTANCE(K, H, M)                                                        \
+    static double tg_narrow2_backward_##K##_##H##_##M(                                      \
+        const double *X, const double *Y, ptrdiff_t n, const double *p, double *g,          \
+        double *Z0, double *A0, double *Z1, double *A1, double *dZ, double *dA, int act0,   \
+        int act1, int loss, int flat)                                                       \
+    {                                                                                       \
+        return tg_narrow2_backward_khm(X, Y, n, p, g, Z0, A0, Z1, A1, dZ, dA, act0, act1,   \
+                                       loss, flat, K, H, M);                                \
+    }
+#define TG_NARROW2_ROW(K, H) \
+    TG_NARROW2_INSTANCE(K, H, 1) TG_NARROW2_INSTANCE(K, H, 2) TG_NARROW2_INSTANCE(K, H, 3) \
+    TG_NARROW2_INSTANCE(K, H, 4)
+#define TG_NARROW2_BLOCK(K) \
+    TG_NARROW2_ROW(K, 1) TG_NARROW2_ROW(K, 2) TG_NARROW2_ROW(K, 3) TG_NARROW2_ROW(K, 4)
+TG_NARROW2_BLOCK(1)
+TG_NARROW2_BLOCK(2)
+TG_NARROW2_BLOCK(3)
+TG_NARROW2_BLOCK(4)
+
+#define TG_NARROW2_TABLE_ROW(K, H) \
+    {tg_narrow2_backward_##K##_##H##_1, tg_narrow2_backward_##K##_##H##_2, \
+     tg_narrow2_backward_##K##_##H##_3, tg_narrow2_backward_##K##_##H##_4}
+#define TG_NARROW2_TABLE_BLOCK(K)                                                     \
+    {TG_NARROW2_TABLE_ROW(K, 1), TG_NARROW2_TABLE_ROW(K, 2), TG_NARROW2_TABLE_ROW(K, 3), \
+     TG_NARROW2_TABLE_ROW(K, 4)}
+
+/* the two-layer network k-h-m: tg_narrow2_backward[k - 1][h - 1][m - 1] */
+static const tg_narrow2_backward_fn tg_narrow2_backward[TG_NARROW][TG_NARROW][TG_NARROW] = {
+    TG_NARROW2_TABLE_BLOCK(1), TG_NARROW2_TABLE_BLOCK(2), TG_NARROW2_TABLE_BLOCK(3),
+    TG_NARROW2_TABLE_BLOCK(4)};
 
 #endif /* TG_NARROW_H */

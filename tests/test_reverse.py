@@ -35,6 +35,34 @@ def test_matches_oracle(activation, loss, output, hidden, n_in, n_out, n, seed):
     assert report.max_rel_error <= 1e-10, str(report)
 
 
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize(("loss", "output"), LOSS_OUTPUTS, ids=LOSS_OUTPUT_IDS)
+@settings(max_examples=6, deadline=None)
+@given(
+    widths=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)),
+    n=st.integers(1, 70),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_fused_two_layer_kernel_is_the_layered_pass(activation, loss, output, widths, n, seed):
+    """A network of two narrow layers runs as one fused kernel (tg_narrow.h); it gives
+    the layer-by-layer pass's cost and gradient bit for bit, and the oracle's."""
+    from tensorgen._kernels import _mlp
+
+    rng = np.random.default_rng(seed)
+    net = tg.Network(list(widths), activation=activation, output_activation=output,
+                     loss=loss, seed=seed)
+    net.params = rng.normal(size=net.n_params)
+    X = rng.normal(size=(n, widths[0]))
+    Y = make_targets(rng, loss, n, widths[2])
+    cost, grad = net.value_and_grad(X, Y)
+    Xc, Yc = net._check_XY(X, Y)
+    layered = _mlp._value_and_grad_layers(net._plan, net._workspace(), net.params, Xc, Yc)
+    assert cost == layered[0]
+    np.testing.assert_array_equal(grad, layered[1])
+    report = tg.gradcheck(net, X, Y, engine="reverse")
+    assert report.max_rel_error <= 1e-10, str(report)
+
+
 def test_gemm_path_matches_oracle(rng):
     """Layers large enough to go through BLAS give the oracle's gradient too."""
     net = tg.Network([64, 128, 128, 10], activation="tanh", loss="cross_entropy", seed=1)

@@ -45,6 +45,21 @@ cdef class Workspace:
 cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ssize_t n,
                   double **Z, double **A) noexcept nogil
 
+cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
+    """Whether the loss and its gradient treat every output alike (no row coupling), so
+    a whole block can go through tg_loss_row / tg_loss_grad_row as one row."""
+    return s.loss != TG_CROSS_ENTROPY and s.acts[s.n_layers - 1] != TG_SOFTMAX
+
+
+# The whole backward pass of a network of two narrow layers (tg_narrow.h), for a loop
+# that looks it up once (narrow2_for: NULL unless s is such a network for batches of n)
+ctypedef double (*narrow2_fn)(const double *X, const double *Y, Py_ssize_t n,
+                              const double *p, double *g, double *Z0, double *A0, double *Z1,
+                              double *A1, double *dZ, double *dA, int act0, int act1, int loss,
+                              int flat) noexcept nogil
+
+cdef narrow2_fn narrow2_for(const MLPSpec *s, Py_ssize_t n) noexcept nogil
+
 cdef double backward(const MLPSpec *s, const double *params, const double *X,
                      const double *Y, Py_ssize_t n, double **Z, double **A,
                      double *d0, double *d1, double *grad) noexcept nogil

@@ -9,11 +9,14 @@
 #              large enough to pay for the call, a plain loop otherwise, and a fixed-width
 #              kernel of csrc/tg_narrow.h when it is also narrow (at most TG_NARROW inputs
 #              and outputs): the loop's sums in the loop's order, bit for bit, unrolled; a
-#              narrow output layer also gives the loss gradient and the cost in that pass.
+#              narrow output layer also gives the loss gradient and the cost in that pass;
+#              a network of two narrow layers runs its whole backward pass as one fused
+#              kernel (narrow2_for), bit for bit the layered pass (backward_layers).
 #              Activations and losses come from csrc/tg_math.h, the definitions every
 #              engine shares.
 #              backward's forward pass keeps each hidden layer's dA/dZ in place of Z
-#              (computed with A: the sigmoid's exp is shared), so backprop recomputes none.
+#              (computed with A: the sigmoid's exp is shared), so backprop recomputes none;
+#              a narrow output layer with an elementwise loss shares it the same way.
 #   value_and_grad / predict / check_data
 #              the Python-visible entry points; they check what they are handed (types,
 #              shapes, finiteness) with the GIL held and only then release it.
@@ -47,6 +50,8 @@ cdef extern from "tg_narrow.h" nogil:
     tg_narrow_forward_fn tg_narrow_forward[4][4]
     tg_narrow_output_fn tg_narrow_output[4][4]
     tg_narrow_backward_fn tg_narrow_backward[4][4]
+    # indexed [k - 1][h - 1][m - 1] (narrow2_fn: _mlp.pxd)
+    narrow2_fn tg_narrow2_backward[4][4][4]
 
 
 def physical_memory():
@@ -251,12 +256,6 @@ cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ss
     forward_pass(s, params, X, n, Z, A, False, s.n_layers)
 
 
-cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
-    """Whether the loss and its gradient treat every output alike (no row coupling), so
-    a whole block can go through tg_loss_row / tg_loss_grad_row as one row."""
-    return s.loss != TG_CROSS_ENTROPY and s.acts[s.n_layers - 1] != TG_SOFTMAX
-
-
 cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
                  double **A) noexcept nogil:
     cdef int L = s.n_layers
@@ -270,10 +269,28 @@ cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
     return total / n
 
 
+cdef narrow2_fn narrow2_for(const MLPSpec *s, Py_ssize_t n) noexcept nogil:
+    cdef const int *w = s.widths
+    if s.n_layers == 2 and narrow(n, w[0], w[1]) and narrow(n, w[1], w[2]):
+        return tg_narrow2_backward[w[0] - 1][w[1] - 1][w[2] - 1]
+    return NULL
+
+
 cdef double backward(const MLPSpec *s, const double *params, const double *X,
                      const double *Y, Py_ssize_t n, double **Z, double **A,
                      double *d0, double *d1, double *grad) noexcept nogil:
     """Forward, then reverse-mode accumulation; returns the cost, fills grad."""
+    cdef narrow2_fn fused = narrow2_for(s, n)
+    if fused != NULL:  # the whole pass in one call
+        return fused(X, Y, n, params, grad, Z[0], A[0], Z[1], A[1], d0, d1, s.acts[0],
+                     s.acts[1], s.loss, elementwise_loss(s))
+    return backward_layers(s, params, X, Y, n, Z, A, d0, d1, grad)
+
+
+cdef double backward_layers(const MLPSpec *s, const double *params, const double *X,
+                            const double *Y, Py_ssize_t n, double **Z, double **A,
+                            double *d0, double *d1, double *grad) noexcept nogil:
+    """backward() layer by layer."""
     cdef int L = s.n_layers, l, k = s.widths[L - 1], m = s.widths[L]
     cdef Py_ssize_t i, j
     cdef double *dZ = d0
@@ -373,6 +390,24 @@ def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
     cdef double c
     with nogil:
         c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
+    return c, grad
+
+
+def _value_and_grad_layers(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
+                           cnp.ndarray Y):
+    """value_and_grad, always layer by layer: what the fused two-layer kernel of
+    tg_narrow.h must equal bit for bit (for tests)."""
+    cdef const MLPSpec *s = &plan.spec
+    cdef const double *p
+    cdef const double *x
+    cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
+    cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
+    cdef cnp.npy_intp size = s.n_params
+    cdef cnp.ndarray grad = cnp.PyArray_EMPTY(1, &size, cnp.NPY_DOUBLE, 0)
+    cdef double c
+    with nogil:
+        c = backward_layers(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1,
+                            <double *>cnp.PyArray_DATA(grad))
     return c, grad
 
 
