@@ -1,5 +1,7 @@
 """PNG curves of a training History (matplotlib, the optional ``plot`` extra)."""
 
+import numpy as np
+
 
 def pyplot():
     """matplotlib.pyplot on the file-only Agg backend, or a clear ImportError."""
@@ -24,7 +26,7 @@ def plot_history(history, path, title=None):
     title : str, optional
     """
     plt = pyplot()
-    if not history.cost:
+    if np.size(history.cost) == 0:
         raise ValueError("history: no epochs to plot")
     panels = 2 if history.val_metric else 1
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
@@ -35,7 +37,7 @@ def plot_history(history, path, title=None):
         ax.plot(range(1, len(history.val_cost) + 1), history.val_cost, label="validation cost")
     ax.set_xlabel("epoch")
     ax.set_ylabel("cost")
-    if min(history.cost) > 0:
+    if np.min(history.cost) > 0:
         ax.set_yscale("log")
     ax.legend()
     if history.val_metric:

@@ -46,7 +46,8 @@ def test_compiled_loop_equals_python_loop_bit_for_bit(options):
     ha = a.fit(X, y, epochs=15, **options)
     hb = b.fit(X, y, epochs=15, engine=PythonLoopReverse(), **options)
     np.testing.assert_array_equal(a.params, b.params)
-    assert ha.cost == hb.cost
+    np.testing.assert_array_equal(ha.cost, hb.cost)
+    assert ha.cost.dtype == np.float64 and ha.cost.shape == (15,)
     assert ha.steps == hb.steps == 15 * -(-60 // options.get("batch_size", 60))
 
 
@@ -66,7 +67,7 @@ def test_seeded_fits_are_reproducible_and_seeds_matter():
         history = net.fit(X, y, optimizer="adam", lr=0.01, epochs=10, batch_size=8, seed=seed)
         runs.append((net.params.copy(), history.cost))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
-    assert runs[0][1] == runs[1][1]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
     assert not np.array_equal(runs[0][0], runs[2][0])
 
 
@@ -75,7 +76,7 @@ def test_tol_full_batch_stops_before_the_update_like_the_core():
     net = tg.Network([2, 2, 1], init="uniform", seed=0)
     history = net.fit(X, Y, lr=1.0, epochs=100_000, tol=1e-3)
     assert history.stop_reason == "tol"
-    assert history.cost[-1] < 1e-3 <= min(history.cost[:-1])
+    assert history.cost[-1] < 1e-3 <= history.cost[:-1].min()
     assert history.steps == history.epochs - 1
     assert net.loss(X, Y) == history.cost[-1]  # the update after it was skipped
 
@@ -87,6 +88,36 @@ def test_mini_batch_tol_and_epochs_reason():
     assert history.stop_reason == "tol" and history.cost[-1] < 0.3
     history = classifier().fit(X, y, epochs=3)
     assert history.stop_reason == "epochs" and history.epochs == 3
+
+
+def test_history_cost_is_an_array_of_the_epochs_run():
+    X, Y = tg.datasets.xor()
+    seen = []
+    net = tg.Network([2, 2, 1], seed=0)
+    history = net.fit(X, Y, lr=1.0, epochs=70_000, tol=0.05,
+                      callbacks=[lambda n, h: seen.append(h.cost.copy())])
+    assert history.stop_reason == "tol"
+    assert history.cost.dtype == np.float64 and history.cost.shape == (history.epochs,)
+    assert history.cost.base is None  # its own memory: the unused room is not kept
+    # each callback saw the costs so far (none runs after the epoch that met tol)
+    assert [len(c) for c in seen] == list(range(1, history.epochs))
+    np.testing.assert_array_equal(seen[-1], history.cost[:-1])
+    compiled = tg.Network([2, 2, 1], seed=0).fit(X, Y, lr=1.0, epochs=70_000, tol=0.05)
+    np.testing.assert_array_equal(compiled.cost, history.cost)
+
+
+def test_history_cost_buffer_grows_and_keeps_every_entry():
+    from tensorgen.training import History
+
+    history, written = History(), []
+    for k in (3, 1 << 20, 5):  # the second outgrows the first buffer (1 << 20 entries)
+        room = history._room(k, limit=1 << 22)
+        room[:] = np.arange(len(written), len(written) + k)
+        written.extend(range(len(written), len(written) + k))
+        history._commit(k)
+    history._seal()
+    np.testing.assert_array_equal(history.cost, written)
+    assert history.cost.base is None and history.epochs == len(written)
 
 
 def test_validation_history_patience_and_callbacks():

@@ -188,10 +188,10 @@ def xor(settings, cache_dir, tick):
         rows.append({"engine": name, "epochs": history.epochs,
                      "reached": history.stop_reason == "tol",
                      "stop": stop.get(history.stop_reason, history.stop_reason),
-                     "final_cost": float(history.cost[-1]) if history.cost else None,
+                     "final_cost": float(history.cost[-1]) if len(history.cost) else None,
                      "wall_seconds": history.wall_time,
                      "block": f"{net}\n{net.format_results(X, Y)}"})
-        curves[name] = [float(c) for c in history.cost]
+        curves[name] = history.cost.tolist()
         tick()
     return rows, curves
 
