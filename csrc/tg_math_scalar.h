@@ -88,17 +88,21 @@ static inline void TG_FN(tg_act_row)(int act, const TG_T *z, TG_T *a, int k)
  *                -y log a - (1-y) log(1-a) computed from the logits)
  * cross_entropy: sum_k y_k (logsumexp(z) - z_k)         (softmax output)
  */
+/* one output's term of an elementwise loss (mse or bce) */
+static inline TG_T TG_FN(tg_loss_elem)(int loss, TG_T z, TG_T a, double y)
+{
+    return loss == TG_BCE ? TG_FN(tg_softplus)(z) - y * z : (a - y) * (a - y);
+}
+
 static inline TG_T TG_FN(tg_loss_row)(int loss, const TG_T *z, const TG_T *a, const double *y,
                                       int k)
 {
     TG_T s = 0.0;
-    if (loss == TG_BCE) {
-        for (int j = 0; j < k; j++) s += TG_FN(tg_softplus)(z[j]) - y[j] * z[j];
-    } else if (loss == TG_CROSS_ENTROPY) {
+    if (loss == TG_CROSS_ENTROPY) {
         TG_T lse = TG_FN(tg_logsumexp)(z, k);
         for (int j = 0; j < k; j++) s += y[j] * (lse - z[j]);
     } else {
-        for (int j = 0; j < k; j++) s += (a[j] - y[j]) * (a[j] - y[j]);
+        for (int j = 0; j < k; j++) s += TG_FN(tg_loss_elem)(loss, z[j], a[j], y[j]);
     }
     return s;
 }

@@ -97,7 +97,7 @@ TG_FORCE_INLINE double tg_narrow_output_km(const double *inp, const double *W, c
                 double d;
                 A[c] = tg_act_and_grad(act, Z[c], &d);
                 dZ[c] = tg_loss_grad_elem(loss, A[c], Y[c], d, scale);
-                total += tg_loss_row(loss, Z + c, A + c, Y + c, 1);
+                total += tg_loss_elem(loss, Z[c], A[c], Y[c]);
             }
         } else {
             tg_act_row(act, Z, A, m);

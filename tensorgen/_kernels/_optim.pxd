@@ -44,9 +44,14 @@ cdef inline bint opt_step(const OptSpec *o, Py_ssize_t n, const double *p, doubl
             new = p[i] - lr * step
             finite &= isfinite(new)
             p_out[i] = new
-    else:
+    elif wd != 0.0:
         for i in range(n):
             new = p[i] - lr * (g[i] + wd * p[i])
+            finite &= isfinite(new)
+            p_out[i] = new
+    else:  # the same numbers as above for finite p: g + 0 * p == g
+        for i in range(n):
+            new = p[i] - lr * g[i]
             finite &= isfinite(new)
             p_out[i] = new
     return finite
