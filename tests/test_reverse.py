@@ -56,7 +56,8 @@ def test_fused_two_layer_kernel_is_the_layered_pass(activation, loss, output, wi
     Y = make_targets(rng, loss, n, widths[2])
     cost, grad = net.value_and_grad(X, Y)
     Xc, Yc = net._check_XY(X, Y)
-    layered = _mlp._value_and_grad_layers(net._plan, net._workspace(), net.params, Xc, Yc)
+    layered = _mlp.value_and_grad(net._plan, net._workspace(), net.params, Xc, Yc,
+                                  layered=True)
     assert cost == layered[0]
     np.testing.assert_array_equal(grad, layered[1])
     report = tg.gradcheck(net, X, Y, engine="reverse")

@@ -377,8 +377,10 @@ cdef Py_ssize_t begin(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X
 
 
 def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
-                   cnp.ndarray Y):
-    """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array."""
+                   cnp.ndarray Y, bint layered=False):
+    """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array.
+    layered: always the layer-by-layer pass, which the fused two-layer kernel of
+    tg_narrow.h must equal bit for bit (for tests)."""
     cdef const MLPSpec *s = &plan.spec
     cdef const double *p
     cdef const double *x
@@ -389,25 +391,10 @@ def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
     cdef double *g = <double *>cnp.PyArray_DATA(grad)
     cdef double c
     with nogil:
-        c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
-    return c, grad
-
-
-def _value_and_grad_layers(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
-                           cnp.ndarray Y):
-    """value_and_grad, always layer by layer: what the fused two-layer kernel of
-    tg_narrow.h must equal bit for bit (for tests)."""
-    cdef const MLPSpec *s = &plan.spec
-    cdef const double *p
-    cdef const double *x
-    cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
-    cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
-    cdef cnp.npy_intp size = s.n_params
-    cdef cnp.ndarray grad = cnp.PyArray_EMPTY(1, &size, cnp.NPY_DOUBLE, 0)
-    cdef double c
-    with nogil:
-        c = backward_layers(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1,
-                            <double *>cnp.PyArray_DATA(grad))
+        if layered:
+            c = backward_layers(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
+        else:
+            c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
     return c, grad
 
 
