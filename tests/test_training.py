@@ -12,7 +12,7 @@ import pytest
 
 import tensorgen as tg
 from tensorgen.engines import Reverse
-from tensorgen.optimizers import Adam
+from tensorgen.optimizers import SGD, Adam
 
 
 class PythonLoopReverse(Reverse):
@@ -167,6 +167,29 @@ def test_divergence_names_the_epoch_and_keeps_last_finite_params(engine):
     replay.params = start
     replay.fit(X, Y, engine=engine, lr=2.0, epochs=epoch - 1)
     np.testing.assert_array_equal(net.params, replay.params)
+
+
+@pytest.mark.parametrize("engine", ["reverse", "python-loop"])
+@pytest.mark.parametrize("make", [lambda: SGD(lr=0.1), lambda: SGD(lr=0.1, momentum=0.9),
+                                  lambda: Adam(lr=0.1)], ids=["sgd", "momentum", "adam"])
+def test_infinite_gradient_at_a_finite_cost_stops_before_any_update(engine, make):
+    """cost 1e308 is finite, its gradient (2 (a - y) x = 2e308) is not: the first step is
+    refused by every optimizer, in both loops, and a stateful optimizer's state stays as
+    it was (the plain-SGD loop relies on the new parameters' check alone)."""
+    engine = PythonLoopReverse() if engine == "python-loop" else engine
+    optimizer = make()
+    net = tg.Network([1, 1, 1], activation="identity", output_activation="identity")
+    net.params = np.array([1.0, 0.0, 1.0, 0.0])  # a = x
+    X, Y = np.array([[1e154]]), np.array([[0.0]])
+    assert np.isfinite(net.loss(X, Y))
+    with pytest.raises(ValueError, match="gradient overflowed"):
+        net.value_and_grad(X, Y)
+    with pytest.raises(FloatingPointError, match=r"in epoch 1 of 5 \(after 0 updates\)"):
+        net.fit(X, Y, engine=engine, optimizer=optimizer, epochs=5)
+    np.testing.assert_array_equal(net.params, [1.0, 0.0, 1.0, 0.0])
+    assert optimizer.t == 0
+    state = optimizer._state_for(net.n_params)
+    assert all(np.array_equal(part, np.zeros(net.n_params)) for part in state)
 
 
 def test_integer_labels_are_one_hot_encoded():

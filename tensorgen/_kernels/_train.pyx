@@ -26,7 +26,7 @@ import numpy as np
 
 from tensorgen._kernels._mlp cimport (MLPSpec, Plan, Workspace, backward, elementwise_loss,
                                       narrow2_fn, narrow2_for)
-from tensorgen._kernels._optim cimport OptSpec, opt_step
+from tensorgen._kernels._optim cimport OPT_SGD, OptSpec, opt_step
 
 cnp.import_array()
 
@@ -166,6 +166,9 @@ cdef class Loop:
         cdef double deadline = _clock() + budget
         cdef narrow2_fn fused = narrow2_for(s, bs)  # backward() would pick it every step
         cdef bint flat = elementwise_loss(s)
+        # A non-finite gradient makes the new parameters non-finite, which opt_step reports;
+        # it is checked before the step only to keep a stateful optimizer's state finite.
+        cdef bint stateless = self.opt.kind == OPT_SGD and self.opt.momentum == 0.0
         if costs.shape[0] < max_epochs:
             raise ValueError("costs: shorter than max_epochs")
         if not tol > -INFINITY:
@@ -192,7 +195,7 @@ cdef class Loop:
                                       flat)
                         else:
                             c = backward(s, pc, xb, yb, nb, ws.Z, ws.A, ws.d0, ws.d1, self.grad)
-                        if not (isfinite(c) and all_finite(self.grad, P)):
+                        if not (isfinite(c) and (stateless or all_finite(self.grad, P))):
                             self.status, stop = NONFINITE, True
                             break
                         if full and c < tol:
