@@ -23,7 +23,7 @@ DIRECTIVES = {
 
 # Kernels also built with these flags, as <name>_avx2, where the compiler takes them (x86);
 # the package imports that build only on CPUs that run it (_buildinfo.cpu_avx2_fma).
-# Only the loops marked `omp simd` are vectorized there: auto-vectorized, the sweep's short
+# Only the loop marked `omp simd` is vectorized there: auto-vectorized, the sweep's short
 # per-parameter loops (often one unit wide) ran 4-wide prologues and epilogues every call,
 # and a 128-128-1 sweep took 1.2x the portable build's time instead of 0.8x.
 AVX2_KERNELS = ["_finite"]
