@@ -398,6 +398,16 @@ def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
     return c, grad
 
 
+def uses_blas(Plan plan, Py_ssize_t n):
+    """Whether a pass over a batch of n samples calls BLAS (a layer as large as a GEMM)."""
+    cdef const MLPSpec *s = &plan.spec
+    cdef int l
+    for l in range(s.n_layers):
+        if n * s.widths[l] * s.widths[l + 1] >= GEMM_MIN_WORK:
+            return True
+    return False
+
+
 def loss(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y):
     """Cost of a checked batch X, Y."""
     cdef const MLPSpec *s = &plan.spec
