@@ -70,6 +70,7 @@ class _OneBlasThread:
 
 
 _one_blas_thread = _OneBlasThread()
+
 # Default steps: the error of a stencil of order k with step h is about
 # h^k |f^(k+1)| + eps_mach |f| / h, smallest near h = eps_mach^(1 / (k + 1)) for unit scales.
 # The complex step has no cancellation, so h only has to make h^2 negligible.
