@@ -60,6 +60,23 @@ ctypedef double (*narrow2_fn)(const double *X, const double *Y, Py_ssize_t n,
 
 cdef narrow2_fn narrow2_for(const MLPSpec *s, Py_ssize_t n) noexcept nogil
 
+cdef double backward_layers(const MLPSpec *s, const double *params, const double *X,
+                            const double *Y, Py_ssize_t n, double **Z, double **A,
+                            double *d0, double *d1, double *grad) noexcept nogil
+
+
+cdef inline double backward_with(narrow2_fn fused, const MLPSpec *s, const double *params,
+                                 const double *X, const double *Y, Py_ssize_t n, double **Z,
+                                 double **A, double *d0, double *d1,
+                                 double *grad) noexcept nogil:
+    """backward() with the kernel narrow2_for(s, n) gave, the fused pass or (NULL) layer by
+    layer: what a loop over batches of one network calls, having looked it up once."""
+    if fused != NULL:
+        return fused(X, Y, n, params, grad, Z[0], A[0], Z[1], A[1], d0, d1, s.acts[0],
+                     s.acts[1], s.loss, elementwise_loss(s))
+    return backward_layers(s, params, X, Y, n, Z, A, d0, d1, grad)
+
+
 cdef double backward(const MLPSpec *s, const double *params, const double *X,
                      const double *Y, Py_ssize_t n, double **Z, double **A,
                      double *d0, double *d1, double *grad) noexcept nogil

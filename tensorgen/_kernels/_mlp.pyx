@@ -280,11 +280,7 @@ cdef double backward(const MLPSpec *s, const double *params, const double *X,
                      const double *Y, Py_ssize_t n, double **Z, double **A,
                      double *d0, double *d1, double *grad) noexcept nogil:
     """Forward, then reverse-mode accumulation; returns the cost, fills grad."""
-    cdef narrow2_fn fused = narrow2_for(s, n)
-    if fused != NULL:  # the whole pass in one call
-        return fused(X, Y, n, params, grad, Z[0], A[0], Z[1], A[1], d0, d1, s.acts[0],
-                     s.acts[1], s.loss, elementwise_loss(s))
-    return backward_layers(s, params, X, Y, n, Z, A, d0, d1, grad)
+    return backward_with(narrow2_for(s, n), s, params, X, Y, n, Z, A, d0, d1, grad)
 
 
 cdef double backward_layers(const MLPSpec *s, const double *params, const double *X,

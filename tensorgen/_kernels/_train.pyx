@@ -1,9 +1,9 @@
 # cython: language_level=3
 # Design:
 #   Loop       the compiled training loop for the reverse engine: epochs of (optionally
-#              shuffled) mini-batches, each step a nogil backward() from _mlp (or, for a
-#              network of two narrow layers, the fused kernel it would pick, looked up once)
-#              followed by an opt_step() from _optim (inlined), without returning to Python
+#              shuffled) mini-batches, each step a nogil backward_with() from _mlp (the
+#              kernel backward() would pick, the fused one for two narrow layers, looked up
+#              once) followed by an opt_step() from _optim (inlined), without returning to Python
 #              per step. Two parameter buffers are swapped after every step, so when a step
 #              produces NaN/inf the previous (finite) parameters are still whole; they end
 #              up in the network's buffer in every case, including an interrupt.
@@ -24,8 +24,8 @@ import time
 
 import numpy as np
 
-from tensorgen._kernels._mlp cimport (MLPSpec, Plan, Workspace, backward, elementwise_loss,
-                                      narrow2_fn, narrow2_for)
+from tensorgen._kernels._mlp cimport (MLPSpec, Plan, Workspace, backward_with, narrow2_fn,
+                                      narrow2_for)
 from tensorgen._kernels._optim cimport OPT_SGD, OptSpec, opt_step
 
 cnp.import_array()
@@ -164,8 +164,7 @@ cdef class Loop:
         cdef const double *yb
         cdef double c = 0.0, total
         cdef double deadline = _clock() + budget
-        cdef narrow2_fn fused = narrow2_for(s, bs)  # backward() would pick it every step
-        cdef bint flat = elementwise_loss(s)
+        cdef narrow2_fn fused = narrow2_for(s, bs)  # backward() would look it up every step
         # A non-finite gradient makes the new parameters non-finite, which opt_step reports;
         # it is checked before the step only to keep a stateful optimizer's state finite.
         cdef bint stateless = self.opt.kind == OPT_SGD and self.opt.momentum == 0.0
@@ -189,12 +188,8 @@ cdef class Loop:
                             gather(self.X, self.order + start, nb, n_in, self.Xb)
                             gather(self.Y, self.order + start, nb, n_out, self.Yb)
                             xb, yb = self.Xb, self.Yb
-                        if fused != NULL:
-                            c = fused(xb, yb, nb, pc, self.grad, ws.Z[0], ws.A[0], ws.Z[1],
-                                      ws.A[1], ws.d0, ws.d1, s.acts[0], s.acts[1], s.loss,
-                                      flat)
-                        else:
-                            c = backward(s, pc, xb, yb, nb, ws.Z, ws.A, ws.d0, ws.d1, self.grad)
+                        c = backward_with(fused, s, pc, xb, yb, nb, ws.Z, ws.A, ws.d0,
+                                          ws.d1, self.grad)
                         if not (isfinite(c) and (stateless or all_finite(self.grad, P))):
                             self.status, stop = NONFINITE, True
                             break
