@@ -11,7 +11,8 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["_mlp", "_buildinfo", "_finite", "_optim", "_train", "_symbolic"]
+KERNELS = ["_codes", "_arrays", "_seam", "_mlp", "_buildinfo", "_finite", "_optim", "_train",
+           "_symbolic", "_testing"]
 DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,
@@ -23,10 +24,11 @@ DIRECTIVES = {
 
 # Kernels also built with these flags, as <name>_avx2, where the compiler takes them (x86);
 # the package imports that build only on CPUs that run it (_buildinfo.cpu_avx2_fma).
+# (_testing: the test hooks, so that tests reach the AVX2 build's row functions.)
 # Only the loop marked `omp simd` is vectorized there: auto-vectorized, the sweep's short
 # per-parameter loops (often one unit wide) ran 4-wide prologues and epilogues every call,
 # and a 128-128-1 sweep took 1.2x the portable build's time instead of 0.8x.
-AVX2_KERNELS = ["_finite"]
+AVX2_KERNELS = ["_finite", "_testing"]
 AVX2_FLAGS = ["-mavx2", "-mfma", "-fno-tree-vectorize", "-fopenmp-simd"]
 
 

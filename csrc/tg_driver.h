@@ -9,6 +9,8 @@
 #ifndef TG_DRIVER_H
 #define TG_DRIVER_H
 
+#include <stddef.h>
+
 /* Generated: adds the loss of the sample x (n_in), y (n_out) to *loss and its gradient to
  * grad (n_params). The inputs are not written; codegen's prototype just does not say const. */
 void tg_sample(double *params, double *x, double *y, double *loss, double *grad);
@@ -17,7 +19,7 @@ void tg_sample(double *params, double *x, double *y, double *loss, double *grad)
  * Mean loss over the n >= 1 samples of X (n x n_in) and Y (n x n_out), row-major, and its
  * gradient in grad (OUT, n_params).
  */
-double tg_batch(long n_params, long n_in, long n_out, const double *params, const double *X,
-                const double *Y, long n, double *grad);
+double tg_batch(ptrdiff_t n_params, ptrdiff_t n_in, ptrdiff_t n_out, const double *params,
+                const double *X, const double *Y, ptrdiff_t n, double *grad);
 
 #endif /* TG_DRIVER_H */

@@ -5,7 +5,7 @@
  * header; the C that the symbolic engine generates at run time includes it too and calls
  * the same tg_* functions, so all engines differentiate the same function.
  *
- * Conventions (all double precision, row-major):
+ * Conventions (all double precision, row-major; every count is a ptrdiff_t):
  *   - activations are applied elementwise to a pre-activation z, except softmax (a row);
  *   - a loss is defined per sample on the output pre-activations z (k values) and the
  *     targets y; the network's cost is the mean over samples of the per-sample loss;
@@ -18,19 +18,9 @@
 #define TG_MATH_H
 
 #include <math.h>
+#include <stddef.h>
 
-enum {
-    TG_IDENTITY = 0,
-    TG_SIGMOID = 1,
-    TG_TANH = 2,
-    TG_RELU = 3,
-    TG_LEAKY_RELU = 4,
-    TG_SOFTMAX = 5
-};
-
-enum { TG_MSE = 0, TG_BCE = 1, TG_CROSS_ENTROPY = 2 };
-
-#define TG_LEAKY_SLOPE 0.01
+#include "tg_codes.h"
 
 /* ---- activations and losses, written once over a scalar type ----
  *
@@ -136,17 +126,17 @@ static inline double tg_sigmoid_shifted(double z0, double e0, double z)
 
 /* a = sigmoid(z) for a row of k pre-activations moved from z0 (e0 = exp(-|z0|)) */
 static inline void tg_sigmoid_shifted_row(const double *z0, const double *e0, const double *z,
-                                          double *a, int k)
+                                          double *a, ptrdiff_t k)
 {
     double far = 0.0; /* elements not near z0 (or NaN): a count, exact in any order */
 #pragma omp simd reduction(+:far)
-    for (int j = 0; j < k; j++) {
+    for (ptrdiff_t j = 0; j < k; j++) {
         double s = copysign(1.0, z0[j]), u = s * (z0[j] - z[j]);
         a[j] = tg_sigmoid_near(s, u, e0[j]);
         far += fabs(u) <= TG_SHIFT_MAX ? 0.0 : 1.0;
     }
     if (far != 0.0) {
-        for (int j = 0; j < k; j++) a[j] = tg_sigmoid_shifted(z0[j], e0[j], z[j]);
+        for (ptrdiff_t j = 0; j < k; j++) a[j] = tg_sigmoid_shifted(z0[j], e0[j], z[j]);
     }
 }
 
@@ -159,21 +149,21 @@ static inline double tg_loss_grad_elem(int loss, double a, double y, double d, d
 
 /* dz = scale * d(tg_loss_row)/dz for one sample (out_act is the output activation) */
 static inline void tg_loss_grad_row(int loss, int out_act, const double *z, const double *a,
-                                    const double *y, int k, double scale, double *dz)
+                                    const double *y, ptrdiff_t k, double scale, double *dz)
 {
     if (loss == TG_BCE) {
-        for (int j = 0; j < k; j++) dz[j] = tg_loss_grad_elem(loss, a[j], y[j], 0.0, scale);
+        for (ptrdiff_t j = 0; j < k; j++) dz[j] = tg_loss_grad_elem(loss, a[j], y[j], 0.0, scale);
     } else if (loss == TG_CROSS_ENTROPY) {
         double ysum = 0.0;
-        for (int j = 0; j < k; j++) ysum += y[j];
-        for (int j = 0; j < k; j++) dz[j] = scale * (a[j] * ysum - y[j]);
+        for (ptrdiff_t j = 0; j < k; j++) ysum += y[j];
+        for (ptrdiff_t j = 0; j < k; j++) dz[j] = scale * (a[j] * ysum - y[j]);
     } else if (out_act == TG_SOFTMAX) {
         /* softmax Jacobian: dz_j = a_j (g_j - sum_i a_i g_i), g = 2 (a - y) */
         double dot = 0.0;
-        for (int j = 0; j < k; j++) dot += a[j] * 2.0 * (a[j] - y[j]);
-        for (int j = 0; j < k; j++) dz[j] = scale * a[j] * (2.0 * (a[j] - y[j]) - dot);
+        for (ptrdiff_t j = 0; j < k; j++) dot += a[j] * 2.0 * (a[j] - y[j]);
+        for (ptrdiff_t j = 0; j < k; j++) dz[j] = scale * a[j] * (2.0 * (a[j] - y[j]) - dot);
     } else {
-        for (int j = 0; j < k; j++) {
+        for (ptrdiff_t j = 0; j < k; j++) {
             dz[j] = tg_loss_grad_elem(loss, a[j], y[j], tg_act_grad(out_act, z[j], a[j]), scale);
         }
     }

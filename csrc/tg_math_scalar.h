@@ -43,42 +43,42 @@ static inline TG_T TG_FN(tg_act)(int act, TG_T z)
 
 /* ---- rows: softmax, log-sum-exp (shifted by the largest real part; the shift cancels) ---- */
 
-static inline double TG_FN(tg_row_max)(const TG_T *z, int k)
+static inline double TG_FN(tg_row_max)(const TG_T *z, ptrdiff_t k)
 {
     double m = TG_RE(z[0]);
-    for (int j = 1; j < k; j++) {
+    for (ptrdiff_t j = 1; j < k; j++) {
         if (TG_RE(z[j]) > m) m = TG_RE(z[j]);
     }
     return m;
 }
 
-static inline TG_T TG_FN(tg_logsumexp)(const TG_T *z, int k)
+static inline TG_T TG_FN(tg_logsumexp)(const TG_T *z, ptrdiff_t k)
 {
     double m = TG_FN(tg_row_max)(z, k);
     TG_T s = 0.0;
-    for (int j = 0; j < k; j++) s += TG_F_EXP(z[j] - m);
+    for (ptrdiff_t j = 0; j < k; j++) s += TG_F_EXP(z[j] - m);
     return m + TG_F_LOG(s);
 }
 
-static inline void TG_FN(tg_softmax_row)(const TG_T *z, TG_T *a, int k)
+static inline void TG_FN(tg_softmax_row)(const TG_T *z, TG_T *a, ptrdiff_t k)
 {
     double m = TG_FN(tg_row_max)(z, k);
     TG_T s = 0.0;
-    for (int j = 0; j < k; j++) {
+    for (ptrdiff_t j = 0; j < k; j++) {
         a[j] = TG_F_EXP(z[j] - m);
         s += a[j];
     }
-    for (int j = 0; j < k; j++) a[j] /= s;
+    for (ptrdiff_t j = 0; j < k; j++) a[j] /= s;
 }
 
 /* a = act(z) for one row of k pre-activations */
-static inline void TG_FN(tg_act_row)(int act, const TG_T *z, TG_T *a, int k)
+static inline void TG_FN(tg_act_row)(int act, const TG_T *z, TG_T *a, ptrdiff_t k)
 {
     if (act == TG_SOFTMAX) {
         TG_FN(tg_softmax_row)(z, a, k);
         return;
     }
-    for (int j = 0; j < k; j++) a[j] = TG_FN(tg_act)(act, z[j]);
+    for (ptrdiff_t j = 0; j < k; j++) a[j] = TG_FN(tg_act)(act, z[j]);
 }
 
 /* ---- losses of one sample ----
@@ -95,14 +95,14 @@ static inline TG_T TG_FN(tg_loss_elem)(int loss, TG_T z, TG_T a, double y)
 }
 
 static inline TG_T TG_FN(tg_loss_row)(int loss, const TG_T *z, const TG_T *a, const double *y,
-                                      int k)
+                                      ptrdiff_t k)
 {
     TG_T s = 0.0;
     if (loss == TG_CROSS_ENTROPY) {
         TG_T lse = TG_FN(tg_logsumexp)(z, k);
-        for (int j = 0; j < k; j++) s += y[j] * (lse - z[j]);
+        for (ptrdiff_t j = 0; j < k; j++) s += y[j] * (lse - z[j]);
     } else {
-        for (int j = 0; j < k; j++) s += TG_FN(tg_loss_elem)(loss, z[j], a[j], y[j]);
+        for (ptrdiff_t j = 0; j < k; j++) s += TG_FN(tg_loss_elem)(loss, z[j], a[j], y[j]);
     }
     return s;
 }

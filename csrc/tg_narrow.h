@@ -34,16 +34,16 @@
  * with A, as forward_pass does for hidden layers); otherwise act may be softmax. */
 TG_FORCE_INLINE void tg_narrow_forward_km(const double *inp, const double *W, const double *b,
                                           double *Z, double *A, ptrdiff_t n, int act,
-                                          int hidden, int k, int m)
+                                          int hidden, ptrdiff_t k, ptrdiff_t m)
 {
     for (ptrdiff_t i = 0; i < n; i++, inp += k, Z += m, A += m) {
-        for (int c = 0; c < m; c++) {
+        for (ptrdiff_t c = 0; c < m; c++) {
             double acc = b[c];
-            for (int t = 0; t < k; t++) acc += inp[t] * W[t * m + c];
+            for (ptrdiff_t t = 0; t < k; t++) acc += inp[t] * W[t * m + c];
             Z[c] = acc;
         }
         if (hidden) {
-            for (int c = 0; c < m; c++) A[c] = tg_act_and_grad(act, Z[c], &Z[c]);
+            for (ptrdiff_t c = 0; c < m; c++) A[c] = tg_act_and_grad(act, Z[c], &Z[c]);
         } else {
             tg_act_row(act, Z, A, m);
         }
@@ -54,20 +54,20 @@ TG_FORCE_INLINE void tg_narrow_forward_km(const double *inp, const double *W, co
  * elementwise (the next layer down's dZ). */
 TG_FORCE_INLINE void tg_narrow_backward_km(const double *inp, const double *dZ,
                                            const double *W, const double *dAdZ, double *gW,
-                                           double *gb, double *dA, ptrdiff_t n, int k, int m)
+                                           double *gb, double *dA, ptrdiff_t n, ptrdiff_t k, ptrdiff_t m)
 {
     double accW[TG_NARROW * TG_NARROW], accb[TG_NARROW];
-    for (int t = 0; t < k * m; t++) accW[t] = 0.0; /* k * m stores, not a memset of all */
-    for (int c = 0; c < m; c++) accb[c] = 0.0;
+    for (ptrdiff_t t = 0; t < k * m; t++) accW[t] = 0.0; /* k * m stores, not a memset of all */
+    for (ptrdiff_t c = 0; c < m; c++) accb[c] = 0.0;
     for (ptrdiff_t i = 0; i < n; i++, inp += k, dZ += m) {
-        for (int c = 0; c < m; c++) {
+        for (ptrdiff_t c = 0; c < m; c++) {
             accb[c] += dZ[c];
-            for (int t = 0; t < k; t++) accW[t * m + c] += inp[t] * dZ[c];
+            for (ptrdiff_t t = 0; t < k; t++) accW[t * m + c] += inp[t] * dZ[c];
         }
         if (dA != NULL) {
-            for (int t = 0; t < k; t++) {
+            for (ptrdiff_t t = 0; t < k; t++) {
                 double acc = 0.0;
-                for (int c = 0; c < m; c++) acc += dZ[c] * W[t * m + c];
+                for (ptrdiff_t c = 0; c < m; c++) acc += dZ[c] * W[t * m + c];
                 dA[i * k + t] = acc * dAdZ[i * k + t];
             }
         }
@@ -83,17 +83,17 @@ TG_FORCE_INLINE void tg_narrow_backward_km(const double *inp, const double *dZ,
 TG_FORCE_INLINE double tg_narrow_output_km(const double *inp, const double *W, const double *b,
                                            double *Z, double *A, const double *Y, double *dZ,
                                            ptrdiff_t n, int act, int loss, int flat,
-                                           double scale, int k, int m)
+                                           double scale, ptrdiff_t k, ptrdiff_t m)
 {
     double total = 0.0;
     for (ptrdiff_t i = 0; i < n; i++, inp += k, Z += m, A += m, Y += m, dZ += m) {
-        for (int c = 0; c < m; c++) {
+        for (ptrdiff_t c = 0; c < m; c++) {
             double acc = b[c];
-            for (int t = 0; t < k; t++) acc += inp[t] * W[t * m + c];
+            for (ptrdiff_t t = 0; t < k; t++) acc += inp[t] * W[t * m + c];
             Z[c] = acc;
         }
         if (flat) { /* elementwise: A and act' from one evaluation (one exp for sigmoid) */
-            for (int c = 0; c < m; c++) {
+            for (ptrdiff_t c = 0; c < m; c++) {
                 double d;
                 A[c] = tg_act_and_grad(act, Z[c], &d);
                 dZ[c] = tg_loss_grad_elem(loss, A[c], Y[c], d, scale);
@@ -119,7 +119,8 @@ TG_FORCE_INLINE double tg_narrow2_backward_khm(const double *X, const double *Y,
                                                const double *p, double *g, double *Z0,
                                                double *A0, double *Z1, double *A1, double *dZ,
                                                double *dA, int act0, int act1, int loss,
-                                               int flat, int k, int h, int m)
+                                               int flat, ptrdiff_t k, ptrdiff_t h,
+                                               ptrdiff_t m)
 {
     const double *W0 = p, *b0 = p + k * h, *W1 = b0 + h, *b1 = W1 + h * m;
     double *gW0 = g, *gb0 = g + k * h, *gW1 = gb0 + h, *gb1 = gW1 + h * m;

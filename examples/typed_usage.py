@@ -7,10 +7,10 @@
 import io
 
 import numpy as np
-from numpy.typing import NDArray
 
 import tensorgen as tg
 from tensorgen.engines import ENGINES, Autograd, Engine, Reverse, get_engine
+from tensorgen.engines.base import FloatArray
 
 
 class Scaled(Engine):
@@ -19,9 +19,9 @@ class Scaled(Engine):
     name = "scaled"
 
     def value_and_grad(
-        self, net: tg.Network, X: NDArray[np.float64], Y: NDArray[np.float64]
-    ) -> tuple[float, NDArray[np.float64]]:
-        return Reverse().value_and_grad(net, X, Y)
+        self, architecture: tg.Architecture, params: FloatArray, X: FloatArray, Y: FloatArray
+    ) -> tuple[float, FloatArray]:
+        return Reverse().value_and_grad(architecture, params, X, Y)
 
 
 def main() -> None:
@@ -32,8 +32,8 @@ def main() -> None:
                      loss="mse", init="uniform", seed=0)
     n: int = net.n_params
     net.params = np.linspace(-1.0, 1.0, n)
-    params: NDArray[np.float64] = net.params
-    out: NDArray[np.float64] = net.predict(X)
+    params: FloatArray = net.params
+    out: FloatArray = net.predict(X)
     cost: float = net.loss(X, Y)
 
     names: list[str] = sorted(ENGINES)
@@ -41,7 +41,7 @@ def main() -> None:
     cost, grad = net.value_and_grad(X, Y, engine=engine)
     _, grad_scaled = net.value_and_grad(X, Y, engine=Scaled())
     assert np.array_equal(grad, grad_scaled)
-    oracle_cost, oracle_grad = Autograd().value_and_grad(net, X, Y)
+    oracle_cost, oracle_grad = Autograd().value_and_grad(net.architecture, net.params, X, Y)
 
     report: tg.GradcheckReport = tg.gradcheck(net, X, Y, engine="reverse")
     history: tg.History = net.fit(X_and, Y_and, engine="reverse", lr=1.0, epochs=200)

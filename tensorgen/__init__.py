@@ -1,15 +1,23 @@
 """TensorGen: feed-forward networks with finite-difference, symbolic and reverse-mode
-gradients, computed by compiled kernels."""
+gradients, computed by compiled kernels.
 
-from . import datasets, engines, optimizers
+``import tensorgen`` loads the kernels and the core API only: the study (``compare``),
+SymPy, autograd, SciPy's BLAS and matplotlib load when first used.
+"""
+
+from typing import Any
+
+from . import datasets, engines, metrics, optimizers
 from ._config import show_config
 from ._version import __version__
+from .architecture import Architecture, Block
 from .gradcheck import GradcheckReport, gradcheck
 from .network import Network
-from .study import compare
 from .training import History
 
 __all__ = [
+    "Architecture",
+    "Block",
     "GradcheckReport",
     "History",
     "Network",
@@ -18,6 +26,20 @@ __all__ = [
     "datasets",
     "engines",
     "gradcheck",
+    "metrics",
     "optimizers",
     "show_config",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``tg.compare``: the study, imported on first use (it is large and rarely needed)."""
+    if name == "compare":
+        from .study import compare
+
+        return compare
+    raise AttributeError(f"module 'tensorgen' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"compare"})

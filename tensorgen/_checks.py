@@ -1,15 +1,37 @@
-"""Checks of scalar options, shared by training, optimizers and data helpers."""
+"""Checks of scalar options, shared by every module that takes them, and the descriptor
+that keeps a validated attribute valid when it is assigned again."""
+
+from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Container, Iterable
+from typing import Any, Generic, TypeVar, overload
+
+T = TypeVar("T")
 
 
-def check_number(value, name, low=None, high=None, *, integer=False, low_open=False,
-                 high_open=False):
+def check_number(value: Any, name: str, low: float | None = None, high: float | None = None,
+                 *, integer: bool = False, low_open: bool = False,
+                 high_open: bool = False) -> Any:
     """Return ``value`` if it is a finite real (an int if ``integer``) within the bounds.
 
-    ``low``/``high`` are inclusive unless ``low_open``/``high_open``. Raises TypeError for
-    a wrong type and ValueError for a value out of range, naming the argument.
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, for the message.
+    low, high : float, optional
+        Bounds, inclusive unless ``low_open``/``high_open``.
+    integer : bool
+        Require an integral value (returned as int; otherwise float).
+
+    Raises
+    ------
+    TypeError
+        For a wrong type (bools are not numbers here).
+    ValueError
+        For NaN, infinity or a value out of range; the message names the argument.
     """
     kind, what = (numbers.Integral, "an int") if integer else (numbers.Real, "a number")
     if isinstance(value, bool) or not isinstance(value, kind):
@@ -26,8 +48,77 @@ def check_number(value, name, low=None, high=None, *, integer=False, low_open=Fa
     return int(value) if integer else float(value)
 
 
-def check_bool(value, name):
+def check_bool(value: Any, name: str) -> bool:
     """Return ``value`` if it is a bool, else raise TypeError naming the argument."""
     if not isinstance(value, bool):
         raise TypeError(f"{name}: expected True or False, got {value!r}")
     return value
+
+
+def check_choice(value: Any, name: str, choices: Container[str] | Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices`` (strings), else raise naming the
+    argument (TypeError for a non-string, ValueError for an unknown name)."""
+    listed = sorted(choices)  # type: ignore[type-var]
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected one of {listed}, got {value!r}")
+    if value not in listed:
+        raise ValueError(f"{name}: expected one of {listed}, got {value!r}")
+    return value
+
+
+class Checked(Generic[T]):
+    """An attribute checked on every assignment, not only in ``__init__``.
+
+    ``lr = Checked(lambda v, name: check_number(v, name, 0.0, low_open=True))`` in a class
+    body: ``obj.lr = -0.5`` raises the check's error, naming ``lr``, and leaves the old
+    value in place. The value lives in ``obj._<name>``.
+    """
+
+    def __init__(self, check: Callable[[Any, str], T]) -> None:
+        self.check = check
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> Checked[T]: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> T: ...
+
+    def __get__(self, obj: object | None, objtype: type | None = None) -> T | Checked[T]:
+        if obj is None:
+            return self
+        value: T = obj.__dict__["_" + self.name]
+        return value
+
+    def __set__(self, obj: object, value: Any) -> None:
+        obj.__dict__["_" + self.name] = self.check(value, self.name)
+
+
+class ReadOnlyOptions:
+    """Public attributes fixed once ``__init__`` has checked them.
+
+    An object whose options were validated together (an engine's step and method, say)
+    cannot have one of them reassigned behind the checks: assigning a public attribute
+    after ``_seal()`` raises AttributeError. Private attributes (caches) stay writable.
+    """
+
+    _sealed = False
+
+    def _seal(self) -> None:
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._sealed and not name.startswith("_"):
+            cls = type(self).__name__
+            raise AttributeError(f"{name}: the options of a {cls} are read-only once checked; "
+                                 f"make a new {cls}(...) instead")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self._sealed and not name.startswith("_"):
+            raise AttributeError(f"{name}: the options of a {type(self).__name__} are "
+                                 "read-only")
+        object.__delattr__(self, name)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-import scipy
 
 from ._kernels import _buildinfo
 from ._version import __version__
@@ -46,6 +45,8 @@ def c_compiler() -> str:
 
 def blas() -> str:
     """The BLAS the kernels call (SciPy's ``cython_blas``), from SciPy's build config."""
+    import scipy
+
     info = scipy.show_config(mode="dicts")["Build Dependencies"]["blas"]
     return f"{info.get('name', '?')} {info.get('version', '?')} (SciPy's)"
 
@@ -76,6 +77,12 @@ def finite_sweep() -> str:
     return f"portable build ({why})"
 
 
+def _scipy_version() -> str:
+    import scipy
+
+    return str(scipy.__version__)
+
+
 def config() -> dict[str, str]:
     """The facts ``show_config`` prints, by name."""
     with_openmp, threads = _buildinfo.openmp()
@@ -84,7 +91,7 @@ def config() -> dict[str, str]:
         "python": f"{platform.python_version()} ({sys.executable})",
         "platform": platform.platform(),
         "numpy": np.__version__,
-        "scipy": scipy.__version__,
+        "scipy": _scipy_version(),
         "openmp": f"yes, {threads} threads" if with_openmp else "no (kernels run serially)",
         "finite sweep": finite_sweep(),
         "blas": blas(),

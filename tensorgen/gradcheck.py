@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .engines import Autograd, get_engine
-from .engines.base import Engine
+from .architecture import Architecture
+from .engines import Autograd, Engine, engine_for
 from .network import Network
 
 
@@ -24,6 +24,11 @@ def relative_error(grad, ref, blocks):
         floor = max(1e-4 * float(scale.max(initial=0.0)), np.finfo(float).tiny)
         err[sl] /= np.maximum(scale, floor)
     return err
+
+
+def block_relative_error(architecture: Architecture, grad, ref):
+    """``relative_error`` over the architecture's ws/bs blocks."""
+    return relative_error(grad, ref, [b.slice for b in architecture.blocks])
 
 
 @dataclass(frozen=True)
@@ -77,19 +82,14 @@ def gradcheck(net: Network, X: ArrayLike, Y: ArrayLike,
     """
     if not isinstance(net, Network):
         raise TypeError(f"net: expected a tensorgen Network, got {type(net).__name__}")
-    engine = get_engine(engine)
+    engine = engine_for(engine, net.architecture)
     cost, grad = net.value_and_grad(X, Y, engine=engine)
     ref_cost, ref = net.value_and_grad(X, Y, engine=Autograd())
-    blocks, names, pos = [], [], 0
-    for l, (W, b) in enumerate(zip(net.ws, net.bs)):
-        for part, size in ((f"ws{l}", W.size), (f"bs{l}", b.size)):
-            blocks.append(slice(pos, pos + size))
-            names.append(part)
-            pos += size
+    grad = np.asarray(grad, dtype=np.float64)  # a float32 network is compared in float64
     abs_err = np.abs(grad - ref)
-    rel_err = relative_error(grad, ref, blocks)
-    rows = [(part, sl.stop - sl.start, float(abs_err[sl].max()), float(rel_err[sl].max()))
-            for part, sl in zip(names, blocks)]
+    rel_err = block_relative_error(net.architecture, grad, ref)
+    rows = [(b.name, b.size, float(abs_err[b.slice].max()), float(rel_err[b.slice].max()))
+            for b in net.architecture.blocks]
     rows.append(("all", grad.size, float(abs_err.max()), float(rel_err.max())))
     return GradcheckReport(engine.name, abs(cost - ref_cost), rows[-1][2], rows[-1][3],
                            tuple(rows))

@@ -1,67 +1,46 @@
-"""Network: architecture, initialisation, the flat parameter buffer and its views."""
+"""Network: a facade over an Architecture and one flat parameter buffer.
+
+It checks what the user hands it (data through ``_kernels._arrays``, the parameters'
+finiteness before every computation), then calls an engine or the compiled forward pass
+with public types only: the Architecture, the parameter vector, the checked batch.
+"""
+
+from __future__ import annotations
 
 import math
 import numbers
-import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import functions
-from ._kernels import _mlp
-from .engines import Engine, get_engine
-
-if TYPE_CHECKING:
-    from .training import History
+from . import persistence, training
+from ._checks import check_choice
+from ._kernels import _arrays, _mlp
+from .architecture import Architecture
+from .engines import Engine, engine_for
+from .training import History
 
 INITS = ("auto", "glorot", "he", "uniform")
-# Largest parameter count and layer width the C kernels index safely (C int widths).
-MAX_PARAMS = 2**31 - 1
+
+Array = NDArray[np.floating[Any]]
 
 
-def _check_layers(layers):
-    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__"):
-        raise TypeError(f"layers: expected a sequence of layer widths, got {layers!r}")
-    if len(layers) < 2:
-        raise ValueError(f"layers: expected at least an input and an output width, got {layers!r}")
-    widths = []
-    for w in layers:
-        if isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Integral):
-            raise TypeError(f"layers: widths must be integers, got {w!r}")
-        if w < 1:
-            raise ValueError(f"layers: widths must be >= 1, got {w!r} in {list(layers)!r}")
-        widths.append(int(w))
-    n_params = sum((widths[l] + 1) * widths[l + 1] for l in range(len(widths) - 1))
-    if n_params > MAX_PARAMS or max(widths) > MAX_PARAMS:
-        raise MemoryError(
-            f"layers: {list(widths)} needs {n_params} parameters, more than the {MAX_PARAMS} "
-            "the kernels support"
-        )
-    # The parameters and the initialiser's random draw are live at once: check that they
-    # fit before asking for them (an overcommitted allocation fails only when touched).
-    memory = _mlp.physical_memory()
-    if memory is not None and 2 * 8 * n_params > memory:
-        raise MemoryError(f"layers: {list(widths)} needs {n_params} parameters "
-                          f"({16 * n_params} bytes to build), more than the machine's "
-                          f"{memory} bytes of memory")
-    return tuple(widths)
-
-
-def _check_finite(values, what):
-    """Raise if an overflow (huge X or params) made a result infinite or NaN."""
-    finite = math.isfinite(values) if isinstance(values, float) else _mlp.all_finite(values)
-    if not finite:
-        raise ValueError(f"X, Y, params: the {what} overflowed to a non-finite value; "
-                         "rescale the data or the parameters")
-
-
-def _init_bound(init, activation, fan_in, fan_out):
+def _init_bound(init: str, activation: str, fan_in: int, fan_out: int) -> float:
     if init == "he" or (init == "auto" and activation in ("relu", "leaky_relu")):
-        return np.sqrt(6.0 / fan_in)
+        return math.sqrt(6.0 / fan_in)
     factor = 2.0 if activation == "sigmoid" else 6.0
-    return np.sqrt(factor / (fan_in + fan_out))
+    return math.sqrt(factor / (fan_in + fan_out))
+
+
+def _check_seed(seed: Any) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed: expected an int or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
+    return int(seed)
 
 
 class Network:
@@ -79,7 +58,7 @@ class Network:
     loss : {"mse", "bce", "cross_entropy"}
         ``mse``: mean over samples of the summed squared error over outputs (the paper's
         cost). ``bce``: binary cross-entropy, sigmoid outputs. ``cross_entropy``: categorical
-        cross-entropy, softmax outputs.
+        cross-entropy, softmax outputs (at least two).
     init : {"auto", "glorot", "he", "uniform"}
         ``glorot``: weights uniform in +-sqrt(6 / (fan_in + fan_out)) (+-sqrt(2 / ...) for
         sigmoid layers), biases zero. ``he``: weights uniform in +-sqrt(6 / fan_in), biases
@@ -87,132 +66,137 @@ class Network:
         ``uniform``: every weight and bias uniform in [0, 1), as in the paper.
     seed : int or None
         Seed of the initialisation; the same seed gives the same parameters.
+    dtype : {"float64"}
+        Floating-point type of the parameters and of the computation.
 
     Attributes
     ----------
-    params : ndarray of shape (n_params,), float64
+    architecture : Architecture
+        The immutable description every engine receives (layers, activations, loss,
+        dtype, and where each W and b sits in ``params``).
+    params : ndarray of shape (n_params,)
         All parameters in one contiguous, writable array laid out ws0 (row-major), bs0,
-        ws1, bs1, ... Assigning to ``net.params`` copies into this buffer.
+        ws1, bs1, ... Assigning to ``net.params`` copies into this buffer (checked); values
+        written through the views must be finite too: every computation checks.
     ws, bs : tuple of ndarray
         Views into ``params``: ``ws[l]`` has shape (layers[l], layers[l+1]), ``bs[l]`` has
         shape (layers[l+1],).
+    metadata : dict
+        Extras saved with the network and restored by ``load`` (empty by default).
+
+    ``layers``, ``activation``, ``output_activation``, ``loss_name``, ``dtype``, ``init``
+    and ``seed`` are read-only: they were checked together, and the parameter buffer is
+    laid out for them.
     """
 
-    def __init__(self, layers: Sequence[int], activation: str = "sigmoid",
+    def __init__(self, layers: ArrayLike, activation: str = "sigmoid",
                  output_activation: str | None = None, loss: str = "mse", init: str = "auto",
-                 seed: int | None = None) -> None:
-        self.layers = _check_layers(layers)
-        self.activation, self.output_activation, self.loss_name = functions.resolve(
-            activation, output_activation, loss
-        )
-        self.init = functions.check_choice(init, "init", INITS)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise TypeError(f"seed: expected an int or None, got {seed!r}")
-        if seed is not None and seed < 0:
-            raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
-        self.seed = seed
-        acts = [self.activation] * (len(self.layers) - 2) + [self.output_activation]
-        self._plan = _mlp.Plan(
-            self.layers,
-            [functions.ACTIVATIONS[a] for a in acts],
-            functions.LOSSES[self.loss_name],
-        )
-        self._params = np.zeros(self._plan.n_params)
-        self._params.setflags(write=True)
-        self.ws, self.bs = self._views()
-        self._tls = threading.local()
-        self._initialise(np.random.default_rng(seed), acts)
+                 seed: int | None = None, dtype: Any = "float64") -> None:
+        arch = Architecture.from_options(layers, activation, output_activation, loss, dtype)
+        self._activation = activation  # checked by from_options; not in arch without hidden
+        self._init = check_choice(init, "init", INITS)
+        self._seed = _check_seed(seed)
+        # The parameters and the initialiser's random draw are live at once: check that
+        # they fit before asking for them (an overcommitted allocation fails only when
+        # touched).
+        _arrays.check_memory(2 * arch.numpy_dtype.itemsize * arch.n_params, "layers",
+                             f"{list(arch.layers)} ({arch.n_params} parameters)")
+        self._architecture = arch
+        self._plan = _mlp.plan_for(arch)  # the compiled forward pass; kept for its lifetime
+        self._params = np.zeros(arch.n_params, dtype=arch.numpy_dtype)
+        self._ws, self._bs = arch.unpack(self._params)
+        self.metadata: dict[str, Any] = {}
+        self._initialise(np.random.default_rng(seed))
+
+    # ---- the description (read-only) ----
+
+    @property
+    def architecture(self) -> Architecture:
+        """The network's Architecture."""
+        return self._architecture
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """Layer widths, input to output."""
+        return self._architecture.layers
+
+    @property
+    def activation(self) -> str:
+        """Activation of the hidden layers (as given, also without hidden layers)."""
+        return self._activation
+
+    @property
+    def output_activation(self) -> str:
+        """Activation of the output layer."""
+        return self._architecture.output_activation
+
+    @property
+    def loss_name(self) -> str:
+        """Name of the loss."""
+        return self._architecture.loss
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """dtype of the parameters and the computation."""
+        return self._architecture.numpy_dtype
+
+    @property
+    def init(self) -> str:
+        """The initialisation the network was built with."""
+        return self._init
+
+    @property
+    def seed(self) -> int | None:
+        """The initialisation's seed."""
+        return self._seed
 
     # ---- parameters ----
 
     @property
     def n_params(self) -> int:
         """Number of weights and biases."""
-        return self._params.size
+        return self._architecture.n_params
 
     @property
-    def params(self) -> NDArray[np.float64]:
+    def params(self) -> Array:
+        """The flat parameter buffer (see the class docstring)."""
         return self._params
 
     @params.setter
     def params(self, values: ArrayLike) -> None:
-        values = np.asarray(values)
-        if values.dtype.kind not in "fiu":
-            raise TypeError(f"params: expected real numbers, got dtype {values.dtype}")
-        if values.shape != self._params.shape:
-            raise ValueError(f"params: expected shape {self._params.shape}, got {values.shape}")
-        if not np.all(np.isfinite(values)):
-            raise ValueError("params: contains NaN or infinity")
-        self._params[:] = values
+        self._params[:] = _arrays.vector(values, "params", self.n_params, self.dtype)
 
-    def _views(self) -> tuple[tuple[NDArray[np.float64], ...], tuple[NDArray[np.float64], ...]]:
-        ws, bs, pos = [], [], 0
-        for k, m in zip(self.layers[:-1], self.layers[1:]):
-            ws.append(self._params[pos : pos + k * m].reshape(k, m))
-            pos += k * m
-            bs.append(self._params[pos : pos + m])
-            pos += m
-        return tuple(ws), tuple(bs)
+    @property
+    def ws(self) -> tuple[Array, ...]:
+        """Weight matrices: views into ``params``."""
+        return self._ws
 
-    def _initialise(self, rng, acts):
-        if self.init == "uniform":
+    @property
+    def bs(self) -> tuple[Array, ...]:
+        """Bias vectors: views into ``params``."""
+        return self._bs
+
+    def _initialise(self, rng: np.random.Generator) -> None:
+        if self._init == "uniform":
             self._params[:] = rng.random(self.n_params)
             return
-        for W, act in zip(self.ws, acts):
-            bound = _init_bound(self.init, act, *W.shape)
+        for W, act in zip(self._ws, self._architecture.activations):
+            bound = _init_bound(self._init, act, *W.shape)
             W[:] = rng.uniform(-bound, bound, size=W.shape)
 
-    def _workspace(self):
-        """This thread's scratch buffers for the kernels (created on first use)."""
-        try:
-            return self._tls.ws
-        except AttributeError:
-            ws = self._tls.ws = _mlp.Workspace(self._plan)
-            return ws
+    def check_params(self) -> None:
+        """Raise ValueError if a parameter is NaN or infinite (written through
+        ``params``, ``ws`` or ``bs``). Every computation calls this first: a C scan, a
+        few nanoseconds for XOR."""
+        if not _arrays.all_finite(self._params):
+            raise ValueError("params: contains NaN or infinity (written through net.params, "
+                             "net.ws or net.bs); set finite values before computing")
 
     # ---- data ----
 
-    def _check_X(self, X):
-        return _mlp.check_data(X, "X", self.layers[0])
-
-    def _check_XY(self, X, Y):
-        n_out = self.layers[-1]
-        if not (type(Y) is np.ndarray and Y.ndim == 2):
-            Y = _mlp.as_array(Y, "Y")
-            if Y.ndim == 1:
-                Y = self._column_targets(Y, n_out)
-        X, Y = _mlp.check_pair(X, Y, self.layers[0], n_out)
-        if self.loss_name == "bce" and not ((Y >= 0).all() and (Y <= 1).all()):
-            raise ValueError("Y: loss 'bce' needs targets in [0, 1]")
-        if self.loss_name == "cross_entropy" and not (Y >= 0).all():
-            raise ValueError("Y: loss 'cross_entropy' needs non-negative targets")
-        return X, Y
-
-    @staticmethod
-    def _column_targets(Y, n_out):
-        """1-D targets: a column when there is one output, else integer class labels."""
-        if n_out == 1:
-            return Y.reshape(-1, 1)
-        if Y.dtype.kind not in "fiu":
-            raise TypeError(f"Y: expected real numbers, got dtype {Y.dtype}")
-        if Y.dtype.kind not in "iu" and not (
-            Y.dtype.kind == "f" and np.all(np.isfinite(Y)) and np.all(Y == np.round(Y))
-        ):
-            raise ValueError(
-                f"Y: 1-D targets for {n_out} outputs must be integer class labels, "
-                f"got dtype {Y.dtype}"
-            )
-        labels = Y.astype(np.int64)
-        if labels.size and (labels.min() < 0 or labels.max() >= n_out):
-            raise ValueError(f"Y: class labels must lie in [0, {n_out}), got "
-                             f"[{labels.min()}, {labels.max()}]")
-        onehot = np.zeros((labels.size, n_out))
-        onehot[np.arange(labels.size), labels] = 1.0
-        return onehot
-
     # ---- maths ----
 
-    def predict(self, X: ArrayLike) -> NDArray[np.float64]:
+    def predict(self, X: ArrayLike) -> Array:
         """Network output for each sample.
 
         Parameters
@@ -221,11 +205,11 @@ class Network:
 
         Returns
         -------
-        ndarray of shape (n_samples, layers[-1]), float64
+        ndarray of shape (n_samples, layers[-1]), of the network's dtype
         """
-        X = self._check_X(X)
-        out = np.empty((X.shape[0], self.layers[-1]))
-        _mlp.predict(self._plan, self._workspace(), self._params, X, out)
+        X = self._architecture.check_inputs(X)
+        self.check_params()
+        out: Array = _mlp.predict(self._plan, self._params, X)
         _check_finite(out, "output")
         return out
 
@@ -241,13 +225,14 @@ class Network:
         -------
         float
         """
-        X, Y = self._check_XY(X, Y)
-        cost = _mlp.loss(self._plan, self._workspace(), self._params, X, Y)
+        X, Y = self._architecture.check_batch(X, Y)
+        self.check_params()
+        cost = float(_mlp.loss(self._plan, self._params, X, Y))
         _check_finite(cost, "cost")
         return cost
 
     def value_and_grad(self, X: ArrayLike, Y: ArrayLike,
-                       engine: str | Engine = "reverse") -> tuple[float, NDArray[np.float64]]:
+                       engine: str | Engine = "reverse") -> tuple[float, Array]:
         """Cost and its gradient with respect to ``params``.
 
         Parameters
@@ -263,16 +248,21 @@ class Network:
         Returns
         -------
         cost : float
-        grad : ndarray of shape (n_params,), float64, laid out like ``params``
+        grad : ndarray of shape (n_params,), laid out like ``params``
         """
-        engine = get_engine(engine)
-        X, Y = self._check_XY(X, Y)
-        cost, grad = engine.value_and_grad(self, X, Y)
+        engine = engine_for(engine, self._architecture)
+        X, Y = self._architecture.check_batch(X, Y)
+        self.check_params()
+        cost, grad = engine.value_and_grad(self._architecture, self._params, X, Y)
+        if type(grad) is not np.ndarray or grad.shape != self._params.shape:
+            raise TypeError(f"engine {engine.name!r}: returned a gradient of shape "
+                            f"{np.shape(grad)}, expected ({self.n_params},)")
+        cost = float(cost)
         _check_finite(cost, "cost")
         _check_finite(grad, "gradient")
         return cost, grad
 
-    def fit(self, X: ArrayLike, Y: ArrayLike, **options: Any) -> "History":
+    def fit(self, X: ArrayLike, Y: ArrayLike, **options: Any) -> History:
         """Train the network in place.
 
         Parameters
@@ -288,31 +278,68 @@ class Network:
         History
             The cost of every epoch and why training stopped.
         """
-        from .training import fit
-
-        return fit(self, X, Y, **options)
+        return training.fit(self, X, Y, **options)
 
     # ---- persistence ----
 
-    def save(self, path, metadata=None):
-        """Write the network to ``path`` (``.npz`` with a JSON header); see
-        ``tensorgen.persistence.save``."""
-        from .persistence import save
+    def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
+        """Write the network to ``path`` (``.npz`` with a JSON header).
 
-        save(self, path, metadata)
+        Parameters
+        ----------
+        path : str or path-like
+            Exactly the file written (replaced atomically).
+        metadata : dict, optional
+            JSON-serialisable extras kept in the header, returned by ``load`` as
+            ``net.metadata``; by default the network's own ``metadata``.
+
+        Raises
+        ------
+        ValueError
+            What ``load`` would refuse: non-finite parameters, metadata that is not a
+            JSON object or makes the header too large (see ``tensorgen.persistence``).
+        """
+        self.check_params()
+        persistence.write(path, self._config(), self._params,
+                          self.metadata if metadata is None else metadata)
 
     @classmethod
-    def load(cls, path, max_bytes=None):
-        """Read a network written by ``save``; see ``tensorgen.persistence.load``."""
-        from .persistence import DEFAULT_MAX_BYTES, load
+    def load(cls, path: Any, max_bytes: int | None = None) -> Network:
+        """Read a network written by ``save``.
 
-        return load(path, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+        Parameters
+        ----------
+        path : str or path-like
+        max_bytes : int, optional
+            Refuse files larger than this (default ``persistence.DEFAULT_MAX_BYTES``).
+
+        Returns
+        -------
+        Network
+            With the saved architecture, parameters and ``metadata``.
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``path`` does not exist (as ``numpy.load``).
+        ValueError
+            Anything else that is not a file written by ``save`` (see
+            ``tensorgen.persistence.read``), naming the path.
+        """
+        config, params, metadata = persistence.read(
+            path, persistence.DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+        try:
+            net = _rebuild(config, params)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: header describes an invalid network ({exc})") from None
+        net.metadata = metadata
+        return net
 
     # ---- printing ----
 
     def __str__(self) -> str:
         lines = ["nn = ["]
-        for l, (W, b) in enumerate(zip(self.ws, self.bs)):
+        for l, (W, b) in enumerate(zip(self._ws, self._bs)):
             lines.append(f"  ws{l} = [")
             lines.extend("    " + _row(row) for row in W)
             lines.append("  ]")
@@ -328,7 +355,7 @@ class Network:
         Each row is the sample's inputs, `` : `` and the network's outputs (6 decimals),
         e.g. ``0 1 : 0.983400``.
         """
-        X, Y = self._check_XY(X, Y)
+        X, Y = self._architecture.check_batch(X, Y)
         out = self.predict(X)
         lines = [f"cost: {self.loss(X, Y):.6f}", "-----"]
         lines.extend(
@@ -337,30 +364,42 @@ class Network:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        dtype = "" if self.dtype == np.float64 else f", dtype={self.dtype.name!r}"
         return (
             f"Network({list(self.layers)}, activation={self.activation!r}, "
             f"output_activation={self.output_activation!r}, loss={self.loss_name!r}, "
-            f"init={self.init!r}, seed={self.seed!r})"
+            f"init={self.init!r}, seed={self.seed!r}{dtype})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild, (self._config(), self._params.copy())
 
-    def _config(self):
+    def _config(self) -> dict[str, Any]:
+        """The constructor's arguments (what save stores and pickling rebuilds from)."""
         return dict(layers=list(self.layers), activation=self.activation,
                     output_activation=self.output_activation, loss=self.loss_name,
-                    init=self.init, seed=self.seed)
+                    init=self.init, seed=self.seed, dtype=self.dtype.name)
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         """An independent network with the same architecture and parameters."""
-        return _rebuild(self._config(), self._params)
+        net = _rebuild(self._config(), self._params)
+        net.metadata = dict(self.metadata)
+        return net
 
 
-def _row(values):
+def _check_finite(values: float | Array, what: str) -> None:
+    """Raise if an overflow (huge X or params) made a result infinite or NaN."""
+    finite = math.isfinite(values) if isinstance(values, float) else _arrays.all_finite(values)
+    if not finite:
+        raise ValueError(f"X, Y, params: the {what} overflowed to a non-finite value; "
+                         "rescale the data or the parameters")
+
+
+def _row(values: Array) -> str:
     return " ".join(f"{v:.6f}" for v in values)
 
 
-def _rebuild(config, params):
+def _rebuild(config: dict[str, Any], params: Array) -> Network:
     net = Network(**config)
     net.params = params
     return net

@@ -2,26 +2,45 @@
 
 Each optimizer holds its hyper-parameters and its state (momentum buffer, Adam's moments
 and step count) for one parameter vector; the update itself is the C kernel in
-``tensorgen._kernels._optim``, shared with the compiled training loop.
+``tensorgen._kernels._optim``, shared with the compiled training loop. An optimizer
+declares whether the compiled loop may run it (``compiled_spec``); one whose ``step`` is
+your own never is. Hyper-parameters are checked on every assignment, so ``opt.lr = -0.5``
+raises instead of training uphill.
 """
+
+from __future__ import annotations
 
 import functools
 import inspect
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ._checks import check_bool, check_number
+from ._checks import Checked, check_bool, check_choice, check_number
 from ._kernels import _optim
-from .functions import check_choice
+from .functions import OPTIMIZER_KINDS
 
-_SGD, _ADAM = 0, 1  # kinds of the C kernel (OPT_SGD, OPT_ADAM in _optim.pxd)
+Array = NDArray[np.float64]
 
 
 @functools.cache
-def _param_names(cls):
+def _param_names(cls: type) -> tuple[str, ...]:
     """The constructor's parameter names (inspect.signature takes ~0.1 ms; fit asks each
     time)."""
     return tuple(inspect.signature(cls).parameters)
+
+
+def _positive(value: Any, name: str) -> float:
+    return float(check_number(value, name, 0.0, low_open=True))
+
+
+def _non_negative(value: Any, name: str) -> float:
+    return float(check_number(value, name, 0.0))
+
+
+def _unit(value: Any, name: str) -> float:
+    return float(check_number(value, name, 0.0, 1.0, high_open=True))
 
 
 class Optimizer:
@@ -29,61 +48,95 @@ class Optimizer:
 
     Use one optimizer object per network: its state belongs to the parameters it updates.
     The state is (re)allocated when the parameter count changes or ``reset`` is called.
+    A subclass that defines its own ``step`` runs in fit's Python loop (its
+    ``compiled_spec`` is None) unless it also defines ``compiled_spec``.
+
+    Attributes
+    ----------
+    lr : float
+        Learning rate (> 0), checked on every assignment.
+    weight_decay : float
+        L2 penalty coefficient (>= 0), checked on every assignment.
+    t : int
+        Updates applied since the last reset.
     """
 
     name = "optimizer"
-    _kind = None
+    lr = Checked(_positive)
+    weight_decay = Checked(_non_negative)
 
-    def __init__(self, lr, weight_decay):
-        self.lr = check_number(lr, "lr", 0.0, low_open=True)
-        self.weight_decay = check_number(weight_decay, "weight_decay", 0.0)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__ and "compiled_spec" not in cls.__dict__:
+            cls.compiled_spec = Optimizer.compiled_spec  # type: ignore[method-assign]
+
+    def __init__(self, lr: float, weight_decay: float) -> None:
+        self.lr = lr
+        self.weight_decay = weight_decay
         self.reset()
 
-    def reset(self, n_params=0):
+    def reset(self, n_params: int = 0) -> None:
         """Forget the state; the next step is step 1."""
         self.t = 0
         self.m = np.zeros(n_params)
         self.v = np.zeros(n_params)
 
-    def _hyper(self):
-        """(momentum, nesterov, beta1, beta2, eps) as the C kernel takes them."""
-        raise NotImplementedError
+    def compiled_spec(self) -> tuple[Any, ...] | None:
+        """The settings of the C update kernel that ``step`` runs, for fit's compiled
+        loop, or None when the update is not that kernel (the base class, and subclasses
+        with a ``step`` of their own).
 
-    def _spec(self):
-        """The kernel's OptSpec fields, in order."""
-        return (self._kind, self.lr, *self._hyper(), self.weight_decay)
+        Returns
+        -------
+        tuple or None
+            ``(kind, lr, momentum, nesterov, beta1, beta2, eps, weight_decay)``.
+        """
+        return None
 
-    def _state_for(self, n_params):
+    def state(self, n_params: int) -> tuple[Array, Array]:
+        """The state arrays (momentum or first moment, second moment) for ``n_params``
+        parameters, reset when the count changes; updated in place by every step."""
         if self.m.size != n_params:
             self.reset(n_params)
         return self.m, self.v
 
-    def step(self, params, grad, out=None):
+    def step(self, params: Array, grad: Array, out: Array | None = None) -> bool:
         """Apply one update.
 
         Parameters
         ----------
-        params : ndarray of shape (n,), float64, C-contiguous
-        grad : ndarray of shape (n,), float64
+        params : ndarray of shape (n,), float64, C-contiguous (native byte order, aligned)
+        grad : ndarray of shape (n,), float64, C-contiguous
             Gradient of the cost at ``params``.
-        out : ndarray of shape (n,), float64, optional
-            Where to write the new parameters; ``params`` itself (in place) by default.
+        out : ndarray of shape (n,), float64, writable, C-contiguous, optional
+            Where to write the new parameters; ``params`` itself (in place) by default,
+            which must then be writable.
 
         Returns
         -------
         bool
             Whether every new parameter is finite. The state is advanced either way.
-        """
-        out = params if out is None else out
-        m, v = self._state_for(params.size)
-        self.t += 1
-        return _optim.step(*self._spec(), self.t, params, grad, out, m, v)
 
-    def get_params(self):
+        Raises
+        ------
+        TypeError, ValueError
+            Arrays of another type, dtype, byte order, layout or size (named), before
+            anything is read or written.
+        """
+        spec = self.compiled_spec()
+        if spec is None:
+            raise NotImplementedError(f"{type(self).__name__}.step")
+        out = params if out is None else out
+        m, v = self.state(np.size(params))
+        finite: bool = _optim.step(*spec, self.t + 1, params, grad, out, m, v)
+        self.t += 1
+        return finite
+
+    def get_params(self) -> dict[str, Any]:
         """The hyper-parameters, as keyword arguments of the constructor."""
         return {name: getattr(self, name) for name in _param_names(type(self))}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
@@ -108,17 +161,36 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
-    _kind = _SGD
+    momentum = Checked(_unit)
 
-    def __init__(self, lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0):
-        self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
-        self.nesterov = check_bool(nesterov, "nesterov")
-        if nesterov and self.momentum == 0.0:
-            raise ValueError("nesterov: Nesterov momentum needs momentum > 0")
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
+        self.momentum = momentum
+        self._nesterov = check_bool(nesterov, "nesterov")
+        self._check_nesterov()
         super().__init__(lr, weight_decay)
 
-    def _hyper(self):
-        return (self.momentum, self.nesterov, 0.0, 0.0, 0.0)
+    @property
+    def nesterov(self) -> bool:
+        """Nesterov momentum (checked on assignment: needs momentum > 0)."""
+        return self._nesterov
+
+    @nesterov.setter
+    def nesterov(self, value: bool) -> None:
+        self._nesterov = check_bool(value, "nesterov")
+        self._check_nesterov()
+
+    def _check_nesterov(self) -> None:
+        if self._nesterov and self.momentum == 0.0:
+            self._nesterov = False
+            raise ValueError("nesterov: Nesterov momentum needs momentum > 0")
+
+    def compiled_spec(self) -> tuple[Any, ...]:
+        if self._nesterov and self.momentum == 0.0:
+            raise ValueError("nesterov: Nesterov momentum needs momentum > 0 (momentum was "
+                             "set to 0 afterwards)")
+        return (OPTIMIZER_KINDS["sgd"], self.lr, self.momentum, self._nesterov, 0.0, 0.0,
+                0.0, self.weight_decay)
 
 
 class Adam(Optimizer):
@@ -141,20 +213,24 @@ class Adam(Optimizer):
     """
 
     name = "adam"
-    _kind = _ADAM
+    beta1 = Checked(_unit)
+    beta2 = Checked(_unit)
+    eps = Checked(_positive)
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
-        self.beta1 = check_number(beta1, "beta1", 0.0, 1.0, high_open=True)
-        self.beta2 = check_number(beta2, "beta2", 0.0, 1.0, high_open=True)
-        self.eps = check_number(eps, "eps", 0.0, low_open=True)
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
         super().__init__(lr, weight_decay)
 
-    def _hyper(self):
-        return (0.0, False, self.beta1, self.beta2, self.eps)
+    def compiled_spec(self) -> tuple[Any, ...]:
+        return (OPTIMIZER_KINDS["adam"], self.lr, 0.0, False, self.beta1, self.beta2,
+                self.eps, self.weight_decay)
 
 
 # Names accepted by fit(optimizer=...): the class and its defaults.
-OPTIMIZERS = {
+OPTIMIZERS: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
     "sgd": (SGD, {}),
     "momentum": (SGD, {"momentum": 0.9}),
     "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
@@ -162,12 +238,24 @@ OPTIMIZERS = {
 }
 
 
-def get_optimizer(optimizer, **params):
+def get_optimizer(optimizer: str | Optimizer, **params: Any) -> Optimizer:
     """An Optimizer from a name in OPTIMIZERS (with ``params``) or an Optimizer object.
 
-    ``params`` whose value is None are not given. With an object, none may be given: its
-    hyper-parameters are set on it. Raises ValueError naming a parameter the optimizer
-    does not take.
+    Parameters
+    ----------
+    optimizer : str or Optimizer
+    **params
+        Hyper-parameters of the named optimizer; those whose value is None are not given.
+        With an object, none may be given: its hyper-parameters are set on it.
+
+    Returns
+    -------
+    Optimizer
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming a parameter the optimizer does not take, or an unknown name.
     """
     given = {k: v for k, v in params.items() if v is not None}
     if isinstance(optimizer, Optimizer):

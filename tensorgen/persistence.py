@@ -23,29 +23,33 @@ from ._version import __version__
 FORMAT = "tensorgen-network"
 FORMAT_VERSION = 1
 MEMBERS = ("header.npy", "params.npy")
-NETWORK_KEYS = {"layers", "activation", "output_activation", "loss", "init", "seed"}
+NETWORK_KEYS = {"layers", "activation", "output_activation", "loss", "init", "seed", "dtype"}
+# Largest parameter count a header may ask for (checked before anything is allocated).
+MAX_PARAMS = 2**31 - 1
 MAX_HEADER_BYTES = 1 << 20
 # Largest uncompressed archive load() reads unless told otherwise.
 DEFAULT_MAX_BYTES = 1 << 32
 
 
-def save(net, path, metadata=None):
-    """Write ``net`` to ``path`` (exactly that name), replacing it atomically.
+def write(path, config, params, metadata=None):
+    """Write a network to ``path`` (exactly that name), replacing it atomically.
 
     Parameters
     ----------
-    net : Network
     path : str or path-like
+    config : dict
+        The network's constructor arguments (``Network(**config)`` rebuilds it).
+    params : ndarray of shape (n_params,)
     metadata : dict, optional
         JSON-serialisable extras kept in the header (e.g. feature names, scaler
-        statistics), returned by ``load`` as ``net.metadata``.
+        statistics), returned by ``read``.
     """
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
-        "network": net._config(),
-        "n_params": int(net.n_params),
+        "network": config,
+        "n_params": int(np.size(params)),
         "metadata": {} if metadata is None else metadata,
     }
     try:
@@ -58,15 +62,15 @@ def save(net, path, metadata=None):
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, header=np.frombuffer(text.encode(), dtype=np.uint8),
-                     params=np.ascontiguousarray(net.params))
+                     params=np.ascontiguousarray(params))
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
 
 
-def load(path, max_bytes=DEFAULT_MAX_BYTES):
-    """Read a network written by ``save``.
+def read(path, max_bytes=DEFAULT_MAX_BYTES):
+    """Read a network written by ``write``.
 
     Parameters
     ----------
@@ -76,8 +80,10 @@ def load(path, max_bytes=DEFAULT_MAX_BYTES):
 
     Returns
     -------
-    Network
-        With the saved architecture and parameters, and ``metadata`` (a dict).
+    config : dict
+        The network's constructor arguments.
+    params : ndarray of shape (n_params,)
+    metadata : dict
 
     Raises
     ------
@@ -87,8 +93,6 @@ def load(path, max_bytes=DEFAULT_MAX_BYTES):
         is not ours or of another format version, absurd shapes, pickled objects,
         mismatched shapes, non-finite parameters.
     """
-    from .network import Network
-
     path = os.fspath(path)
     with open(path, "rb") as f:
         data = f.read(max_bytes + 1)
@@ -108,13 +112,7 @@ def load(path, max_bytes=DEFAULT_MAX_BYTES):
         raise ValueError(f"{path}: corrupt archive ({exc})") from None
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: params contains NaN or infinity")
-    try:
-        net = Network(**header["network"])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: header describes an invalid network ({exc})") from None
-    net.params = params
-    net.metadata = header.get("metadata", {})
-    return net
+    return header["network"], params, header.get("metadata", {})
 
 
 def _open_archive(path, data):
@@ -211,8 +209,6 @@ def _parse_header(path, raw):
 def _n_params(path, header):
     """Parameters the header's layers need, refused when absurd (checked before any
     allocation)."""
-    from .network import MAX_PARAMS
-
     layers = header["network"].get("layers")
     if not (isinstance(layers, list) and len(layers) >= 2
             and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1

@@ -1,21 +1,28 @@
 """Training: ``fit`` (options, epoch driver, early stopping, progress) and its History.
 
-Two loops run the epochs and draw the same mini-batches from the same seed:
-the compiled loop (``_kernels._train.Loop``) for the reverse engine with the built-in
-optimizers, which returns to Python only at a coarse interval, and a Python loop for every
-other engine or optimizer, which calls ``engine.value_and_grad`` once per mini-batch.
+Two loops run the epochs and draw the same mini-batches from the same seed: the compiled
+loop (``_kernels._train.Loop``), which returns to Python only at a coarse interval, for an
+engine that declares a compiled form (``Engine.fit_kernel``) with an optimizer that does
+(``Optimizer.compiled_spec``), and a Python loop for every other engine or optimizer,
+which calls ``engine.value_and_grad`` once per mini-batch. This module knows the model
+only through its public interface (``Model``): it imports nothing of ``network``.
 """
+
+from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._checks import check_bool, check_number
-from ._kernels import _train
-from .datasets import accuracy
-from .engines import Reverse, get_engine
-from .optimizers import SGD, Adam, get_optimizer
+from ._kernels import _arrays, _train
+from .architecture import Architecture
+from .engines import engine_for
+from .metrics import accuracy
+from .optimizers import get_optimizer
 
 _Status = _train.Status
 
@@ -23,6 +30,20 @@ _Status = _train.Status
 # which it returns anyway, so progress stays live.
 CHUNK_EPOCHS = 1 << 16
 CHUNK_SECONDS = 0.1
+
+
+class Model(Protocol):
+    """What ``fit`` needs of a model (``Network`` is one)."""
+
+    @property
+    def architecture(self) -> Architecture: ...
+
+    @property
+    def params(self) -> NDArray[Any]: ...
+
+    def loss(self, X: ArrayLike, Y: ArrayLike) -> float: ...
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]: ...
 
 
 @dataclass(eq=False)
@@ -154,11 +175,15 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batc
         so far (stop_reason ``"interrupted"``).
     """
     start = time.perf_counter()
-    engine = get_engine(engine)
+    arch = net.architecture
+    engine = engine_for(engine, arch)
     opt = get_optimizer(optimizer, lr=lr, momentum=momentum, nesterov=nesterov, beta1=beta1,
                         beta2=beta2, eps=eps, weight_decay=weight_decay)
     epochs = check_number(epochs, "epochs", 1, integer=True)
-    X, Y = net._check_XY(X, Y)
+    X, Y = arch.check_batch(X, Y)
+    if not _arrays.all_finite(net.params):
+        raise ValueError("params: contains NaN or infinity (written through net.params, "
+                         "net.ws or net.bs); set finite values before training")
     n = X.shape[0]
     if n >= 2**32:
         raise ValueError(f"X: at most 2**32 - 1 samples are supported, got {n}")
@@ -169,8 +194,7 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batc
     check_bool(shuffle, "shuffle")
     check_bool(progress, "progress")
     rng = _seed_state(seed, draw=shuffle and batch_size < n)
-    loop_type = _CompiledLoop if _compiled(engine, opt) else _PythonLoop
-    loop = loop_type(net, engine, opt, X, Y, batch_size, shuffle, rng)
+    loop = _make_loop(net, engine, opt, X, Y, batch_size, shuffle, rng)
     history = History(metric=watch.metric)
     try:
         _drive(loop, watch, history, epochs, tol, progress)
@@ -185,8 +209,14 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batc
     return history
 
 
-def _compiled(engine, opt):
-    return type(engine) is Reverse and type(opt) in (SGD, Adam)
+def _make_loop(net, engine, opt, X, Y, batch_size, shuffle, rng):
+    """The compiled loop where the engine and the optimizer both declare a compiled form,
+    else the Python loop."""
+    spec = opt.compiled_spec()
+    kernel = engine.fit_kernel(net.architecture) if spec is not None else None
+    if kernel is not None:
+        return _CompiledLoop(net, kernel, opt, spec, X, Y, batch_size, shuffle, rng)
+    return _PythonLoop(net, engine, opt, X, Y, batch_size, shuffle, rng)
 
 
 def _seed_state(seed, draw):
@@ -245,12 +275,13 @@ class _Watch:
 
     def __init__(self, net, validation_data, patience, min_delta, callbacks):
         self.net = net
-        self.metric = "accuracy" if net.loss_name in ("bce", "cross_entropy") else None
+        self.metric = ("accuracy" if net.architecture.loss in ("bce", "cross_entropy")
+                       else None)
         self.val = None
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError("validation_data: expected a pair (X_val, Y_val)")
-            self.val = net._check_XY(*validation_data)
+            self.val = net.architecture.check_batch(*validation_data)
         if patience is not None:
             check_number(patience, "patience", 1, integer=True)
             if self.val is None:
@@ -298,11 +329,11 @@ class _Watch:
 class _CompiledLoop:
     """Epochs in the Cython loop; the optimizer's state is shared with it."""
 
-    def __init__(self, net, engine, opt, X, Y, batch_size, shuffle, rng):
-        m, v = opt._state_for(net.n_params)
+    def __init__(self, net, kernel, opt, spec, X, Y, batch_size, shuffle, rng):
+        m, v = opt.state(net.architecture.n_params)
         self.opt = opt
-        self.loop = _train.Loop(net._plan, net._workspace(), net.params, X, Y, batch_size,
-                                shuffle, rng, opt._spec(), m, v, opt.t)
+        self.loop = _train.Loop(kernel, net.params, X, Y, batch_size, shuffle, rng, spec, m, v,
+                                opt.t)
 
     @property
     def steps(self):
@@ -323,10 +354,11 @@ class _PythonLoop:
     """The same epochs through engine.value_and_grad and optimizer.step, for any engine."""
 
     def __init__(self, net, engine, opt, X, Y, batch_size, shuffle, rng):
-        self.net, self.engine, self.opt, self.X, self.Y = net, engine, opt, X, Y
+        self.arch, self.params = net.architecture, net.params
+        self.engine, self.opt, self.X, self.Y = engine, opt, X, Y
         self.batch_size, self.shuffle, self.rng = batch_size, shuffle, rng
         self.order = np.arange(X.shape[0], dtype=np.intp)
-        self.spare = np.empty(net.n_params)
+        self.spare = np.empty_like(net.params)
         self.steps = 0
 
     def run(self, history, max_epochs, tol, budget, limit):
@@ -345,7 +377,7 @@ class _PythonLoop:
         return _Status.RUNNING
 
     def _epoch(self, tol):
-        n, bs, params = self.X.shape[0], self.batch_size, self.net.params
+        n, bs, params = self.X.shape[0], self.batch_size, self.params
         full = bs == n
         if self.shuffle and not full:
             self.rng = _train.shuffle(self.order, self.rng)
@@ -356,7 +388,7 @@ class _PythonLoop:
             else:
                 rows = self.order[start : start + bs]
                 xb, yb = self.X[rows], self.Y[rows]
-            cost, grad = self.engine.value_and_grad(self.net, xb, yb)
+            cost, grad = self.engine.value_and_grad(self.arch, params, xb, yb)
             if not (np.isfinite(cost) and np.isfinite(grad).all()):
                 return _Status.NONFINITE, None
             if full and cost < tol:

@@ -139,6 +139,8 @@ LAYOUTS = {
     "float32": lambda a: (a.astype(np.float32), a.astype(np.float32).astype(np.float64)),
     "int": lambda a: (_ints(a), _ints(a).astype(np.float64)),
     "list": lambda a: (a.tolist(), a),
+    "masked, nothing masked": lambda a: (np.ma.masked_array(a, mask=np.zeros(a.shape, bool)),
+                                         a),
 }
 
 
@@ -170,6 +172,8 @@ INVALID = {
     "ragged lists": _ragged,
     "None": lambda a: None,
     "str": lambda a: "0 1; 1 0",
+    # the raw value under the mask is NaN: reading it would be a silent wrong number
+    "masked entry": lambda a: np.ma.masked_invalid(_with(a, np.nan)),
 }
 
 
@@ -240,7 +244,8 @@ def scale(*arrays):
 def oracle(net, Xref, Yref):
     from autograd import value_and_grad
 
-    cost, grad = value_and_grad(cost_function(net, Xref, Yref))(net.params.copy())
+    cost, grad = value_and_grad(cost_function(net.architecture, Xref, Yref))(
+        net.params.copy())
     return float(cost), np.asarray(grad, dtype=np.float64)
 
 
@@ -441,6 +446,9 @@ def fuzz_network(draw):
         required = functions.LOSS_OUTPUT[loss]
         if required and output_activation not in (None, required):
             bad.add("output_activation")
+        elif (output_activation or required) == "softmax" and not layers_problem \
+                and int(layers[-1]) < 2:
+            bad.add("layers")  # a one-unit softmax is the constant 1
     net = call("Network", lambda: tg.Network(layers, activation=activation,
                                              output_activation=output_activation, loss=loss,
                                              init=init, seed=seed_arg), bad)

@@ -11,6 +11,11 @@ LOSS_OUTPUTS = [("mse", act) for act in (*HIDDEN_ACTIVATIONS, "softmax")] + [
 LOSS_OUTPUT_IDS = [f"{loss}-{act}" for loss, act in LOSS_OUTPUTS]
 
 
+def n_outputs(output, n_out):
+    """n_out, or 2 where a softmax output needs at least two (a 1-unit softmax is refused)."""
+    return max(n_out, 2) if output == "softmax" else n_out
+
+
 def make_targets(rng, loss, n, n_out):
     """Targets a loss accepts: reals for mse, [0, 1] for bce, distributions for CE."""
     if loss == "mse":

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tensorgen as tg
-from tensorgen._kernels import _buildinfo, _finite
+from tensorgen._kernels import _buildinfo, _finite, _mlp, _testing
 from tensorgen.engines import Finite, get_engine
 from tensorgen.engines import finite as finite_engine
 
@@ -18,14 +18,17 @@ pytest.importorskip("autograd")
 
 # Every test runs on each build of the sweep this machine can run: the portable one and,
 # where built and the CPU has AVX2 and FMA, the AVX2 one.
+# Each build's test hooks (_testing) are compiled with the same flags.
 BUILDS = [_finite]
+HOOKS = {"_finite": _testing}
 if _buildinfo.cpu_avx2_fma():
     try:
-        from tensorgen._kernels import _finite_avx2
+        from tensorgen._kernels import _finite_avx2, _testing_avx2
     except ImportError:
         pass
     else:
         BUILDS.append(_finite_avx2)
+        HOOKS["_finite_avx2"] = _testing_avx2
 
 
 @pytest.fixture(autouse=True, params=BUILDS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
@@ -161,12 +164,14 @@ def test_cached_sigmoid_of_moved_units_matches_the_sigmoid(build, scale):
                          [0.0, -0.0, 700.0, -700.0, 1e-300, np.inf, -np.inf]])
     z = z0 + scale * rng.normal(size=z0.size)
     ref = expit(z)
-    assert np.all(np.abs(build.sigmoid_moved(z0, z) - ref) <= 4 * np.spacing(ref))
+    hooks = HOOKS[build.__name__.rsplit(".", 1)[-1]]
+    assert np.all(np.abs(hooks.sigmoid_moved(z0, z) - ref) <= 4 * np.spacing(ref))
 
 
 def test_cached_sigmoid_hook_rejects_arrays_of_two_lengths(build):
+    hooks = HOOKS[build.__name__.rsplit(".", 1)[-1]]
     with pytest.raises(ValueError, match="z0, z"):
-        build.sigmoid_moved(np.zeros(3), np.zeros(2))
+        hooks.sigmoid_moved(np.zeros(3), np.zeros(2))
 
 
 # ---- threads and parameters ----
@@ -245,21 +250,25 @@ def test_scratch_bytes_counts_what_a_call_allocates():
     per_sample = 2 * (16 + 12 + 4) * 8  # the unperturbed pass: Z and A of every layer
     one, two = Finite(n_threads=1), Finite(n_threads=2)
     # the cached sweep's shared scratch grows by one forward pass per sample
-    assert one.scratch_bytes(net, 200) - one.scratch_bytes(net, 100) == 100 * per_sample
+    arch = net.architecture
+    assert one.scratch_bytes(arch, 200) - one.scratch_bytes(arch, 100) == 100 * per_sample
     # a second thread (where OpenMP gives one) adds its own 3 rows of the max width 16,
     # and a spare cache line that keeps it off its neighbour's lines
-    second = (3 * 16 + 8) * 8 if _finite.sweep_threads(net._plan, 100, 2) == 2 else 0
-    assert two.scratch_bytes(net, 100) - one.scratch_bytes(net, 100) == second
+    plan = _mlp.plan_for(arch)
+    second = (3 * 16 + 8) * 8 if _finite.sweep_threads(plan, 100, 2) == 2 else 0
+    assert two.scratch_bytes(arch, 100) - one.scratch_bytes(arch, 100) == second
     # the naive sweep needs a parameter copy and a whole forward pass per thread
     naive = Finite(n_threads=1, sweep="naive")
-    assert naive.scratch_bytes(net, 100) > one.scratch_bytes(net, 100) + 100 * per_sample
+    assert naive.scratch_bytes(arch, 100) > one.scratch_bytes(arch, 100) + 100 * per_sample
     with pytest.raises(ValueError, match="n_samples"):
-        one.scratch_bytes(net, 0)
+        one.scratch_bytes(arch, 0)
     # sigmoid layers also keep exp(-|z|) of the unperturbed pass (real stencils only)
     net, _, _ = random_problem("sigmoid", "mse", layers=(9, 16, 12, 4))
-    assert one.scratch_bytes(net, 200) - one.scratch_bytes(net, 100) == 100 * 3 * per_sample // 2
+    arch = net.architecture
+    assert (one.scratch_bytes(arch, 200) - one.scratch_bytes(arch, 100)
+            == 100 * 3 * per_sample // 2)
     cx = Finite(n_threads=1, method="complex")
-    assert cx.scratch_bytes(net, 200) - cx.scratch_bytes(net, 100) == 100 * per_sample
+    assert cx.scratch_bytes(arch, 200) - cx.scratch_bytes(arch, 100) == 100 * per_sample
 
 
 # ---- the demo ----
@@ -285,45 +294,32 @@ def blas_threads():
     return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
 
 
-def test_one_blas_thread_is_counted_and_restores_the_users_setting():
-    from threadpoolctl import threadpool_limits
-
-    guard = finite_engine._OneBlasThread()
-    with threadpool_limits(2, user_api="blas"):
-        before = blas_threads()
-        outer = guard()
-        outer.__enter__()
-        with guard():  # a second sweep at once (another Python thread)
-            assert set(blas_threads()) == {1}
-        assert set(blas_threads()) == {1}  # the first one still runs
-        outer.__exit__(None, None, None)
-        assert blas_threads() == before
-
-
 @pytest.mark.parametrize("sweep", ["cached", "naive"])
 def test_sweeps_that_call_blas_hold_it_to_one_thread(monkeypatch, rng, sweep):
     """The sweep's threads share the cores with no BLAS workers spinning beside them; a
     network too small for BLAS is left alone (the limit costs ~0.05 ms a call)."""
-    entered, guard = [], finite_engine._one_blas_thread
+    entered, guard = [], finite_engine.limit_blas
 
     @contextlib.contextmanager
-    def recording():
-        with guard():
+    def recording(threads):
+        with guard(threads):
             entered.append(blas_threads())  # what the sweep runs with
             yield
 
-    monkeypatch.setattr(finite_engine, "_one_blas_thread", recording)
+    monkeypatch.setattr(finite_engine, "limit_blas", recording)
     engine = Finite(sweep=sweep, n_threads=2)
-    big = tg.Network([64, 32, 10], seed=0)
+    big = tg.Network([64, 32, 10], seed=0).architecture
+    params = tg.Network([64, 32, 10], seed=0).params
     X, Y = rng.normal(size=(16, 64)), rng.normal(size=(16, 10))
-    first = engine.value_and_grad(big, X, Y)
+    first = engine.value_and_grad(big, params, X, Y)
     assert len(entered) == 1 and set(entered[0]) == {1}
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(2, user_api="blas"):  # the user's setting does not matter
-        again = engine.value_and_grad(big, X, Y)
+        again = engine.value_and_grad(big, params, X, Y)
     assert first[0] == again[0]
     np.testing.assert_array_equal(first[1], again[1])
     small = tg.Network([2, 3, 1], seed=0)
-    engine.value_and_grad(small, rng.normal(size=(4, 2)), rng.normal(size=(4, 1)))
+    engine.value_and_grad(small.architecture, small.params, rng.normal(size=(4, 2)),
+                          rng.normal(size=(4, 1)))
     assert len(entered) == 2  # no third entry: the small network never calls BLAS

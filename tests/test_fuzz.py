@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import tensorgen as tg
-from tensorgen._kernels import _mlp
+from tensorgen._kernels import _arrays
 from tensorgen.engines import ENGINES
 
 CHILD = Path(__file__).with_name("fuzz_cases.py")
@@ -99,14 +99,14 @@ def test_more_rows_than_a_c_int_are_refused(tmp_path):
 
 
 def test_layers_larger_than_memory_are_refused_before_allocating(monkeypatch):
-    monkeypatch.setattr(_mlp, "physical_memory", lambda: 2**20)
+    monkeypatch.setattr(_arrays, "_MEMORY", 2**20)
     with pytest.raises(MemoryError, match="^layers: "):
         tg.Network([100, 10_000])
 
 
 def test_scratch_larger_than_memory_is_refused_before_allocating(monkeypatch):
     net = tg.Network([1, 1000, 1])
-    monkeypatch.setattr(_mlp, "_MEMORY", 2**20)
-    with pytest.raises(MemoryError, match="^X: 1000 samples need"):
+    monkeypatch.setattr(_arrays, "_MEMORY", 2**20)
+    with pytest.raises(MemoryError, match="^X: scratch for 1000 samples"):
         net.predict(np.zeros((1000, 1)))
     np.testing.assert_array_equal(net.predict(np.zeros((2, 1))).shape, (2, 1))

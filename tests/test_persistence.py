@@ -150,9 +150,9 @@ def test_zip_bomb_is_refused_from_the_directory(net, tmp_path):
         "params.npy": bytes(64 << 20)}, compression=zipfile.ZIP_DEFLATED)
     assert bomb.stat().st_size < 1 << 20
     with pytest.raises(ValueError, match="zip bomb"):
-        persistence.load(bomb, max_bytes=16 << 20)
+        persistence.read(bomb, max_bytes=16 << 20)
     with pytest.raises(ValueError, match="params.npy"):
-        persistence.load(bomb)
+        persistence.read(bomb)
 
 
 def test_corrupted_data_is_caught_by_the_checksum(net, tmp_path):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import LOSS_OUTPUT_IDS, LOSS_OUTPUTS, make_targets
+from helpers import LOSS_OUTPUT_IDS, LOSS_OUTPUTS, make_targets, n_outputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +24,7 @@ pytest.importorskip("autograd")
 )
 def test_matches_oracle(activation, loss, output, hidden, n_in, n_out, n, seed):
     rng = np.random.default_rng(seed)
+    n_out = n_outputs(output, n_out)
     net = tg.Network([n_in, *hidden, n_out], activation=activation,
                      output_activation=output, loss=loss, seed=seed)
     for b in net.bs:  # the default init leaves biases at zero; exercise them too
@@ -46,18 +47,19 @@ def test_matches_oracle(activation, loss, output, hidden, n_in, n_out, n, seed):
 def test_fused_two_layer_kernel_is_the_layered_pass(activation, loss, output, widths, n, seed):
     """A network of two narrow layers runs as one fused kernel (tg_narrow.h); it gives
     the layer-by-layer pass's cost and gradient bit for bit, and the oracle's."""
-    from tensorgen._kernels import _mlp
+    from tensorgen._kernels import _mlp, _testing
 
     rng = np.random.default_rng(seed)
+    widths = (*widths[:2], n_outputs(output, widths[2]))
     net = tg.Network(list(widths), activation=activation, output_activation=output,
                      loss=loss, seed=seed)
     net.params = rng.normal(size=net.n_params)
     X = rng.normal(size=(n, widths[0]))
     Y = make_targets(rng, loss, n, widths[2])
     cost, grad = net.value_and_grad(X, Y)
-    Xc, Yc = net._check_XY(X, Y)
-    layered = _mlp.value_and_grad(net._plan, net._workspace(), net.params, Xc, Yc,
-                                  layered=True)
+    Xc, Yc = net.architecture.check_batch(X, Y)
+    layered = _testing.value_and_grad_layered(_mlp.plan_for(net.architecture), net.params,
+                                              Xc, Yc)
     assert cost == layered[0]
     np.testing.assert_array_equal(grad, layered[1])
     report = tg.gradcheck(net, X, Y, engine="reverse")
@@ -87,8 +89,8 @@ def test_gradcheck_catches_a_wrong_gradient(rng):
     """The check can fail: an engine off by a little in one component is reported."""
 
     class Wrong(tg.engines.Reverse):
-        def value_and_grad(self, net, X, Y):
-            cost, grad = super().value_and_grad(net, X, Y)
+        def value_and_grad(self, architecture, params, X, Y):
+            cost, grad = super().value_and_grad(architecture, params, X, Y)
             grad[3] *= 1 + 1e-6
             return cost, grad
 

@@ -68,7 +68,7 @@ def test_compiled_gradient_matches_oracle(hidden, out, loss, seed, cse):
     net, X, Y = random_case(hidden, out, loss, seed, tiny=not cse)
     engine = tg.engines.Symbolic(cse=cse)
     assert_exact(net, X, Y, engine)
-    report = engine.report(net)
+    report = engine.report(net.architecture)
     assert report.backend == "c" and report.library_bytes > 0 and report.cse == cse
 
 
@@ -79,7 +79,7 @@ def test_lambdify_fallback_matches_oracle(hidden, out, loss, seed):
     engine = tg.engines.Symbolic(cse=cse, compiler=NO_COMPILER)
     with pytest.warns(RuntimeWarning, match=f"{NO_COMPILER}.*not found.*lambdify"):
         assert_exact(net, X, Y, engine)
-    assert engine.report(net).backend == "lambdify"
+    assert engine.report(net.architecture).backend == "lambdify"
 
 
 def test_failing_compile_falls_back_with_reason():
@@ -87,7 +87,7 @@ def test_failing_compile_falls_back_with_reason():
     engine = tg.engines.Symbolic(compiler=["cc", "-fno-such-option-tensorgen"])
     with pytest.warns(RuntimeWarning, match="failed.*no-such-option"):
         assert_exact(net, X, Y, engine)
-    assert engine.report(net).backend == "lambdify"
+    assert engine.report(net.architecture).backend == "lambdify"
 
 
 def test_extreme_preactivations_stay_finite():
@@ -102,7 +102,7 @@ def test_extreme_preactivations_stay_finite():
 
 
 def test_cse_shrinks_the_expressions():
-    arch = expressions.Architecture((2, 3, 3, 1), ("sigmoid",) * 3, "mse")
+    arch = tg.Architecture((2, 3, 3, 1), ("sigmoid",) * 3, "mse")
     shared = expressions.count_ops(expressions.share(expressions.derive(arch, True)))
     naive = expressions.count_ops(expressions.derive(arch, False))
     assert shared * 5 < naive
@@ -117,9 +117,11 @@ def test_engine_by_name_and_wrong_data():
     np.testing.assert_allclose(grad, ref, rtol=1e-12, atol=1e-15)
     assert cost == pytest.approx(ref_cost, rel=1e-12)
     with pytest.raises(ValueError, match="X: expected"):
-        tg.engines.Symbolic().value_and_grad(net, np.ones((4, 3)), Y)
+        tg.engines.Symbolic().value_and_grad(net.architecture, net.params, np.ones((4, 3)),
+                                             Y)
     with pytest.raises(ValueError, match="Y: expected"):
-        tg.engines.Symbolic().value_and_grad(net, X, np.ones((3, 1)))
+        tg.engines.Symbolic().value_and_grad(net.architecture, net.params, X,
+                                             np.ones((3, 1)))
 
 
 # ---- cache ----
@@ -134,16 +136,20 @@ def forbid_sympy_work(monkeypatch):
 def test_second_engine_and_network_do_no_sympy_work(monkeypatch):
     net, X, Y = random_case("sigmoid", "sigmoid", "mse", 3)
     first = tg.engines.Symbolic()
-    expected = first.value_and_grad(net, X, Y)
-    assert not first.report(net).from_cache
+    expected = first.value_and_grad(net.architecture, net.params, X, Y)
+    assert not first.report(net.architecture).from_cache
     forbid_sympy_work(monkeypatch)
     other_net = net.copy()
-    assert_equal_results(first.value_and_grad(other_net, X, Y), expected)  # in-process memo
+    # in-process memo
+    assert_equal_results(first.value_and_grad(other_net.architecture, other_net.params, X, Y),
+                         expected)
     monkeypatch.setattr(symbolic, "_MEMO", {})
     second = tg.engines.Symbolic()
-    assert_equal_results(second.value_and_grad(other_net, X, Y), expected)  # disk cache
-    report = second.report(other_net)
-    assert report.from_cache and report.n_ops == first.report(net).n_ops
+    # disk cache
+    assert_equal_results(second.value_and_grad(other_net.architecture, other_net.params, X, Y),
+                         expected)
+    report = second.report(other_net.architecture)
+    assert report.from_cache and report.n_ops == first.report(net.architecture).n_ops
 
 
 def assert_equal_results(result, expected):
@@ -153,7 +159,7 @@ def assert_equal_results(result, expected):
 
 def test_truncated_library_is_rebuilt(private_cache, tmp_path, monkeypatch):
     net, X, Y = random_case("tanh", "identity", "mse", 4)
-    tg.engines.Symbolic().report(net)
+    tg.engines.Symbolic().report(net.architecture)
     # Corrupt a copy never loaded in this process (a loaded library cannot be reloaded).
     copy = tmp_path / "copy"
     copy.mkdir(mode=0o700)
@@ -168,7 +174,7 @@ def test_truncated_library_is_rebuilt(private_cache, tmp_path, monkeypatch):
     monkeypatch.setattr(symbolic, "_MEMO", {})
     engine = tg.engines.Symbolic(cache_dir=copy)
     assert_exact(net, X, Y, engine)
-    assert not engine.report(net).from_cache
+    assert not engine.report(net.architecture).from_cache
     assert library.stat().st_size == size
     assert [p.name for p in copy.iterdir()] == [entry.name]  # no temporary left behind
 
@@ -211,7 +217,7 @@ def test_cache_directory_must_be_private(tmp_path):
     cache.chmod(0o777)
     engine = tg.engines.Symbolic(cache_dir=cache)
     with pytest.raises(PermissionError, match="writable by group or others"):
-        engine.report(tg.Network([2, 2, 1]))
+        engine.report(tg.Network([2, 2, 1]).architecture)
 
 
 # ---- guard and options ----
@@ -219,9 +225,9 @@ def test_cache_directory_must_be_private(tmp_path):
 def test_guard_names_limit_and_estimate(monkeypatch):
     forbid_sympy_work(monkeypatch)
     with pytest.raises(ValueError, match=r"estimated 45 operations.*max_work=10"):
-        tg.engines.Symbolic(max_work=10).report(tg.Network([2, 2, 1]))
+        tg.engines.Symbolic(max_work=10).report(tg.Network([2, 2, 1]).architecture)
     with pytest.raises(ValueError, match=r"cse=False.*max_work=500,000"):
-        tg.engines.Symbolic(cse=False).report(tg.Network([8, 32, 32, 1]))
+        tg.engines.Symbolic(cse=False).report(tg.Network([8, 32, 32, 1]).architecture)
 
 
 @pytest.mark.parametrize(("options", "error", "match"), [
@@ -242,11 +248,12 @@ def test_bad_options(options, error, match):
 def test_scratch_bytes():
     net = tg.Network([2, 3, 1])
     engine = tg.engines.Symbolic()
-    assert engine.scratch_bytes(net, 1) == engine.scratch_bytes(net, 1000) == 0
+    arch = net.architecture
+    assert engine.scratch_bytes(arch, 1) == engine.scratch_bytes(arch, 1000) == 0
     with pytest.raises(ValueError, match="n_samples"):
-        engine.scratch_bytes(net, 0)
+        engine.scratch_bytes(net.architecture, 0)
     with pytest.raises(TypeError, match="n_samples"):
-        engine.scratch_bytes(net, 2.5)
+        engine.scratch_bytes(net.architecture, 2.5)
 
 
 def test_cli_trains_xor_with_symbolic(capsys):

@@ -19,7 +19,7 @@ X, Y = tg.datasets.xor()
 net = tg.Network([2, 2, 1], seed=0)
 cost: str = net.loss(X, Y)
 report = tg.gradcheck(net, X, Y, engine=3)
-on: str = tg.engines.get_engine("reverse").value_and_grad(net, X, Y)[1]
+on: str = tg.engines.get_engine("reverse").value_and_grad(net.architecture, net.params, X, Y)[1]
 '''
 
 

@@ -148,7 +148,7 @@ def cache_key(arch, cse, compiler):
     """SHA-256 (hex) of everything that changes the generated library."""
     material = {
         "format": FORMAT,
-        "architecture": [list(arch.widths), list(arch.activations), arch.loss],
+        "architecture": [list(arch.layers), list(arch.activations), arch.loss],
         "cse": cse,
         "sympy": sympy.__version__,
         "pipeline": _pipeline_sources(),

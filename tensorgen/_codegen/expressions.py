@@ -1,7 +1,8 @@
 """Stage 1 of the symbolic pipeline: a network's architecture -> SymPy loss of one sample and
 its gradient.
 
-Everything is in symbols: ``p_i`` for the parameters (in the layout of ``Network.params``),
+Everything is in symbols: ``p_i`` for the parameters (in the layout of the Architecture's
+blocks, read from it),
 ``x_k`` for one sample's inputs and ``y_k`` for its targets, so the expressions do not grow
 with the data set.
 
@@ -22,31 +23,6 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import tgmath
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """What determines the generated code: widths, activation per layer, loss."""
-
-    widths: tuple
-    activations: tuple
-    loss: str
-
-    @classmethod
-    def of(cls, net):
-        acts = (net.activation,) * (len(net.layers) - 2) + (net.output_activation,)
-        return cls(tuple(net.layers), acts, net.loss_name)
-
-    @property
-    def n_params(self):
-        w = self.widths
-        return sum((w[l] + 1) * w[l + 1] for l in range(len(w) - 1))
-
-    def label(self):
-        """e.g. ``2-2-1 sigmoid/sigmoid mse``."""
-        hidden = self.activations[0] if len(self.activations) > 1 else "-"
-        return (f"{'-'.join(map(str, self.widths))} {hidden}/{self.activations[-1]} "
-                f"{self.loss}")
 
 
 @dataclass(frozen=True)
@@ -76,7 +52,7 @@ def estimate_work(arch, cse):
     partial derivative is roughly twice the loss's expression tree, which multiplies by
     the width of each layer it passes.
     """
-    w = arch.widths
+    w = arch.layers
     if cse:
         return sum(5 * (w[l] + 1) * w[l + 1] for l in range(len(w) - 1))
     tree = 1  # size of one input's (or activation's) expression tree
@@ -100,8 +76,8 @@ def derive(arch, cse):
         With ``cse=False`` it has no steps; with ``cse=True`` pass it to ``share``.
     """
     params = sp.symbols(f"p_:{arch.n_params}")
-    x = sp.symbols(f"x_:{arch.widths[0]}")
-    y = sp.symbols(f"y_:{arch.widths[-1]}")
+    x = sp.symbols(f"x_:{arch.layers[0]}")
+    y = sp.symbols(f"y_:{arch.layers[-1]}")
     steps = []
 
     def name(label, expr):
@@ -119,12 +95,11 @@ def derive(arch, cse):
 
 def _forward(arch, params, x, y, name):
     """The loss of one sample; name(label, expr) decides whether a value becomes a step."""
-    a, pos = list(x), 0
+    a = list(x)
     last = len(arch.activations) - 1
     for l, act in enumerate(arch.activations):
-        k, m = arch.widths[l], arch.widths[l + 1]
-        W, b = params[pos : pos + k * m], params[pos + k * m : pos + k * m + m]
-        pos += k * m + m
+        k, m = arch.weight_shape(l)
+        W, b = params[arch.weight_slice(l)], params[arch.bias_slice(l)]
         z = [name(f"z{l}_{j}", sp.Add(*[a[i] * W[i * m + j] for i in range(k)], b[j]))
              for j in range(m)]
         if l == last and arch.loss != "mse":  # bce and cross_entropy use z only

@@ -25,19 +25,23 @@ from libc.string cimport memcpy
 cimport numpy as cnp
 import numpy as np
 
+from tensorgen._kernels._arrays cimport data_of
+from tensorgen._kernels._codes cimport TG_SIGMOID, TG_SOFTMAX
 from tensorgen._kernels._mlp cimport (
-    MLPSpec, Plan, TG_SIGMOID, TG_SOFTMAX, cost, data_of, forward, tg_act_row, tg_loss_row,
+    MLPSpec, Plan, cost, forward, need_blas, tg_act_row, tg_loss_row,
 )
+
+from tensorgen._kernels._arrays import check_memory
 
 cnp.import_array()
 
 cdef extern from "tg_math.h" nogil:
     double tg_sigmoid_shifted(double z0, double e0, double z)
     void tg_sigmoid_shifted_row(const double *z0, const double *e0, const double *z,
-                                double *a, int k)
-    void tg_act_row_c(int act, const double complex *z, double complex *a, int k)
+                                double *a, Py_ssize_t k)
+    void tg_act_row_c(int act, const double complex *z, double complex *a, Py_ssize_t k)
     double complex tg_loss_row_c(int loss, const double complex *z, const double complex *a,
-                                 const double *y, int k)
+                                 const double *y, Py_ssize_t k)
 
 cdef extern from "tg_omp.h" nogil:
     int tg_omp_enabled()
@@ -52,6 +56,8 @@ cpdef enum:
     STEP_AUTO = 0       # eps * max(|w|, 1)
     STEP_RELATIVE = 1   # eps * |w|, or eps where w == 0
     STEP_ABSOLUTE = 2   # eps
+#: Most threads a sweep may be asked for (Finite checks n_threads against it).
+MAX_THREADS = 256
 cdef enum:
     # doubles in a cache line: the unit per-thread scratch is padded to
     LINE = 8
@@ -79,7 +85,7 @@ cdef struct Sweep:
 
 # ---- the maths of tg_math.h for either scalar type ----
 
-cdef inline void act_row(int code, const num *z, num *a, int k) noexcept nogil:
+cdef inline void act_row(int code, const num *z, num *a, Py_ssize_t k) noexcept nogil:
     if num is double:
         tg_act_row(code, z, a, k)
     else:
@@ -87,7 +93,7 @@ cdef inline void act_row(int code, const num *z, num *a, int k) noexcept nogil:
 
 
 cdef inline num loss_row(int loss, const num *z, const num *a, const double *y,
-                         int k) noexcept nogil:
+                         Py_ssize_t k) noexcept nogil:
     if num is double:
         return tg_loss_row(loss, z, a, y, k)
     else:
@@ -96,8 +102,8 @@ cdef inline num loss_row(int loss, const num *z, const num *a, const double *y,
 
 # ---- cached sweep ----
 
-cdef inline void act_row_moved(const Sweep *sw, int l, Py_ssize_t i, const num *z, num *a,
-                               Py_ssize_t at, int k) noexcept nogil:
+cdef inline void act_row_moved(const Sweep *sw, Py_ssize_t l, Py_ssize_t i, const num *z,
+                               num *a, Py_ssize_t at, Py_ssize_t k) noexcept nogil:
     """a (k) = act_l(z) for k pre-activations of layer l moved from the cached ones at
     offset at of sample i's row; a sigmoid's come from the cached exp(-|Z|). A whole row
     (at 0, k = width) for softmax."""
@@ -148,15 +154,14 @@ cdef inline void affine_row(const num *a, const double *W, const double *b, num 
         r += 1
 
 
-cdef num shifted_loss(const Sweep *sw, int l, int j, Py_ssize_t i, num dz,
+cdef num shifted_loss(const Sweep *sw, Py_ssize_t l, Py_ssize_t j, Py_ssize_t i, num dz,
                       num *buf) noexcept nogil:
     """Loss of sample i when pre-activation j of layer l moves by dz.
 
     buf: 3 * max_width scratch (OUT, overwritten).
     """
     cdef const MLPSpec *s = sw.s
-    cdef int last = s.n_layers - 1, m = s.widths[l + 1], k
-    cdef Py_ssize_t c
+    cdef Py_ssize_t last = s.n_layers - 1, m = s.widths[l + 1], k, c
     cdef num *a_in = buf
     cdef num *z = buf + s.max_width
     cdef num *a = buf + 2 * s.max_width
@@ -204,18 +209,19 @@ cdef num shifted_loss(const Sweep *sw, int l, int j, Py_ssize_t i, num dz,
     return loss_row(s.loss, z, a, sw.Y + i * m, m)
 
 
-cdef inline int locate(const MLPSpec *s, Py_ssize_t q, int *p, int *j) noexcept nogil:
+cdef inline Py_ssize_t locate(const MLPSpec *s, Py_ssize_t q, Py_ssize_t *p,
+                              Py_ssize_t *j) noexcept nogil:
     """Layer of parameter q; p = its input unit (-1 for a bias), j = its output unit."""
-    cdef int l = s.n_layers - 1, m
+    cdef Py_ssize_t l = s.n_layers - 1, m
     while q < s.w_off[l]:
         l -= 1
     m = s.widths[l + 1]
     if q >= s.b_off[l]:
         p[0] = -1
-        j[0] = <int>(q - s.b_off[l])
+        j[0] = q - s.b_off[l]
     else:
-        p[0] = <int>((q - s.w_off[l]) // m)
-        j[0] = <int>((q - s.w_off[l]) % m)
+        p[0] = (q - s.w_off[l]) // m
+        j[0] = (q - s.w_off[l]) % m
     return l
 
 
@@ -240,8 +246,8 @@ cdef inline double stencil_denominator(int method, double h) noexcept nogil:
 
 cdef double cached_derivative(const Sweep *sw, Py_ssize_t q, double *buf) noexcept nogil:
     """d cost / d params[q] from shifted_loss; buf: per-thread scratch (OUT)."""
-    cdef int p, j, l = locate(sw.s, q, &p, &j)
-    cdef int k = sw.s.widths[l]
+    cdef Py_ssize_t p, j, l = locate(sw.s, q, &p, &j)
+    cdef Py_ssize_t k = sw.s.widths[l]
     cdef const double *inp = sw.X if l == 0 else sw.A[l - 1]
     cdef double h = step_size(sw, sw.params[q]), x, d, acc = 0.0
     cdef double complex *cbuf = <double complex *>buf
@@ -287,20 +293,6 @@ cdef double naive_derivative(const Sweep *sw, Py_ssize_t q, double *pcopy, doubl
 
 # ---- scratch and the Python entry point ----
 
-def sigmoid_moved(const double[::1] z0, const double[::1] z):  # IN, IN
-    """sigmoid(z) as the cached sweep computes it for pre-activations moved from z0 (from
-    exp(-|z0|)), for tests: it must match tg_sigmoid to within a few ulp."""
-    if z0.shape[0] != z.shape[0]:
-        raise ValueError("z0, z: expected arrays of one length")
-    e0 = np.exp(-np.abs(np.asarray(z0)))
-    out = np.empty(z.shape[0])
-    cdef const double[::1] e0v = e0
-    cdef double[::1] a = out
-    if z.shape[0]:
-        tg_sigmoid_shifted_row(&z0[0], &e0v[0], &z[0], &a[0], <int>z.shape[0])
-    return out
-
-
 def sweep_threads(Plan plan, Py_ssize_t n, int n_threads):
     """Threads a sweep of n samples uses: n_threads (0: all OpenMP threads), but one
     without OpenMP, and no more than there is work for (waking a thread costs more than
@@ -308,7 +300,7 @@ def sweep_threads(Plan plan, Py_ssize_t n, int n_threads):
     if not tg_omp_enabled():
         return 1
     if n_threads == 0:
-        n_threads = tg_omp_max_threads()
+        n_threads = min(tg_omp_max_threads(), MAX_THREADS)
     return max(1, min(n_threads, plan.spec.n_params * n // MIN_WORK_PER_THREAD))
 
 
@@ -342,8 +334,7 @@ def scratch_sizes(Plan plan, Py_ssize_t n, int method, bint naive, int n_threads
 cdef Py_ssize_t cached_exp_width(const MLPSpec *s, int method, bint naive) noexcept:
     """Units per sample whose exp(-|z|) the sweep caches: the sigmoid layers' (cached
     sweep, real stencils)."""
-    cdef Py_ssize_t width = 0
-    cdef int l
+    cdef Py_ssize_t width = 0, l
     if naive or method == COMPLEX_STEP:
         return 0
     for l in range(s.n_layers):
@@ -355,7 +346,7 @@ cdef Py_ssize_t cached_exp_width(const MLPSpec *s, int method, bint naive) noexc
 cdef void set_blocks(const MLPSpec *s, double *buf, Py_ssize_t n, double **Z,
                      double **A) noexcept:
     """Point Z[l], A[l] at consecutive n x widths[l + 1] blocks of buf."""
-    cdef int l
+    cdef Py_ssize_t l
     for l in range(s.n_layers):
         Z[l] = buf
         buf += n * s.widths[l + 1]
@@ -363,40 +354,45 @@ cdef void set_blocks(const MLPSpec *s, double *buf, Py_ssize_t n, double **Z,
         buf += n * s.widths[l + 1]
 
 
-def value_and_grad(Plan plan, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y,
-                   cnp.ndarray grad, int method, int rule, double eps, bint naive,
-                   int n_threads):
+def value_and_grad(Plan plan, params, X, Y, grad, int method, int rule, double eps,
+                   bint naive, int n_threads):
     """Cost of a checked batch X, Y, and its finite-difference gradient written into grad.
 
-    params is only read; n_threads 0 means all. Returns the cost of the unperturbed network.
+    params is only read; n_threads 0 means all (at most MAX_THREADS). Returns the cost of
+    the unperturbed network.
     """
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n, q, P = s.n_params, per_thread
+    cdef Py_ssize_t n, q, P = s.n_params, per_thread, l, L = s.n_layers
     cdef Sweep sw
-    cdef double *g = <double *>data_of(grad, 1, P, "grad")
+    cdef double *g = <double *>data_of(grad, P, cnp.NPY_DOUBLE, "grad", True)
     cdef double c
-    cdef int t, l, L = s.n_layers
-    if cnp.PyArray_NDIM(X) != 2:
+    cdef int t
+    if not (cnp.PyArray_Check(X) and cnp.PyArray_NDIM(<cnp.ndarray>X) == 2):
         raise ValueError("X: expected a 2-D array (n_samples, n_inputs)")
-    n = cnp.PyArray_DIM(X, 0)
+    n = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
     if not (CENTRAL <= method <= COMPLEX_STEP and STEP_AUTO <= rule <= STEP_ABSOLUTE):
         raise ValueError(f"method/rule: unknown codes {method}, {rule}")
     if not (isfinite(eps) and eps > 0.0):
         raise ValueError(f"eps: expected a positive finite step, got {eps!r}")
-    if n_threads < 0 or n < 1:
-        raise ValueError(f"n_threads ({n_threads}) must be >= 0 and the batch size ({n}) >= 1")
+    if not 0 <= n_threads <= MAX_THREADS:
+        raise ValueError(f"n_threads: expected 0 (all) to {MAX_THREADS}, got {n_threads}")
+    if n < 1:
+        raise ValueError(f"X: expected at least one sample, got {n}")
     if naive and method == COMPLEX_STEP:
         raise ValueError("sweep: 'naive' supports the real stencils only")
     n_threads = sweep_threads(plan, n, n_threads)
     sw.s = s
-    sw.params = data_of(params, 1, P, "params")
-    sw.X = data_of(X, n, s.widths[0], "X")
-    sw.Y = data_of(Y, n, s.widths[L], "Y")
+    sw.params = <const double *>data_of(params, P, cnp.NPY_DOUBLE, "params", False)
+    sw.X = <const double *>data_of(X, n * s.widths[0], cnp.NPY_DOUBLE, "X", False)
+    sw.Y = <const double *>data_of(Y, n * s.widths[L], cnp.NPY_DOUBLE, "Y", False)
     sw.n = n
     sw.method = method
     sw.rule = rule
     sw.eps = eps
     n_doubles, n_pointers, per_thread = scratch_sizes(plan, n, method, naive, n_threads)
+    check_memory(8 * n_doubles + 8 * n_pointers, "X",
+                 f"the finite-difference sweep's scratch for {n} samples")
+    need_blas(plan, n)
     cdef cnp.ndarray work_arr = np.empty(n_doubles)
     cdef cnp.ndarray ptr_arr = np.empty(n_pointers, dtype=np.intp)
     cdef double *work = <double *>cnp.PyArray_DATA(work_arr)

@@ -1,36 +1,50 @@
 # cython: language_level=3
 # Design:
-#   Plan       the architecture as C arrays (widths, activations, parameter offsets), built
-#              once per Network and shared read-only by every thread.
+#   Plan       an Architecture (tensorgen.architecture) as C arrays: widths, activation
+#              codes, the offsets of every W and b read from the architecture's blocks.
+#              One per architecture (plan_for), shared read-only by every thread and
+#              network; it holds each thread's Workspace.
 #   Workspace  per-thread scratch (Z and A per layer, two backprop blocks), grown when a
-#              larger batch arrives and otherwise reused, so a call allocates nothing.
+#              larger batch arrives (after the memory check) and otherwise reused, so a
+#              call allocates nothing.
 #   forward / backward / cost
-#              nogil C over a whole batch. A layer is a GEMM (SciPy's cython_blas) when it is
-#              large enough to pay for the call, a plain loop otherwise, and a fixed-width
-#              kernel of csrc/tg_narrow.h when it is also narrow (at most TG_NARROW inputs
-#              and outputs): the loop's sums in the loop's order, bit for bit, unrolled; a
-#              narrow output layer also gives the loss gradient and the cost in that pass;
-#              a network of two narrow layers runs its whole backward pass as one fused
-#              kernel (narrow2_for), bit for bit the layered pass (backward_layers).
-#              Activations and losses come from csrc/tg_math.h, the definitions every
-#              engine shares.
+#              nogil C over a whole batch. A layer is a GEMM (SciPy's BLAS, loaded on the
+#              first batch that needs it, so `import tensorgen` does not import SciPy) when
+#              it is large enough to pay for the call, a plain loop otherwise, and a
+#              fixed-width kernel of csrc/tg_narrow.h when it is also narrow (at most
+#              TG_NARROW inputs and outputs): the loop's sums in the loop's order, bit for
+#              bit, unrolled; a narrow output layer also gives the loss gradient and the
+#              cost in that pass; a network of two narrow layers runs its whole backward
+#              pass as one fused kernel (narrow2_for), bit for bit the layered pass
+#              (backward_layers). Activations and losses come from csrc/tg_math.h, the
+#              definitions every engine shares.
 #              backward's forward pass keeps each hidden layer's dA/dZ in place of Z
 #              (computed with A: the sigmoid's exp is shared), so backprop recomputes none;
 #              a narrow output layer with an elementwise loss shares it the same way.
-#   value_and_grad / predict / check_data
-#              the Python-visible entry points; they check what they are handed (types,
-#              shapes, finiteness) with the GIL held and only then release it.
+#   ReverseKernel
+#              the reverse engine's GradientKernel (_seam.pxd): backward() for the compiled
+#              training loop, with a workspace of its own.
+#   value_and_grad / loss / predict
+#              the Python-visible entry points: pointers come from _arrays.data_of (dtype,
+#              byte order, contiguity, alignment, size) with the GIL held; only then is it
+#              released. Every count is a Py_ssize_t; BLAS's C int dimensions are made in
+#              one place (blas_int), from sizes checked to fit.
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.pyport cimport PY_SSIZE_T_MAX
-from libc.limits cimport INT_MAX
-from libc.math cimport isfinite
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
 from libc.string cimport memcpy, memset
-from scipy.linalg.cython_blas cimport dgemm
 
 cimport numpy as cnp
-import os
+import collections
+import threading
+import weakref
 
 import numpy as np
+
+from tensorgen._kernels._arrays cimport data_of
+from tensorgen._kernels._seam cimport GradientKernel
+
+from tensorgen._kernels import _codes
+from tensorgen._kernels._arrays import check_memory
 
 cnp.import_array()
 
@@ -46,57 +60,81 @@ cdef extern from "tg_narrow.h" nogil:
                                            const double *b, double *Z, double *A,
                                            const double *Y, double *dZ, Py_ssize_t n,
                                            int act, int loss, int flat, double scale)
+    ctypedef double (*tg_narrow2_backward_fn)(const double *X, const double *Y, Py_ssize_t n,
+                                  const double *p, double *g, double *Z0, double *A0,
+                                  double *Z1, double *A1, double *dZ, double *dA, int act0,
+                                  int act1, int loss, int flat)
     # indexed [k - 1][m - 1], k and m at most TG_NARROW (4)
     tg_narrow_forward_fn tg_narrow_forward[4][4]
     tg_narrow_output_fn tg_narrow_output[4][4]
     tg_narrow_backward_fn tg_narrow_backward[4][4]
-    # indexed [k - 1][h - 1][m - 1] (narrow2_fn: _mlp.pxd)
-    narrow2_fn tg_narrow2_backward[4][4][4]
-
-
-def physical_memory():
-    """Bytes of physical memory, or None where the platform does not say.
-
-    Requests larger than this are refused before anything is allocated: under Linux's
-    overcommit a huge malloc can succeed and the process is killed later, on first touch.
-    """
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-_MEMORY = physical_memory()
+    # indexed [k - 1][h - 1][m - 1]
+    tg_narrow2_backward_fn tg_narrow2_backward[4][4][4]
 
 # Multiply-adds below which a layer is computed by loops instead of a BLAS call.
 cdef enum:
     GEMM_MIN_WORK = 8192
 
+_ACT_CODES = _codes.names(_codes.tg_activation)
+_LOSS_CODES = _codes.names(_codes.tg_loss)
+_FLOAT64 = np.dtype(np.float64)
+
+
+# ---- BLAS, loaded on first use ----
+
+ctypedef void (*dgemm_fn)(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
+                          double *a, int *lda, double *b, int *ldb, double *beta, double *c,
+                          int *ldc) noexcept nogil
+
+cdef dgemm_fn dgemm = NULL
+
+
+cdef int need_blas(Plan plan, Py_ssize_t n) except -1:
+    """Load SciPy's dgemm (scipy.linalg.cython_blas) if a batch of n samples needs it.
+    Called with the GIL by every entry point before a pass; until then the layers that
+    would call it run as loops (see affine)."""
+    global dgemm
+    if dgemm == NULL and n >= plan.blas_rows:
+        from scipy.linalg import cython_blas
+
+        capsule = cython_blas.__pyx_capi__["dgemm"]
+        dgemm = <dgemm_fn>PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+    return 0
+
+
+cdef inline int blas_int(Py_ssize_t size) noexcept nogil:
+    """A BLAS dimension: widths are at most 2**31 - 1 (Architecture) and batches at most
+    2**31 - 1 rows (_arrays.matrix, the training loop's batches are no larger)."""
+    return <int>size
+
+
+# ---- plan and workspace ----
 
 cdef class Plan:
     """The architecture of a network as C arrays; immutable once built."""
 
-    def __cinit__(self, widths, acts, int loss):
-        cdef Py_ssize_t L = len(widths) - 1, l, pos = 0
-        w = np.ascontiguousarray(widths, dtype=np.intc)
-        a = np.ascontiguousarray(acts, dtype=np.intc)
-        w_off = np.zeros(L, dtype=np.intp)
-        b_off = np.zeros(L, dtype=np.intp)
-        for l in range(L):
-            w_off[l] = pos
-            pos += w[l] * w[l + 1]
-            b_off[l] = pos
-            pos += w[l + 1]
+    def __cinit__(self, architecture):
+        if architecture.dtype != "float64":
+            raise ValueError(f"architecture: the reverse kernels compute in float64, got "
+                             f"{architecture.dtype}")
+        w = np.array(architecture.layers, dtype=np.intp)
+        a = np.array([_ACT_CODES[name] for name in architecture.activations], dtype=np.intc)
+        w_off = np.array([b.start for b in architecture.blocks[0::2]], dtype=np.intp)
+        b_off = np.array([b.start for b in architecture.blocks[1::2]], dtype=np.intp)
         self._keep = (w, a, w_off, b_off)
-        self.spec.n_layers = <int>L
-        self.spec.widths = <int *>cnp.PyArray_DATA(w)
+        self.architecture = architecture
+        self.spec.n_layers = len(w) - 1
+        self.spec.widths = <Py_ssize_t *>cnp.PyArray_DATA(w)
         self.spec.acts = <int *>cnp.PyArray_DATA(a)
         self.spec.w_off = <Py_ssize_t *>cnp.PyArray_DATA(w_off)
         self.spec.b_off = <Py_ssize_t *>cnp.PyArray_DATA(b_off)
-        self.spec.loss = loss
-        self.spec.n_params = pos
+        self.spec.loss = _LOSS_CODES[architecture.loss]
+        self.spec.n_params = architecture.n_params
         self.spec.max_width = int(w[1:].max())
         self.spec.act_size = int(w[1:].sum())
+        largest = max(int(w[l]) * int(w[l + 1]) for l in range(len(w) - 1))
+        self.blas_rows = -(-GEMM_MIN_WORK // largest)
+        self._local = threading.local()
 
     @property
     def n_params(self):
@@ -106,6 +144,34 @@ cdef class Plan:
         """Doubles of scratch a Workspace needs for a batch of n samples (a Python int,
         so that it cannot overflow)."""
         return int(n) * (2 * self.spec.act_size + 2 * int(self.spec.max_width))
+
+    cdef Workspace workspace(self):
+        """This thread's workspace (created on its first call)."""
+        try:
+            return self._local.ws
+        except AttributeError:
+            ws = self._local.ws = Workspace(self)
+            return ws
+
+
+# One plan per architecture: the ones some network (or a recent call) holds.
+_plans = weakref.WeakValueDictionary()
+_recent = collections.deque(maxlen=8)
+cdef tuple _last = (None, None)
+
+
+def plan_for(architecture):
+    """The Plan of an Architecture (made on first use, then shared)."""
+    global _last
+    last = _last
+    if last[0] is architecture:
+        return last[1]
+    plan = _plans.get(architecture)
+    if plan is None:
+        plan = _plans[architecture] = Plan(architecture)
+        _recent.append(plan)
+    _last = (architecture, plan)
+    return plan
 
 
 cdef class Workspace:
@@ -132,9 +198,7 @@ cdef class Workspace:
         cdef const MLPSpec *s = &self.plan.spec
         cdef Py_ssize_t l, pos = 0
         nbytes = 8 * self.plan.scratch_doubles(n)
-        if nbytes > (_MEMORY or PY_SSIZE_T_MAX):
-            raise MemoryError(f"X: {n} samples need {nbytes} bytes of scratch for this "
-                              f"network, more than the machine's {_MEMORY} bytes of memory")
+        check_memory(nbytes, "X", f"scratch for {n} samples of this network")
         cdef double *buf = <double *>PyMem_Malloc(<size_t>nbytes)
         if buf == NULL:
             raise MemoryError(f"X: cannot allocate {nbytes} bytes of scratch for {n} samples")
@@ -172,48 +236,56 @@ cdef inline void small_product(const double *L, Py_ssize_t l_row, Py_ssize_t l_i
             out[r * cols + c] = acc
 
 
+cdef inline bint gemm(Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
+    """Whether a product of these sizes goes to BLAS (loaded by need_blas once a batch
+    is large enough; until then, and below GEMM_MIN_WORK, a loop)."""
+    return n * k * m >= GEMM_MIN_WORK and dgemm != NULL
+
+
 cdef inline void affine(const double *A, const double *W, const double *b, double *Z,
-                        Py_ssize_t n, int k, int m) noexcept nogil:
+                        Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     """Z (n x m) = A (n x k) @ W (k x m) + b."""
     cdef Py_ssize_t i
     cdef double one = 1.0
-    cdef int nn = <int>n
-    if n * k * m < GEMM_MIN_WORK:
+    cdef int bn = blas_int(n), bk = blas_int(k), bm = blas_int(m)
+    if not gemm(n, k, m):
         small_product(A, k, 1, W, m, 1, b, Z, n, m, k)
         return
     for i in range(n):
         memcpy(Z + i * m, b, m * sizeof(double))
-    dgemm(b"N", b"N", &m, &nn, &k, &one, <double *>W, &m, <double *>A, &k, &one, Z, &m)
+    dgemm(b"N", b"N", &bm, &bn, &bk, &one, <double *>W, &bm, <double *>A, &bk, &one, Z, &bm)
 
 
 cdef inline void weight_grad(const double *A, const double *dZ, double *dW, double *db,
-                             Py_ssize_t n, int k, int m) noexcept nogil:
+                             Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     """dW (k x m) = A^T dZ, db (m) = column sums of dZ."""
     cdef Py_ssize_t i, j
     cdef double one = 1.0, zero = 0.0
-    cdef int nn = <int>n
+    cdef int bn = blas_int(n), bk = blas_int(k), bm = blas_int(m)
     memset(db, 0, m * sizeof(double))
     for i in range(n):
         for j in range(m):
             db[j] += dZ[i * m + j]
-    if n * k * m < GEMM_MIN_WORK:
+    if not gemm(n, k, m):
         small_product(A, 1, k, dZ, m, 1, NULL, dW, k, m, n)
         return
-    dgemm(b"N", b"T", &m, &k, &nn, &one, <double *>dZ, &m, <double *>A, &k, &zero, dW, &m)
+    dgemm(b"N", b"T", &bm, &bk, &bn, &one, <double *>dZ, &bm, <double *>A, &bk, &zero, dW,
+          &bm)
 
 
 cdef inline void input_grad(const double *dZ, const double *W, double *dA,
-                            Py_ssize_t n, int k, int m) noexcept nogil:
+                            Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     """dA (n x k) = dZ (n x m) @ W^T."""
     cdef double one = 1.0, zero = 0.0
-    cdef int nn = <int>n
-    if n * k * m < GEMM_MIN_WORK:
+    cdef int bn = blas_int(n), bk = blas_int(k), bm = blas_int(m)
+    if not gemm(n, k, m):
         small_product(dZ, m, 1, W, 1, m, NULL, dA, n, k, m)
         return
-    dgemm(b"T", b"N", &k, &nn, &m, &one, <double *>W, &m, <double *>dZ, &m, &zero, dA, &k)
+    dgemm(b"T", b"N", &bk, &bn, &bm, &one, <double *>W, &bm, <double *>dZ, &bm, &zero, dA,
+          &bk)
 
 
-cdef inline bint narrow(Py_ssize_t n, int k, int m) noexcept nogil:
+cdef inline bint narrow(Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     """Whether a layer (n samples, k inputs, m outputs) goes to the fixed-width kernels of
     tg_narrow.h: narrow, and small enough that the loops above would compute it anyway."""
     return k <= TG_NARROW and m <= TG_NARROW and n * k * m < GEMM_MIN_WORK
@@ -223,11 +295,11 @@ cdef inline bint narrow(Py_ssize_t n, int k, int m) noexcept nogil:
 
 cdef inline void forward_pass(const MLPSpec *s, const double *params, const double *X,
                               Py_ssize_t n, double **Z, double **A, bint keep_grad,
-                              int n_layers) noexcept nogil:
+                              Py_ssize_t n_layers) noexcept nogil:
     """Z, A of the first n_layers layers; with keep_grad, each hidden layer's Z is replaced
     by dA/dZ (what backprop needs of it), computed together with A."""
-    cdef int l, k, m, act
-    cdef Py_ssize_t i
+    cdef Py_ssize_t l, k, m, i
+    cdef int act
     cdef const double *inp = X
     for l in range(n_layers):
         k = s.widths[l]
@@ -244,7 +316,7 @@ cdef inline void forward_pass(const MLPSpec *s, const double *params, const doub
             for i in range(n * m):
                 A[l][i] = tg_act_and_grad(act, Z[l][i], &Z[l][i])
         elif act != TG_SOFTMAX:  # elementwise: the whole block in one call
-            tg_act_row(act, Z[l], A[l], <int>(n * m))
+            tg_act_row(act, Z[l], A[l], n * m)
         else:
             for i in range(n):
                 tg_act_row(act, Z[l] + i * m, A[l] + i * m, m)
@@ -258,22 +330,35 @@ cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ss
 
 cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
                  double **A) noexcept nogil:
-    cdef int L = s.n_layers
+    cdef Py_ssize_t L = s.n_layers
     cdef Py_ssize_t i, rows = n, width = s.widths[L]
     cdef double total = 0.0
     if elementwise_loss(s):
         rows, width = 1, n * width
     for i in range(rows):
         total += tg_loss_row(s.loss, Z[L - 1] + i * width, A[L - 1] + i * width,
-                             Y + i * width, <int>width)
+                             Y + i * width, width)
     return total / n
 
 
-cdef narrow2_fn narrow2_for(const MLPSpec *s, Py_ssize_t n) noexcept nogil:
-    cdef const int *w = s.widths
+cdef inline tg_narrow2_backward_fn narrow2_for(const MLPSpec *s, Py_ssize_t n) noexcept nogil:
+    """The fused backward pass of a network of two narrow layers for batches of n, or NULL."""
+    cdef const Py_ssize_t *w = s.widths
     if s.n_layers == 2 and narrow(n, w[0], w[1]) and narrow(n, w[1], w[2]):
         return tg_narrow2_backward[w[0] - 1][w[1] - 1][w[2] - 1]
     return NULL
+
+
+cdef inline double backward_with(tg_narrow2_backward_fn fused, const MLPSpec *s, const double *params,
+                                 const double *X, const double *Y, Py_ssize_t n, double **Z,
+                                 double **A, double *d0, double *d1,
+                                 double *grad) noexcept nogil:
+    """backward() with the kernel narrow2_for(s, n) gave: the fused pass or (NULL) layer
+    by layer."""
+    if fused != NULL:
+        return fused(X, Y, n, params, grad, Z[0], A[0], Z[1], A[1], d0, d1, s.acts[0],
+                     s.acts[1], s.loss, elementwise_loss(s))
+    return backward_layers(s, params, X, Y, n, Z, A, d0, d1, grad)
 
 
 cdef double backward(const MLPSpec *s, const double *params, const double *X,
@@ -287,7 +372,7 @@ cdef double backward_layers(const MLPSpec *s, const double *params, const double
                             const double *Y, Py_ssize_t n, double **Z, double **A,
                             double *d0, double *d1, double *grad) noexcept nogil:
     """backward() layer by layer."""
-    cdef int L = s.n_layers, l, k = s.widths[L - 1], m = s.widths[L]
+    cdef Py_ssize_t L = s.n_layers, l, k = s.widths[L - 1], m = s.widths[L]
     cdef Py_ssize_t i, j
     cdef double *dZ = d0
     cdef double *tmp
@@ -306,7 +391,7 @@ cdef double backward_layers(const MLPSpec *s, const double *params, const double
             rows, width = 1, n * m
         for i in range(rows):
             tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width,
-                             A[L - 1] + i * width, Y + i * width, <int>width, 1.0 / n,
+                             A[L - 1] + i * width, Y + i * width, width, 1.0 / n,
                              dZ + i * width)
         c = cost(s, Y, n, Z, A)
     for l in range(L - 1, -1, -1):
@@ -331,86 +416,105 @@ cdef double backward_layers(const MLPSpec *s, const double *params, const double
     return c
 
 
+# ---- the compiled loop's gradient ----
+
+cdef struct ReverseState:
+    const MLPSpec *s
+    double **Z
+    double **A
+    double *d0
+    double *d1
+    Py_ssize_t fused_n      # the batch size fused was looked up for (0: none yet)
+    tg_narrow2_backward_fn fused
+
+
+cdef double reverse_gradient(void *state, const void *params, const void *X, const void *Y,
+                             Py_ssize_t n, void *grad) noexcept nogil:
+    cdef ReverseState *st = <ReverseState *>state
+    if n != st.fused_n:  # a loop's batches are one size (bar the last): look it up once
+        st.fused = narrow2_for(st.s, n)
+        st.fused_n = n
+    return backward_with(st.fused, st.s, <const double *>params, <const double *>X,
+                         <const double *>Y, n, st.Z, st.A, st.d0, st.d1, <double *>grad)
+
+
+cdef class ReverseKernel(GradientKernel):
+    """The reverse engine's gradient for the compiled training loop (Engine.fit_kernel)."""
+
+    cdef Plan plan
+    cdef Workspace ws
+    cdef ReverseState st
+
+    def __cinit__(self, Plan plan):
+        self.plan = plan
+        self.ws = Workspace(plan)
+        self.fn = reverse_gradient
+        self.state = &self.st
+        self.st.s = &plan.spec
+        self.st.fused_n = 0
+        self.n_params = plan.spec.n_params
+        self.n_inputs = plan.spec.widths[0]
+        self.n_outputs = plan.spec.widths[plan.spec.n_layers]
+        self.dtype = _FLOAT64
+
+    cdef int reserve(self, Py_ssize_t n) except -1:
+        self.ws.reserve(n)
+        need_blas(self.plan, n)
+        self.st.Z, self.st.A, self.st.d0, self.st.d1 = self.ws.Z, self.ws.A, self.ws.d0, self.ws.d1
+        return 0
+
+
 # ---- Python entry points ----
 
-cdef const double *data_of(cnp.ndarray arr, Py_ssize_t rows, Py_ssize_t cols,
-                           str name) except NULL:
-    """Pointer to a C-contiguous float64 array of exactly (rows, cols) [or (rows*cols,)]."""
-    if not is_c_double(arr) or cnp.PyArray_SIZE(arr) != rows * cols:
-        raise ValueError(f"{name}: expected a C-contiguous, aligned, native float64 array "
-                         f"of {rows}x{cols}")
-    return <const double *>cnp.PyArray_DATA(arr)
-
-
-cdef inline bint is_c_double(cnp.ndarray arr) noexcept:
-    """Whether the kernels may read arr as a plain C double*: float64 in native byte order,
-    C-contiguous and aligned (a byte-swapped or misaligned buffer would be misread)."""
-    return cnp.PyArray_TYPE(arr) == cnp.NPY_DOUBLE and cnp.PyArray_ISCARRAY_RO(arr)
-
-
-cdef inline Py_ssize_t batch_rows(cnp.ndarray X) except -1:
-    """Rows of X, checked to be a batch the BLAS calls (C int dimensions) can take."""
-    if cnp.PyArray_NDIM(X) != 2:
-        raise ValueError(f"X: expected a 2-D array, got {cnp.PyArray_NDIM(X)} dimensions")
-    cdef Py_ssize_t n = cnp.PyArray_DIM(X, 0)
-    if n < 1 or n > INT_MAX:
-        raise ValueError(f"X: expected 1 to {INT_MAX} samples, got {n}")
-    return n
-
-
-cdef Py_ssize_t begin(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
-                      const double **p, const double **x) except -1:
-    """What every entry point checks first: params and the batch X against the plan, the
-    workspace's plan; reserves scratch for the batch and returns its row count."""
+cdef Py_ssize_t begin(Plan plan, Workspace ws, object params, object X, const double **p,
+                      const double **x) except -1:
+    """What every entry point checks first: params and the batch X against the plan;
+    reserves scratch (and BLAS) for the batch and returns its row count."""
     cdef const MLPSpec *s = &plan.spec
-    cdef Py_ssize_t n = batch_rows(X)
-    p[0] = data_of(params, 1, s.n_params, "params")
-    x[0] = data_of(X, n, s.widths[0], "X")
-    if ws.plan is not plan:
-        raise ValueError("ws: workspace of another plan")
+    if not (cnp.PyArray_Check(X) and cnp.PyArray_NDIM(<cnp.ndarray>X) == 2):
+        raise ValueError("X: expected a 2-D array")
+    cdef Py_ssize_t n = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
+    if n < 1:
+        raise ValueError("X: expected at least one sample")
+    p[0] = <const double *>data_of(params, s.n_params, cnp.NPY_DOUBLE, "params", False)
+    x[0] = <const double *>data_of(X, n * s.widths[0], cnp.NPY_DOUBLE, "X", False)
     ws.reserve(n)
+    need_blas(plan, n)
     return n
 
 
-def value_and_grad(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X,
-                   cnp.ndarray Y, bint layered=False):
-    """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array.
-    layered: always the layer-by-layer pass, which the fused two-layer kernel of
-    tg_narrow.h must equal bit for bit (for tests)."""
+def value_and_grad(Plan plan, params, X, Y):
+    """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array."""
     cdef const MLPSpec *s = &plan.spec
+    cdef Workspace ws = plan.workspace()
     cdef const double *p
     cdef const double *x
     cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
-    cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
+    cdef const double *y = <const double *>data_of(Y, n * s.widths[s.n_layers],
+                                                   cnp.NPY_DOUBLE, "Y", False)
     cdef cnp.npy_intp size = s.n_params
     cdef cnp.ndarray grad = cnp.PyArray_EMPTY(1, &size, cnp.NPY_DOUBLE, 0)
     cdef double *g = <double *>cnp.PyArray_DATA(grad)
     cdef double c
     with nogil:
-        if layered:
-            c = backward_layers(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
-        else:
-            c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
+        c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
     return c, grad
 
 
 def uses_blas(Plan plan, Py_ssize_t n):
     """Whether a pass over a batch of n samples calls BLAS (a layer as large as a GEMM)."""
-    cdef const MLPSpec *s = &plan.spec
-    cdef int l
-    for l in range(s.n_layers):
-        if n * s.widths[l] * s.widths[l + 1] >= GEMM_MIN_WORK:
-            return True
-    return False
+    return n >= plan.blas_rows
 
 
-def loss(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray Y):
+def loss(Plan plan, params, X, Y):
     """Cost of a checked batch X, Y."""
     cdef const MLPSpec *s = &plan.spec
+    cdef Workspace ws = plan.workspace()
     cdef const double *p
     cdef const double *x
     cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
-    cdef const double *y = data_of(Y, n, s.widths[s.n_layers], "Y")
+    cdef const double *y = <const double *>data_of(Y, n * s.widths[s.n_layers],
+                                                   cnp.NPY_DOUBLE, "Y", False)
     cdef double c
     with nogil:
         forward(s, p, x, n, ws.Z, ws.A)
@@ -418,85 +522,19 @@ def loss(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray
     return c
 
 
-def predict(Plan plan, Workspace ws, cnp.ndarray params, cnp.ndarray X, cnp.ndarray out):
-    """Network output for a checked batch X, written into out (n x n_out)."""
+def predict(Plan plan, params, X):
+    """Network output for a checked batch X: a new (n, n_outputs) array."""
     cdef const MLPSpec *s = &plan.spec
-    cdef int m = s.widths[s.n_layers]
+    cdef Workspace ws = plan.workspace()
+    cdef Py_ssize_t m = s.widths[s.n_layers]
     cdef const double *p
     cdef const double *x
     cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
-    cdef double *o = <double *>data_of(out, n, m, "out")
+    cdef cnp.npy_intp dims[2]
+    dims[0], dims[1] = n, m
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    cdef double *o = <double *>cnp.PyArray_DATA(out)
     with nogil:
         forward(s, p, x, n, ws.Z, ws.A)
         memcpy(o, ws.A[s.n_layers - 1], n * m * sizeof(double))
     return out
-
-
-def check_data(obj, str name, Py_ssize_t width):
-    """Return obj as a C-contiguous, finite float64 array of shape (n >= 1, width).
-
-    The fast path (already such an array) costs a pass over the data in C; anything else
-    goes through numpy's conversion. Raises TypeError/ValueError naming the argument.
-    """
-    cdef cnp.ndarray arr
-    if type(obj) is np.ndarray and is_c_double(<cnp.ndarray>obj):
-        arr = <cnp.ndarray>obj
-    else:
-        arr = _convert(obj, name)
-    if cnp.PyArray_NDIM(arr) != 2:
-        raise ValueError(f"{name}: expected a 2-D array (n_samples, {width}), "
-                         f"got shape {np.shape(arr)}")
-    if cnp.PyArray_DIM(arr, 0) < 1:
-        raise ValueError(f"{name}: expected at least one sample, got shape {np.shape(arr)}")
-    if cnp.PyArray_DIM(arr, 0) > INT_MAX:
-        raise ValueError(f"{name}: expected at most {INT_MAX} samples per call (the BLAS "
-                         f"calls take C int sizes), got shape {np.shape(arr)}")
-    if cnp.PyArray_DIM(arr, 1) != width:
-        raise ValueError(f"{name}: expected {width} columns, got shape {np.shape(arr)}")
-    if not all_finite(arr):
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return arr
-
-
-def all_finite(values):
-    """Whether every value is finite; a float64 C array is scanned in C, without the
-    temporary boolean array of np.isfinite (this runs on every gradient returned)."""
-    if type(values) is not np.ndarray or not is_c_double(<cnp.ndarray>values):
-        return bool(np.all(np.isfinite(values)))
-    cdef const double *d = <const double *>cnp.PyArray_DATA(<cnp.ndarray>values)
-    cdef Py_ssize_t i, size = cnp.PyArray_SIZE(<cnp.ndarray>values)
-    cdef bint finite = True
-    with nogil:
-        for i in range(size):
-            if not isfinite(d[i]):
-                finite = False
-                break
-    return finite
-
-
-def check_pair(X, Y, Py_ssize_t n_in, Py_ssize_t n_out):
-    """check_data on X and Y, and that they have the same number of rows."""
-    X = check_data(X, "X", n_in)
-    Y = check_data(Y, "Y", n_out)
-    if cnp.PyArray_DIM(<cnp.ndarray>Y, 0) != cnp.PyArray_DIM(<cnp.ndarray>X, 0):
-        raise ValueError(f"Y: expected {np.shape(X)[0]} rows to match X, got {np.shape(Y)[0]}")
-    return X, Y
-
-
-def as_array(obj, str name):
-    """obj as an ndarray (not yet converted), with a clear error for ragged input."""
-    if isinstance(obj, np.ndarray):
-        return obj
-    try:
-        return np.asarray(obj)
-    except ValueError as exc:  # ragged nested lists
-        raise ValueError(f"{name}: cannot be read as a rectangular array ({exc})") from None
-
-
-def _convert(obj, str name):
-    arr = as_array(obj, name)
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    # C order, aligned, native float64: strided, Fortran, byte-swapped or misaligned
-    # inputs are copied; conforming ones (e.g. a read-only memmap) are used as they are.
-    return np.require(arr, np.float64, ("C", "A"))

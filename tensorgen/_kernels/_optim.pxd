@@ -1,10 +1,11 @@
 # The optimizer step over a flat parameter buffer, shared by the Python-facing step in
 # _optim.pyx and the compiled training loop in _train.pyx; inline, so each has its own copy.
+# The kinds are csrc/tg_codes.h's tg_optimizer (TG_OPT_SGD: plain SGD, or SGD with
+# (Nesterov) momentum when momentum > 0; TG_OPT_ADAM).
 from libc.math cimport isfinite, pow, sqrt
+from libc.stdint cimport int64_t
 
-cdef enum:
-    OPT_SGD = 0         # plain SGD, or SGD with (Nesterov) momentum when momentum > 0
-    OPT_ADAM = 1
+from tensorgen._kernels._codes cimport TG_OPT_ADAM, TG_OPT_SGD
 
 
 cdef struct OptSpec:
@@ -19,13 +20,13 @@ cdef struct OptSpec:
 
 
 cdef inline bint opt_step(const OptSpec *o, Py_ssize_t n, const double *p, double *p_out,
-                          const double *g, double *m, double *v, long t) noexcept nogil:
+                          const double *g, double *m, double *v, int64_t t) noexcept nogil:
     cdef Py_ssize_t i
     cdef double gi, new, step
     cdef bint finite = True
     cdef double mu = o.momentum, wd = o.weight_decay, lr = o.lr
     cdef double b1 = o.beta1, b2 = o.beta2, c1, c2
-    if o.kind == OPT_ADAM:
+    if o.kind == TG_OPT_ADAM:
         # bias corrections of step t (t counts from 1)
         c1 = 1.0 - pow(b1, <double>t)
         c2 = 1.0 - pow(b2, <double>t)

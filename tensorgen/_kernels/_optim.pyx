@@ -6,33 +6,33 @@
 #              moment) and v (Adam's second moment) in place, and reports whether every new
 #              parameter is finite. Writing to a separate p_out lets a caller keep the last
 #              finite parameters without a copy (the training loop swaps two buffers).
-#   step       the Python entry point: checks the arrays with the GIL, then runs opt_step.
+#   step       the Python entry point: takes its pointers from _arrays.data_of (float64,
+#              native byte order, C-contiguous, aligned, the right size, writable where
+#              written) with the GIL, then runs opt_step.
+from libc.stdint cimport int64_t
+
 cimport numpy as cnp
+
+from tensorgen._kernels._arrays cimport data_of
 
 cnp.import_array()
 
 
-cdef inline double *vector(cnp.ndarray arr, Py_ssize_t n, str name) except NULL:
-    if (cnp.PyArray_TYPE(arr) != cnp.NPY_DOUBLE or not cnp.PyArray_IS_C_CONTIGUOUS(arr)
-            or cnp.PyArray_SIZE(arr) != n or not cnp.PyArray_ISWRITEABLE(arr)):
-        raise ValueError(f"{name}: expected a writable C-contiguous float64 array of {n}")
-    return <double *>cnp.PyArray_DATA(arr)
-
-
 def step(int kind, double lr, double momentum, bint nesterov, double beta1, double beta2,
-         double eps, double weight_decay, long t, cnp.ndarray params, cnp.ndarray grad,
-         cnp.ndarray out, cnp.ndarray m, cnp.ndarray v):
+         double eps, double weight_decay, int64_t t, params, grad, out, m, v):
     """One update: out <- update(params, grad); m, v updated. Returns all(isfinite(out))."""
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(params)
-    cdef OptSpec o = OptSpec(kind, lr, momentum, nesterov, beta1, beta2, eps, weight_decay)
-    cdef double *p = vector(params, n, "params")
-    cdef double *g = vector(grad, n, "grad")
-    cdef double *po = vector(out, n, "out")
-    cdef double *mm = vector(m, n, "m")
-    cdef double *vv = vector(v, n, "v")
-    cdef bint finite
-    if kind not in (OPT_SGD, OPT_ADAM) or t < 1:
+    if kind not in (TG_OPT_SGD, TG_OPT_ADAM) or t < 1:
         raise ValueError(f"unknown optimizer kind {kind} or step {t} < 1")
+    if not (cnp.PyArray_Check(params) and cnp.PyArray_NDIM(<cnp.ndarray>params) == 1):
+        raise ValueError("params: expected a 1-D array")
+    cdef Py_ssize_t n = cnp.PyArray_DIM(<cnp.ndarray>params, 0)
+    cdef OptSpec o = OptSpec(kind, lr, momentum, nesterov, beta1, beta2, eps, weight_decay)
+    cdef const double *p = <const double *>data_of(params, n, cnp.NPY_DOUBLE, "params", False)
+    cdef const double *g = <const double *>data_of(grad, n, cnp.NPY_DOUBLE, "grad", False)
+    cdef double *po = <double *>data_of(out, n, cnp.NPY_DOUBLE, "out", True)
+    cdef double *mm = <double *>data_of(m, n, cnp.NPY_DOUBLE, "m", True)
+    cdef double *vv = <double *>data_of(v, n, cnp.NPY_DOUBLE, "v", True)
+    cdef bint finite
     with nogil:
         finite = opt_step(&o, n, p, po, g, mm, vv, t)
     return finite

@@ -4,7 +4,7 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from ._mlp import Plan, Workspace
+from ._seam import GradientKernel
 
 _Array = NDArray[np.float64]
 
@@ -25,8 +25,8 @@ class Loop:
     @property
     def status(self) -> int: ...
     def __init__(
-        self, plan: Plan, ws: Workspace, params: _Array, X: _Array, Y: _Array,
+        self, kernel: GradientKernel, params: _Array, X: _Array, Y: _Array,
         batch_size: int, shuffle: bool, rng: int, opt: tuple[float, ...], m: _Array,
         v: _Array, t: int,
     ) -> None: ...
-    def run(self, costs: _Array, max_epochs: int, tol: float, budget: float) -> None: ...
+    def run(self, costs: _Array, max_epochs: int, tol: float, budget: float) -> int: ...

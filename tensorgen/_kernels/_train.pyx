@@ -1,10 +1,11 @@
 # cython: language_level=3
 # Design:
-#   Loop       the compiled training loop for the reverse engine: epochs of (optionally
-#              shuffled) mini-batches, each step a nogil backward_with() from _mlp (the
-#              kernel backward() would pick, the fused one for two narrow layers, looked up
-#              once) followed by an opt_step() from _optim (inlined), without returning to Python
-#              per step. Two parameter buffers are swapped after every step, so when a step
+#   Loop       the compiled training loop: epochs of (optionally shuffled) mini-batches,
+#              each step a nogil call of an engine's GradientKernel (_seam.pxd; the reverse
+#              engine's is _mlp.ReverseKernel) followed by an opt_step() from _optim
+#              (inlined), without returning to Python per step. It runs for any engine that
+#              declares a compiled form (Engine.fit_kernel) and any optimizer that does
+#              (Optimizer.compiled_spec), knowing neither. Two parameter buffers are swapped after every step, so when a step
 #              produces NaN/inf the previous (finite) parameters are still whole; they end
 #              up in the network's buffer in every case, including an interrupt.
 #              Python regains control only at a coarse interval: every WORK_QUANTUM
@@ -16,7 +17,7 @@
 #              mini-batches from the same seed.
 from cpython.exc cimport PyErr_CheckSignals
 from libc.math cimport INFINITY, isfinite
-from libc.stdint cimport uint64_t
+from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
 
 cimport numpy as cnp
@@ -24,9 +25,9 @@ import time
 
 import numpy as np
 
-from tensorgen._kernels._mlp cimport (MLPSpec, Plan, Workspace, backward_with, narrow2_fn,
-                                      narrow2_for)
-from tensorgen._kernels._optim cimport OPT_SGD, OptSpec, opt_step
+from tensorgen._kernels._codes cimport TG_OPT_SGD
+from tensorgen._kernels._optim cimport OptSpec, opt_step
+from tensorgen._kernels._seam cimport GradientKernel, gradient_fn
 
 cnp.import_array()
 
@@ -91,11 +92,11 @@ cdef class Loop:
     """State of one compiled fit: data, batch order, optimizer state and counters.
 
     The arrays are checked by the caller (tensorgen.training), and kept referenced here
-    so they outlive every run(). ``params`` is the network's own buffer.
+    so they outlive every run(). ``params`` is the network's own buffer. ``kernel`` is
+    the engine's GradientKernel, owned by this loop (its scratch is reserved here).
     """
 
-    cdef Plan plan
-    cdef Workspace ws
+    cdef GradientKernel kernel
     cdef OptSpec opt
     cdef object _keep
     cdef double *params
@@ -111,26 +112,27 @@ cdef class Loop:
     cdef Py_ssize_t n, batch_size
     cdef bint shuffle
     cdef public uint64_t rng
-    cdef public long t
+    cdef public int64_t t
     cdef readonly Py_ssize_t steps
     cdef readonly Py_ssize_t epochs_run  # epochs completed by the last run()
     cdef readonly int status
 
-    def __cinit__(self, Plan plan, Workspace ws, double[::1] params, const double[:, ::1] X,
+    def __cinit__(self, GradientKernel kernel, double[::1] params, const double[:, ::1] X,
                   const double[:, ::1] Y, Py_ssize_t batch_size, bint shuffle, uint64_t rng,
-                  tuple opt, double[::1] m, double[::1] v, long t):
-        cdef const MLPSpec *s = &plan.spec
-        cdef Py_ssize_t n = X.shape[0], P = s.n_params
-        if (ws.plan is not plan or params.shape[0] != P or m.shape[0] != P
-                or v.shape[0] != P or X.shape[1] != s.widths[0] or Y.shape[0] != n
-                or Y.shape[1] != s.widths[s.n_layers] or n < 1 or not 1 <= batch_size <= n):
-            raise ValueError("Loop: arrays do not match the plan")
+                  tuple opt, double[::1] m, double[::1] v, int64_t t):
+        cdef Py_ssize_t n = X.shape[0], P = kernel.n_params
+        if kernel.dtype != np.float64:
+            raise ValueError(f"kernel: a float64 kernel expected, got {kernel.dtype}")
+        if (params.shape[0] != P or m.shape[0] != P or v.shape[0] != P
+                or X.shape[1] != kernel.n_inputs or Y.shape[0] != n
+                or Y.shape[1] != kernel.n_outputs or n < 1 or not 1 <= batch_size <= n):
+            raise ValueError("Loop: arrays do not match the kernel")
         cdef cnp.ndarray spare = np.empty(P), grad = np.empty(P)
         cdef cnp.ndarray Xb = np.empty((batch_size, X.shape[1]))
         cdef cnp.ndarray Yb = np.empty((batch_size, Y.shape[1]))
         cdef cnp.ndarray order = np.arange(n, dtype=np.intp)
         self._keep = (params, X, Y, m, v, spare, grad, Xb, Yb, order)
-        self.plan, self.ws = plan, ws
+        self.kernel = kernel
         (self.opt.kind, self.opt.lr, self.opt.momentum, self.opt.nesterov, self.opt.beta1,
          self.opt.beta2, self.opt.eps, self.opt.weight_decay) = opt
         self.params, self.m, self.v = &params[0], &m[0], &v[0]
@@ -142,7 +144,7 @@ cdef class Loop:
         self.order = <Py_ssize_t *>cnp.PyArray_DATA(order)
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
         self.rng, self.t, self.steps, self.status, self.epochs_run = rng, t, 0, RUNNING, 0
-        ws.reserve(batch_size)
+        kernel.reserve(batch_size)
 
     def run(self, double[::1] costs, Py_ssize_t max_epochs, double tol, double budget):
         """Run up to max_epochs epochs (fewer after ``budget`` seconds or a stop).
@@ -152,22 +154,22 @@ cdef class Loop:
         of epochs run; ``status`` says why it returned. Ctrl-C raises KeyboardInterrupt
         between two steps; the parameters are then those of the last completed step.
         """
-        cdef const MLPSpec *s = &self.plan.spec
-        cdef Workspace ws = self.ws
-        cdef Py_ssize_t P = s.n_params, n = self.n, bs = self.batch_size
-        cdef Py_ssize_t n_in = s.widths[0], n_out = s.widths[s.n_layers]
+        cdef GradientKernel kernel = self.kernel
+        cdef gradient_fn gradient = kernel.fn
+        cdef void *state = kernel.state
+        cdef Py_ssize_t P = kernel.n_params, n = self.n, bs = self.batch_size
+        cdef Py_ssize_t n_in = kernel.n_inputs, n_out = kernel.n_outputs
         cdef Py_ssize_t n_batches = (n + bs - 1) // bs, e = 0, b, start, nb
-        cdef Py_ssize_t step_work = bs * (P + s.act_size) * 3 + STEP_OVERHEAD, work = 0
+        cdef Py_ssize_t step_work = bs * P * 3 + STEP_OVERHEAD, work = 0
         cdef bint full = n_batches == 1, stop = False, late = False
         cdef double *pc = self.params
         cdef const double *xb
         cdef const double *yb
         cdef double c = 0.0, total
         cdef double deadline = _clock() + budget
-        cdef narrow2_fn fused = narrow2_for(s, bs)  # backward() would look it up every step
         # A non-finite gradient makes the new parameters non-finite, which opt_step reports;
         # it is checked before the step only to keep a stateful optimizer's state finite.
-        cdef bint stateless = self.opt.kind == OPT_SGD and self.opt.momentum == 0.0
+        cdef bint stateless = self.opt.kind == TG_OPT_SGD and self.opt.momentum == 0.0
         if costs.shape[0] < max_epochs:
             raise ValueError("costs: shorter than max_epochs")
         if not tol > -INFINITY:
@@ -188,8 +190,7 @@ cdef class Loop:
                             gather(self.X, self.order + start, nb, n_in, self.Xb)
                             gather(self.Y, self.order + start, nb, n_out, self.Yb)
                             xb, yb = self.Xb, self.Yb
-                        c = backward_with(fused, s, pc, xb, yb, nb, ws.Z, ws.A, ws.d0,
-                                          ws.d1, self.grad)
+                        c = gradient(state, pc, xb, yb, nb, self.grad)
                         if not (isfinite(c) and (stateless or all_finite(self.grad, P))):
                             self.status, stop = NONFINITE, True
                             break

@@ -2,7 +2,8 @@
 
 from functools import cache
 
-from ..functions import check_choice
+from .._checks import check_choice
+from ..architecture import Architecture
 from .base import Engine
 from .finite import Finite
 from .oracle import Autograd
@@ -13,7 +14,7 @@ ENGINES = {"reverse": Reverse, "autograd": Autograd, "finite": Finite, "symbolic
 
 
 @cache
-def _default(name):
+def _default(name: str) -> Engine:
     return ENGINES[name]()
 
 
@@ -41,5 +42,21 @@ def get_engine(engine: str | Engine) -> Engine:
     return _default(check_choice(engine, "engine", ENGINES))
 
 
+def engine_for(engine: str | Engine, architecture: Architecture) -> Engine:
+    """``get_engine(engine)``, checked to compute for ``architecture`` (its dtype).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``get_engine``; ValueError naming ``engine`` when it does not support the
+        architecture.
+    """
+    engine = get_engine(engine)
+    if not engine.supports(architecture):
+        raise ValueError(f"engine: {engine!r} does not compute for {architecture.dtype} "
+                         f"networks (it supports {list(engine.dtypes)})")
+    return engine
+
+
 __all__ = ["ENGINES", "Autograd", "Engine", "Finite", "Reverse", "Symbolic", "SymbolicReport",
-           "get_engine"]
+           "engine_for", "get_engine"]

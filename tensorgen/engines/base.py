@@ -1,52 +1,117 @@
-"""The one interface every gradient engine implements."""
+"""The one interface every gradient engine implements, built-in or your own."""
+
+from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from ..network import Network
+from ..architecture import Architecture
 
-#: Type of the float64 arrays engines take and return.
-FloatArray = NDArray[np.float64]
+#: Type of the arrays engines take and return (float64, or the architecture's dtype).
+FloatArray = NDArray[np.floating[Any]]
 
 
 class Engine(ABC):
     """A way to compute the cost of a network and its gradient.
 
-    Engines receive data the Network has already checked: ``X`` is a C-contiguous, finite
-    float64 array of shape (n_samples, n_inputs) and ``Y`` one of shape
-    (n_samples, n_outputs), with n_samples >= 1. An engine never changes ``net.params``
-    (beyond restoring them bit for bit), so one engine object may serve many networks.
+    An engine is a function of the public description of the problem: the
+    :class:`~tensorgen.Architecture`, the flat parameter vector and a batch. It needs
+    nothing private from a Network, so an engine of your own is a subclass with a name and
+    ``value_and_grad`` (the docs show a short numpy backprop).
+
+    Engines receive data ``Network`` has already checked: ``params`` has shape
+    ``(architecture.n_params,)``, ``X`` is a C-contiguous, finite array of shape
+    ``(n_samples, architecture.n_inputs)`` and ``Y`` one of shape
+    ``(n_samples, architecture.n_outputs)``, n_samples >= 1, all of
+    ``architecture.dtype``. An engine never writes into ``params``, so one engine object
+    may serve many networks and threads.
+
+    Engines declare what they can do, and the library reads the declarations instead of
+    recognising engines by type:
+
+    - ``exact``: whether the gradient is exact up to rounding;
+    - ``dtypes``: the architectures' dtypes it computes in;
+    - ``fit_kernel``: a compiled form for the compiled training loop, or None.
     """
 
-    #: Name accepted by ``value_and_grad(..., engine=name)``.
-    name = "engine"
+    #: Name accepted by ``value_and_grad(..., engine=name)`` once registered in ENGINES.
+    name: ClassVar[str] = "engine"
     #: Whether the gradient is exact up to rounding (False for finite differences).
-    exact = True
+    exact: ClassVar[bool] = True
+    #: The dtypes (``Architecture.dtype``) this engine computes in.
+    dtypes: ClassVar[tuple[str, ...]] = ("float64",)
 
     @abstractmethod
-    def value_and_grad(self, net: "Network", X: FloatArray,
+    def value_and_grad(self, architecture: Architecture, params: FloatArray, X: FloatArray,
                        Y: FloatArray) -> tuple[float, FloatArray]:
         """Cost and gradient.
 
         Parameters
         ----------
-        net : Network
-            The network; its ``params`` are read, not changed.
-        X : ndarray of shape (n_samples, n_inputs), float64
-        Y : ndarray of shape (n_samples, n_outputs), float64
+        architecture : Architecture
+            The network's layers, activations, loss, dtype and parameter layout.
+        params : ndarray of shape (architecture.n_params,)
+            The parameters; read, never written.
+        X : ndarray of shape (n_samples, architecture.n_inputs)
+        Y : ndarray of shape (n_samples, architecture.n_outputs)
             Checked data (see the class docstring).
 
         Returns
         -------
         cost : float
             Mean over samples of the per-sample loss.
-        grad : ndarray of shape (net.n_params,), float64
-            d cost / d params, in the layout of ``net.params``.
+        grad : ndarray of shape (architecture.n_params,)
+            d cost / d params, in the layout of ``params``.
         """
+
+    def fit_kernel(self, architecture: Architecture) -> Any:
+        """The compiled form of this engine's gradient for ``fit``'s compiled loop.
+
+        Parameters
+        ----------
+        architecture : Architecture
+
+        Returns
+        -------
+        GradientKernel or None
+            A kernel made by TensorGen's compiled modules, which the compiled loop calls
+            once per mini-batch without the GIL; None (the default) when the engine has no
+            compiled form, and ``fit`` then calls ``value_and_grad`` once per mini-batch.
+            A new kernel per call: a fit owns its kernel's scratch.
+        """
+        return None
+
+    def scratch_bytes(self, architecture: Architecture, n_samples: int) -> int | None:
+        """Bytes of scratch memory one ``value_and_grad`` call on ``n_samples`` samples
+        needs beyond its result, or None when the engine cannot say.
+
+        Parameters
+        ----------
+        architecture : Architecture
+        n_samples : int
+
+        Returns
+        -------
+        int or None
+        """
+        return None
+
+    def supports(self, architecture: Architecture) -> bool:
+        """Whether this engine computes for ``architecture`` (by default: its dtype is in
+        ``dtypes``).
+
+        Parameters
+        ----------
+        architecture : Architecture
+
+        Returns
+        -------
+        bool
+        """
+        return architecture.dtype in self.dtypes
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -1,15 +1,19 @@
 """Finite differences: one perturbation per parameter, swept by a parallel Cython kernel."""
 
+from __future__ import annotations
+
 import contextlib
 import os
-import threading
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
-from .._checks import check_number
+from .._blas import limit_blas
+from .._checks import ReadOnlyOptions, check_choice, check_number
 from .._kernels import _buildinfo, _finite, _mlp
-from ..functions import check_choice
-from .base import Engine
+from ..architecture import Architecture
+from .base import Engine, FloatArray
 
 METHODS = {
     "central": _finite.CENTRAL,
@@ -20,7 +24,7 @@ STEPS = {"relative": _finite.STEP_RELATIVE, "absolute": _finite.STEP_ABSOLUTE}
 SWEEPS = ("cached", "naive")
 
 
-def sweep_build():
+def sweep_build() -> ModuleType:
     """The compiled sweep this machine runs: _finite_avx2 where it was built and the CPU
     runs AVX2 and FMA (not with $TENSORGEN_NO_AVX2 set), else the portable _finite."""
     if _buildinfo.cpu_avx2_fma() and not os.environ.get("TENSORGEN_NO_AVX2"):
@@ -32,44 +36,8 @@ def sweep_build():
     return _finite
 
 
-_sweep = sweep_build()
+_sweep: Any = sweep_build()
 
-
-class _OneBlasThread:
-    """BLAS held to one thread while any sweep that calls it runs (threadpoolctl).
-
-    The sweep's own threads share the cores; OpenBLAS's workers, left spinning after each
-    GEMM of the unperturbed pass or of the naive sweep's passes, took them (64-32-32-10,
-    256 samples, two sweep threads: the naive sweep 2.4x slower, the cached 1.14x). The
-    limit is counted, so that sweeps running at once in several Python threads restore the
-    user's setting only when the last one ends.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._users = 0
-        self._controller = None  # made on first use (~10 ms: it scans the loaded libraries)
-        self._limiter = None
-
-    @contextlib.contextmanager
-    def __call__(self):
-        from threadpoolctl import ThreadpoolController
-
-        with self._lock:
-            if self._users == 0:
-                self._controller = self._controller or ThreadpoolController()
-                self._limiter = self._controller.limit(limits=1, user_api="blas")
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    self._limiter.restore_original_limits()
-
-
-_one_blas_thread = _OneBlasThread()
 
 # Default steps: the error of a stencil of order k with step h is about
 # h^k |f^(k+1)| + eps_mach |f| / h, smallest near h = eps_mach^(1 / (k + 1)) for unit scales.
@@ -79,15 +47,25 @@ DEFAULT_EPS = {
     "fourth_order": np.finfo(float).eps ** (1 / 5),
     "complex": 1e-20,
 }
+#: Range of eps: a real stencil's step below machine epsilon (relative to the weight)
+#: moves nothing, and above 1 it is as large as the weight; the complex step has no
+#: cancellation, so h may be tiny (down to where h * |x| would underflow).
+EPS_RANGE = {"central": (np.finfo(float).eps, 1.0), "fourth_order": (np.finfo(float).eps, 1.0),
+             "complex": (1e-150, 1.0)}
+#: Most threads a sweep may be asked for.
+MAX_THREADS: int = _finite.MAX_THREADS
 
 
-class Finite(Engine):
+class Finite(ReadOnlyOptions, Engine):
     """Finite-difference gradient, one perturbation per parameter.
 
     Parameters
     ----------
     eps : float or None
-        Step size (> 0, finite). With ``None`` (default) each parameter gets the step that
+        Step size: in [machine epsilon, 1] (about [2.2e-16, 1]) for ``central`` and
+        ``fourth_order``, in [1e-150, 1] for ``complex`` (outside it a difference cannot
+        mean anything: the step moves nothing, or as much as the weight). With ``None``
+        (default) each parameter gets the step that
         balances truncation against round-off error: ``cbrt(machine eps) * max(|w|, 1)``
         (about 6e-6) for ``central``, ``machine eps ** (1/5) * max(|w|, 1)`` (about 7e-4)
         for ``fourth_order``, and ``h = 1e-20`` for ``complex``; ``step`` is then ignored.
@@ -107,7 +85,8 @@ class Finite(Engine):
         sitting exactly at 0 contributes the derivative of the branch taken there (as the
         reverse engine does).
     n_threads : int or None
-        Threads sweeping the parameters (>= 1); ``None`` uses all cores (OpenMP's default).
+        Threads sweeping the parameters, 1 to ``MAX_THREADS`` (256); ``None`` uses all
+        cores (OpenMP's default, capped at the same ceiling).
         The result is bitwise the same for any thread count. Sweeps too small to share
         (under about 4096 parameter-sample pairs per thread) use fewer threads, and without
         OpenMP there is one.
@@ -120,26 +99,31 @@ class Finite(Engine):
 
     Notes
     -----
-    ``net.params`` is only read: perturbations live in the pre-activations (cached sweep)
-    or in per-thread copies of the parameters (naive sweep).
+    ``params`` are only read: perturbations live in the pre-activations (cached sweep)
+    or in per-thread copies of the parameters (naive sweep). While a sweep that calls BLAS
+    runs, BLAS is held to one thread (its spinning workers took the sweep's cores). The
+    options are read-only once checked.
     """
 
     name = "finite"
     exact = False
 
-    def __init__(self, eps=None, step="relative", method="central", n_threads=None,
-                 sweep="cached"):
+    def __init__(self, eps: float | None = None, step: str = "relative",
+                 method: str = "central", n_threads: int | None = None,
+                 sweep: str = "cached") -> None:
         self.method = check_choice(method, "method", METHODS)
         self.step = check_choice(step, "step", STEPS)
         self.sweep = check_choice(sweep, "sweep", SWEEPS)
         if self.sweep == "naive" and self.method == "complex":
             raise ValueError("sweep: 'naive' supports methods 'central' and 'fourth_order', "
                              "not 'complex'")
-        self.eps = None if eps is None else check_number(eps, "eps", 0.0, low_open=True)
-        self.n_threads = (None if n_threads is None
-                          else check_number(n_threads, "n_threads", 1, integer=True))
+        self.eps: float | None = None if eps is None else check_number(
+            eps, "eps", *EPS_RANGE[self.method])
+        self.n_threads: int | None = (None if n_threads is None else check_number(
+            n_threads, "n_threads", 1, MAX_THREADS, integer=True))
+        self._seal()
 
-    def _rule(self):
+    def _rule(self) -> tuple[int, float]:
         """(step rule code, eps) the kernel applies to every parameter."""
         if self.eps is not None:
             return STEPS[self.step], self.eps
@@ -147,18 +131,20 @@ class Finite(Engine):
             return _finite.STEP_ABSOLUTE, DEFAULT_EPS["complex"]
         return _finite.STEP_AUTO, DEFAULT_EPS[self.method]
 
-    def value_and_grad(self, net, X, Y):
-        grad = np.empty(net.n_params)
+    def value_and_grad(self, architecture: Architecture, params: FloatArray, X: FloatArray,
+                       Y: FloatArray) -> tuple[float, FloatArray]:
+        plan = _mlp.plan_for(architecture)
+        grad = np.empty(architecture.n_params)
         rule, eps = self._rule()
-        blas = _mlp.uses_blas(net._plan, len(X))
-        with _one_blas_thread() if blas else contextlib.nullcontext():
+        blas = _mlp.uses_blas(plan, len(X))
+        with limit_blas(1) if blas else contextlib.nullcontext():
             cost = _sweep.value_and_grad(
-                net._plan, net.params, X, Y, grad, METHODS[self.method], rule, eps,
+                plan, params, X, Y, grad, METHODS[self.method], rule, eps,
                 self.sweep == "naive", self.n_threads or 0,
             )
         return cost, grad
 
-    def scratch_bytes(self, net, n_samples):
+    def scratch_bytes(self, architecture: Architecture, n_samples: int) -> int:
         """Bytes of scratch one ``value_and_grad`` call on ``n_samples`` samples allocates.
 
         Shared: one unperturbed forward pass (pre-activations and activations). Per thread:
@@ -166,11 +152,13 @@ class Finite(Engine):
         """
         n_samples = check_number(n_samples, "n_samples", 1, integer=True)
         n_doubles, n_pointers, _ = _sweep.scratch_sizes(
-            net._plan, n_samples, METHODS[self.method], self.sweep == "naive",
-            self.n_threads or 0,
+            _mlp.plan_for(architecture), n_samples, METHODS[self.method],
+            self.sweep == "naive", self.n_threads or 0,
         )
-        return n_doubles * np.dtype(np.float64).itemsize + n_pointers * np.dtype(np.intp).itemsize
+        size: int = n_doubles * np.dtype(np.float64).itemsize + n_pointers * np.dtype(
+            np.intp).itemsize
+        return size
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Finite(eps={self.eps!r}, step={self.step!r}, method={self.method!r}, "
                 f"n_threads={self.n_threads!r}, sweep={self.sweep!r})")

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_number
+from .._checks import ReadOnlyOptions, check_number
 from .._kernels import _symbolic
+from ..architecture import Architecture
 from .base import Engine
 
 #: Default limit of ``Symbolic(max_work=...)``: estimated operations in the expressions
@@ -74,7 +75,7 @@ class _Compiled:
     def __init__(self, lib, arch, report):
         self._lib = lib  # keeps the library loaded while its address is in use
         self._call = (ctypes.cast(lib.tg_batch, ctypes.c_void_p).value, arch.n_params,
-                      arch.widths[0], arch.widths[-1])
+                      arch.n_inputs, arch.n_outputs)
         self.report = report
 
     def __call__(self, params, X, Y):
@@ -90,7 +91,7 @@ class _Lambdified:
         return self._function(params, X, Y)
 
 
-class Symbolic(Engine):
+class Symbolic(ReadOnlyOptions, Engine):
     """Exact gradients derived by SymPy and compiled to C.
 
     SymPy differentiates the loss of one sample, written in symbols for the parameters,
@@ -137,15 +138,26 @@ class Symbolic(Engine):
         self.compiler = _check_compiler(compiler)
         self._by_shape = {}
         self._last = (None, None)
+        self._seal()
 
-    def value_and_grad(self, net, X, Y):
-        return self._gradient(net)(net.params, X, Y)
+    def value_and_grad(self, architecture, params, X, Y):
+        return self._gradient(architecture)(params, X, Y)
 
-    def report(self, net):
-        """SymbolicReport for ``net``'s architecture (building it if needed)."""
-        return self._gradient(net).report
+    def report(self, architecture):
+        """SymbolicReport for ``architecture`` (building its library if needed).
 
-    def scratch_bytes(self, net, n_samples):
+        Parameters
+        ----------
+        architecture : Architecture
+            E.g. ``net.architecture``.
+
+        Returns
+        -------
+        SymbolicReport
+        """
+        return self._gradient(architecture).report
+
+    def scratch_bytes(self, architecture, n_samples):
         """Bytes of scratch one gradient call allocates for ``n_samples`` samples: none.
 
         The generated routine adds each sample's loss and gradient straight into the
@@ -163,17 +175,17 @@ class Symbolic(Engine):
     # The code generator (and SymPy, slow to import) loads on first use, so that
     # `import tensorgen` stays fast for those who never use this engine.
 
-    def _gradient(self, net):
-        last_plan, gradient = self._last
-        if net._plan is last_plan:  # the common case: the same network again
+    def _gradient(self, architecture):
+        last, gradient = self._last
+        if architecture is last:  # the common case: the same network again
             return gradient
-        shape = (net.layers, net.activation, net.output_activation, net.loss_name)
-        gradient = self._by_shape.get(shape)
+        if not isinstance(architecture, Architecture):
+            raise TypeError(f"architecture: expected a tensorgen Architecture, got "
+                            f"{type(architecture).__name__}")
+        gradient = self._by_shape.get(architecture)
         if gradient is None:
-            from .._codegen import expressions
-
-            gradient = self._by_shape[shape] = self._lookup(expressions.Architecture.of(net))
-        self._last = (net._plan, gradient)
+            gradient = self._by_shape[architecture] = self._lookup(architecture)
+        self._last = (architecture, gradient)
         return gradient
 
     def _lookup(self, arch):

@@ -4,27 +4,20 @@ errors against the oracle, and the log-log slope of a scaling curve."""
 import gc
 import time
 import tracemalloc
-from contextlib import contextmanager
 
 import numpy as np
 
-from ..gradcheck import relative_error
+from .._blas import limit_blas
+from ..gradcheck import block_relative_error
 
 
-@contextmanager
 def one_blas_thread():
-    """Hold BLAS to one thread (threadpoolctl, when installed); yields a note saying so.
+    """Hold BLAS to one thread (the library's one limiter); yields a note saying so.
 
     A multithreaded BLAS on a busy machine turns a 0.2 ms GEMM into a 30 ms one while its
     threads wait for a core, which would measure the machine, not the engine.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield "BLAS threads not controlled (threadpoolctl not installed)"
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield "BLAS held to one thread (threadpoolctl)"
+    return limit_blas(1)
 
 
 def time_per_call(call, budget, max_repeats=25):
@@ -72,25 +65,20 @@ def peak_python_bytes(call):
 
 
 def scratch_bytes(engine, net, n_samples):
-    """The engine's own C scratch for one call: its ``scratch_bytes``, the reverse engine's
-    per-thread workspace, or None when the engine cannot say (peers)."""
-    if hasattr(engine, "scratch_bytes"):
-        return int(engine.scratch_bytes(net, n_samples))
-    if getattr(engine, "name", None) == "reverse":
-        return 8 * int(net._plan.scratch_doubles(n_samples))
-    return None
+    """The engine's own C scratch for one call (its ``scratch_bytes``), or None when the
+    engine cannot say (the oracle, peers)."""
+    method = getattr(engine, "scratch_bytes", None)
+    size = None if method is None else method(net.architecture, n_samples)
+    return None if size is None else int(size)
 
 
 def gradient_errors(net, grad, ref):
     """(max absolute, max relative) error of ``grad`` against the oracle's ``ref``, relative
     errors as ``tg.gradcheck`` defines them (per ws/bs block)."""
-    blocks, pos = [], 0
-    for W, b in zip(net.ws, net.bs):
-        for size in (W.size, b.size):
-            blocks.append(slice(pos, pos + size))
-            pos += size
-    abs_err = np.abs(np.asarray(grad) - ref)
-    return float(abs_err.max()), float(relative_error(np.asarray(grad), ref, blocks).max())
+    grad = np.asarray(grad, dtype=np.float64)
+    abs_err = np.abs(grad - ref)
+    return (float(abs_err.max()),
+            float(block_relative_error(net.architecture, grad, ref).max()))
 
 
 def loglog_slope(sizes, seconds):

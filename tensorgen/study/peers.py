@@ -1,8 +1,9 @@
 """Optional peers timed on the same networks: PyTorch and JAX in float64, when importable.
 
 Both compute the study's networks (sigmoid layers, mse loss) from the flat parameter
-vector, so their gradient is compared with the oracle like any engine's. Neither is a
-dependency of TensorGen.
+vector, laid out as the Architecture says, with the engines' signature
+``value_and_grad(architecture, params, X, Y)``, so their gradient is compared with the
+oracle like any engine's. Neither is a dependency of TensorGen.
 """
 
 import importlib.util
@@ -11,18 +12,14 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 
-def _layers(net):
+def _layers(arch):
     """(weight slice, weight shape, bias slice) per layer of the flat parameter vector."""
-    out, pos = [], 0
-    for W, b in zip(net.ws, net.bs):
-        out.append((slice(pos, pos + W.size), W.shape, slice(pos + W.size,
-                                                             pos + W.size + b.size)))
-        pos += W.size + b.size
-    return out
+    return [(arch.weight_slice(l), arch.weight_shape(l), arch.bias_slice(l))
+            for l in range(arch.n_layers)]
 
 
-def _check_supported(net):
-    if (net.activation, net.output_activation, net.loss_name) != ("sigmoid", "sigmoid", "mse"):
+def _check_supported(arch):
+    if set(arch.activations) != {"sigmoid"} or arch.loss != "mse":
         raise ValueError("peers: only sigmoid/sigmoid mse networks are timed")
 
 
@@ -47,12 +44,12 @@ class TorchPeer:
         finally:
             self._torch.set_num_threads(before)
 
-    def value_and_grad(self, net, X, Y):
-        _check_supported(net)
+    def value_and_grad(self, arch, params, X, Y):
+        _check_supported(arch)
         torch = self._torch
-        params = torch.tensor(net.params, requires_grad=True)
+        params = torch.tensor(params, requires_grad=True)
         a = torch.from_numpy(X)
-        for w, shape, b in _layers(net):
+        for w, shape, b in _layers(arch):
             a = torch.sigmoid(a @ params[w].view(shape) + params[b])
         cost = ((a - torch.from_numpy(Y)) ** 2).sum() / X.shape[0]
         cost.backward()
@@ -76,17 +73,16 @@ class JaxPeer:
         """XLA fixes its threads at start-up: nothing to change (the note says so)."""
         return nullcontext("jax: XLA's own thread pool (not changed)")
 
-    def value_and_grad(self, net, X, Y):
-        _check_supported(net)
-        key = tuple(net.layers)
-        if key not in self._compiled:
-            self._compiled[key] = self._jax.jit(self._jax.value_and_grad(self._cost(net)))
-        cost, grad = self._compiled[key](net.params, X, Y)
+    def value_and_grad(self, arch, params, X, Y):
+        _check_supported(arch)
+        if arch not in self._compiled:
+            self._compiled[arch] = self._jax.jit(self._jax.value_and_grad(self._cost(arch)))
+        cost, grad = self._compiled[arch](params, X, Y)
         return float(cost), np.asarray(grad)
 
-    def _cost(self, net):
+    def _cost(self, arch):
         jnp = self._jax.numpy
-        layers = _layers(net)
+        layers = _layers(arch)
 
         def cost(params, X, Y):
             a = X

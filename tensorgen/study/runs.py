@@ -42,7 +42,7 @@ def _oracle(net, X, Y):
 def _setup_row(engine, net, where):
     """Build (or load) the symbolic library of ``net`` and describe it; setup_seconds is
     derive + generate + compile as measured when the library was built."""
-    report = engine.report(net)
+    report = engine.report(net.architecture)
     return {"where": where, "layers": _label(net.layers), "n_params": net.n_params,
             "n_ops": report.n_ops, "derive_seconds": report.derive_seconds,
             "generate_seconds": report.generate_seconds,
@@ -77,9 +77,9 @@ def efficiency(settings, cache_dir, peers, tick):
     for label, engine in engines.items():
         if isinstance(engine, Symbolic):
             setup.append(_setup_row(engine, net, "efficiency"))
-        seconds, repeats, _ = measure.time_per_call(
-            partial(engine.value_and_grad, net, X, Y), settings.budget)
-        python_bytes = measure.peak_python_bytes(partial(engine.value_and_grad, net, X, Y))
+        call = partial(engine.value_and_grad, net.architecture, net.params, X, Y)
+        seconds, repeats, _ = measure.time_per_call(call, settings.budget)
+        python_bytes = measure.peak_python_bytes(call)
         scratch = measure.scratch_bytes(engine, net, settings.n_samples)
         rows.append({"engine": label, "layers": _label(net.layers), "n_params": net.n_params,
                      "n_samples": settings.n_samples, "seconds": seconds, "repeats": repeats,
@@ -124,7 +124,8 @@ def scaling(settings, cache_dir, peers, tick):
                     continue
                 setup_seconds = setup[-1]["setup_seconds"]
             seconds, repeats, (_, grad) = measure.time_per_call(
-                partial(engine.value_and_grad, net, X, Y), settings.budget)
+                partial(engine.value_and_grad, net.architecture, net.params, X, Y),
+                settings.budget)
             row["seconds"], row["repeats"] = seconds, repeats
             row["max_abs_error"], row["max_rel_error"] = measure.gradient_errors(net, grad, ref)
             last[(sweep, label)] = (net.n_params, seconds, setup_seconds)

@@ -1,0 +1,16 @@
+# Types of the compiled module _seam.pyx.
+import numpy as np
+from numpy.typing import NDArray
+
+class GradientKernel:
+    @property
+    def n_params(self) -> int: ...
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_outputs(self) -> int: ...
+    @property
+    def dtype(self) -> np.dtype[np.floating]: ...
+    def __call__(
+        self, params: NDArray[np.floating], X: NDArray[np.floating], Y: NDArray[np.floating]
+    ) -> tuple[float, NDArray[np.floating]]: ...
