@@ -123,14 +123,19 @@ def load_csv(path, target=None, delimiter=","):
     Raises
     ------
     ValueError
-        Missing target column, a row of the wrong length, a non-numeric feature, no rows
-        (each naming the line or column).
+        Duplicate column names, missing target column, a row of the wrong length, a
+        non-numeric feature, no rows (each naming the line or column).
     """
     with open(path, newline="") as f:
         rows = list(csv.reader(f, delimiter=delimiter))
     if not rows:
         raise ValueError(f"{path}: empty file, expected a header row")
     header = [h.strip() for h in rows[0]]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        # a model finds its feature columns by name: two columns of one name are ambiguous
+        raise ValueError(f"{path}: duplicate column names {repeated} in the header; every "
+                         "column needs its own name")
     if target is not None and target not in header:
         raise ValueError(f"target: no column {target!r} in {path} (columns: {header})")
     body = []

@@ -163,3 +163,15 @@ def test_console_entry_point_exit_code(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith("tensorgen: error: tol:") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a,a,b,y\n1,2,3,0\n4,5,6,1\n", r"bad\.csv: duplicate column names \['a'\]"),
+], ids=["duplicate-names"])
+def test_bad_csv_files_are_one_line_errors(capsys, tmp_path, text, message):
+    table = tmp_path / "bad.csv"
+    table.write_text(text)
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "y",
+                         "--no-progress")
+    assert code == 2 and out == ""
+    assert re.fullmatch(rf"tensorgen: error: \S*{message}.*\n", err)

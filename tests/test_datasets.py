@@ -71,7 +71,8 @@ def test_load_csv_classes_regression_and_no_target(tmp_path):
     ("a,b\n", "b", "no data rows"),
     ("", "b", "empty file"),
     ("a,b\nnan,1\n", "b", "NaN"),
-], ids=["no-target", "ragged", "text-feature", "no-rows", "empty", "nan"])
+    ("a,b,a,c,c\n1,2,3,4,5\n", "b", r"duplicate column names \['a', 'c'\]"),
+], ids=["no-target", "ragged", "text-feature", "no-rows", "empty", "nan", "duplicate-names"])
 def test_load_csv_errors(tmp_path, text, target, match):
     path = tmp_path / "bad.csv"
     path.write_text(text)
