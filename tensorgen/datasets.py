@@ -126,8 +126,7 @@ def load_csv(path, target=None, delimiter=","):
         Duplicate column names, missing target column, a row of the wrong length, a
         non-numeric feature, no rows (each naming the line or column).
     """
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f, delimiter=delimiter))
+    rows = _read_rows(path, delimiter)
     if not rows:
         raise ValueError(f"{path}: empty file, expected a header row")
     header = [h.strip() for h in rows[0]]
@@ -160,6 +159,22 @@ def load_csv(path, target=None, delimiter=","):
         raise ValueError(f"{path}: the features contain NaN or infinity")
     y, names = (None, None) if t is None else _encode_target([r[t].strip() for r in body])
     return Dataset(X, y, tuple(header[i] for i in features), names)
+
+
+def _read_rows(path, delimiter):
+    """Every row of the file as lists of strings; csv and decoding errors become a
+    ValueError naming the file (and the line, where csv knows it)."""
+    # utf-8-sig: UTF-8, with or without the byte-order mark spreadsheets write
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        try:
+            return list(reader)
+        except csv.Error as exc:  # e.g. a field over csv's limit of 131,072 characters
+            raise ValueError(f"{path}: line {reader.line_num}: {exc} (is the delimiter "
+                             f"{delimiter!r} right? is a quote left open?)") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 text ({exc.reason}); save it as a UTF-8 "
+                             "CSV file") from None
 
 
 def _encode_target(values):

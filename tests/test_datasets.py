@@ -80,6 +80,24 @@ def test_load_csv_errors(tmp_path, text, target, match):
         datasets.load_csv(path, target=target)
 
 
+@pytest.mark.parametrize("content, match", [
+    ("a,y\n1,0\n\n" + "2" * 140_000 + ",1\n", r"bad\.csv: line 4: field larger than field limit"),
+    (b"a,y\n1,0\n\xff\xfe,1\n", r"bad\.csv: not UTF-8 text"),
+], ids=["field-over-csv-limit", "not-utf8"])
+def test_load_csv_unreadable_files_name_the_file(tmp_path, content, match):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    with pytest.raises(ValueError, match=match):
+        datasets.load_csv(path, target="y")
+
+
+def test_load_csv_reads_utf8_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffa,y\n1,0\n2,1\n".encode())
+    data = datasets.load_csv(path, target="y")
+    assert data.feature_names == ("a",) and data.X[:, 0].tolist() == [1.0, 2.0]
+
+
 def test_stratified_split_keeps_proportions_and_is_seeded():
     y = np.repeat([0, 1, 2], [40, 20, 12])
     X = np.arange(y.size * 2, dtype=float).reshape(-1, 2)
