@@ -168,7 +168,9 @@ def test_console_entry_point_exit_code(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("a,a,b,y\n1,2,3,0\n4,5,6,1\n", r"bad\.csv: duplicate column names \['a'\]"),
     ("a,y\n1,0\n" + "2" * 140_000 + ",1\n", r"bad\.csv: line 3: field larger than"),
-], ids=["duplicate-names", "field-over-csv-limit"])
+    ("a,b,y\n1,2,0\n3,,1\n", r"bad\.csv: line 3, column 'b': empty cell, expected a number"),
+    ("a,b,y\n1,2,0\n3,4 kg,1\n", r"bad\.csv: line 3, column 'b': '4 kg' is not a number"),
+], ids=["duplicate-names", "field-over-csv-limit", "empty-cell", "text-cell"])
 def test_bad_csv_files_are_one_line_errors(capsys, tmp_path, text, message):
     table = tmp_path / "bad.csv"
     table.write_text(text)

@@ -53,7 +53,7 @@ def test_load_csv_classes_regression_and_no_target(tmp_path):
     np.testing.assert_array_equal(data.X, [[1, 2.5], [3, 4], [5, 0.6]])
     np.testing.assert_array_equal(data.y, [0, 1, 0])
     assert data.feature_names == ("a", "b") and data.target_names == ("cat", "dog")
-    with pytest.raises(ValueError, match="column 'kind' is not numeric"):
+    with pytest.raises(ValueError, match=r"d\.csv: line 2, column 'kind': 'cat' is not a number"):
         datasets.load_csv(path, target="a")
     path.write_text("a,b,level\n1,2,3\n3,4,1\n5,6,3\n")
     numeric = datasets.load_csv(path, target="level")
@@ -67,12 +67,15 @@ def test_load_csv_classes_regression_and_no_target(tmp_path):
 @pytest.mark.parametrize("text, target, match", [
     ("a,b\n1,2\n", "c", "no column 'c'"),
     ("a,b\n1,2,3\n", "b", "line 2 has 3 fields"),
-    ("a,b\nx,2\n", "b", "column 'a' is not numeric"),
+    ("a,b\n1,2\nx,2\n", "b", r"bad\.csv: line 3, column 'a': 'x' is not a number"),
+    ("a,b\n1,2\n\n , 3\n", "b", r"bad\.csv: line 4, column 'a': empty cell, expected a number"),
+    ("a,b\n1,\n", "b", r"bad\.csv: line 2, column 'b': empty cell"),
     ("a,b\n", "b", "no data rows"),
     ("", "b", "empty file"),
-    ("a,b\nnan,1\n", "b", "NaN"),
+    ("a,b\n1,1\n2,1\nnan,1\n", "b", r"line 4, column 'a': 'nan' is NaN or infinite"),
     ("a,b,a,c,c\n1,2,3,4,5\n", "b", r"duplicate column names \['a', 'c'\]"),
-], ids=["no-target", "ragged", "text-feature", "no-rows", "empty", "nan", "duplicate-names"])
+], ids=["no-target", "ragged", "text-feature", "empty-feature-cell", "empty-target-cell",
+        "no-rows", "empty", "nan", "duplicate-names"])
 def test_load_csv_errors(tmp_path, text, target, match):
     path = tmp_path / "bad.csv"
     path.write_text(text)
