@@ -134,5 +134,27 @@ def test_accuracy_reads_labels_scores_and_probabilities():
                                                   [0.5, 0.1, 0.4]])) == pytest.approx(2 / 3)
     assert datasets.accuracy(np.array([[1.0], [0.0]]), np.array([[0.7], [0.6]])) == 0.5
     assert datasets.accuracy([1, 1], [1, 1]) == 1.0
+    assert datasets.accuracy(["cat", "dog"], ["cat", "cat"]) == 0.5
+    assert datasets.accuracy([1.0, 0.0], [[0.2], [0.1]]) == 0.5  # float labels 0/1
+    assert datasets.accuracy(np.eye(3), [0, 1, 1]) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="same number"):
         datasets.accuracy([1, 0], [1])
+
+
+@pytest.mark.parametrize("y_true, y_pred, match", [
+    ([0, 3], [[0.2], [0.9]], r"y_true: labels must be 0 or 1 .* one column of probabilities"),
+    ([0, 1], [[0.2], [1.9]], r"y_pred: one column holds probabilities of class 1, expected "
+                             r"values in \[0, 1\], got values in \[0.2, 1.9\]"),
+    ([[0.5], [-1.0]], [[0.2], [0.9]], r"y_true: one column holds probabilities"),
+    ([0, 0.5], [[0.1, 0.9], [0.8, 0.2]], r"y_true: labels must be 0 or 1 .* scores for 2"),
+    ([0, 4], np.eye(3)[:2], r"y_true: labels must be integers in \[0, 3\)"),
+    (["a", "b"], np.eye(3)[:2], r"y_true: labels must be integers in \[0, 3\).* dtype <U1"),
+    (np.eye(3)[:2], np.eye(4)[:2], r"y_true, y_pred: scores for 3 classes and scores for 4"),
+    ([0, 1], [[0.2, np.nan], [0.3, 0.1]], r"y_pred: expected finite real scores"),
+    ([0, 1], np.zeros((2, 2, 2)), r"y_pred: expected labels \(n,\) or scores \(n, k\)"),
+], ids=["labels-beside-probabilities", "probabilities-out-of-range", "true-column-out-of-range",
+        "fractional-labels", "label-beyond-classes", "text-labels-beside-scores",
+        "different-classes", "nan-scores", "3-d"])
+def test_accuracy_refuses_inputs_that_are_not_classes(y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        datasets.accuracy(y_true, y_pred)
