@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ._version import __version__
+from .datasets import MAX_GUESSED_CLASSES, TASKS
 
 DATASETS = ("digits", "iris", "breast_cancer")
 
@@ -33,6 +34,9 @@ def cmd_train(args):
 
     data = _load(args)
     classify = data.target_names is not None
+    if classify and len(data.target_names) < 2:
+        raise ValueError(f"--target: every sample has the class {data.target_names[0]!r}; "
+                         "nothing to classify")
     stratify = data.y if classify else None
     X, X_test, y, y_test = train_test_split(data.X, data.y, args.test_size, stratify,
                                             seed=args.seed)
@@ -58,6 +62,7 @@ def cmd_train(args):
     if args.save:
         net.save(args.save, metadata={
             "features": list(data.feature_names), "classes": _names(data.target_names),
+            "task": "classification" if classify else "regression",
             "target": args.target, "scaler_mean": scaler.mean_.tolist(),
             "scaler_scale": scaler.scale_.tolist()})
         print(f"saved: {args.save}")
@@ -124,7 +129,16 @@ def _load(args):
     if args.csv is not None:
         if args.target is None:
             raise ValueError("--csv needs --target COLUMN")
-        return tg.datasets.load_csv(args.csv, target=args.target)
+        table = tg.datasets.read_csv(args.csv)
+        table.index(args.target, "--target")
+        if args.task is not None:
+            return table.dataset(args.target, args.task)
+        task, why = tg.datasets.guess_task(table.column(args.target))
+        data = table.dataset(args.target, task)
+        print(f"task: {task} (target {args.target!r} has {why}; --task overrides)")
+        return data
+    if args.task == "regression":
+        raise ValueError(f"--task: --dataset {args.dataset} is a classification problem")
     return getattr(tg.datasets, f"load_{args.dataset}")()
 
 
@@ -164,6 +178,10 @@ def build_parser():
                         help="a data set bundled with scikit-learn")
     source.add_argument("--csv", metavar="FILE", default=None, help="a CSV file with a header")
     source.add_argument("--target", metavar="COL", default=None, help="the CSV target column")
+    source.add_argument("--task", choices=TASKS, default=None,
+                        help="what the target is; default: guessed and printed (text labels "
+                        f"or at most {MAX_GUESSED_CLASSES} distinct integers: classification, "
+                        "other numbers: regression)")
     source.add_argument("--test-size", type=float, default=0.25, help="fraction held out")
     source.add_argument("--val-size", type=float, default=0.1,
                         help="fraction of the training part used for validation")

@@ -104,7 +104,12 @@ def load_breast_cancer():
 
 # ---- CSV files ----
 
-def load_csv(path, target=None, delimiter=","):
+TASKS = ("classification", "regression")
+# guess_task: integer targets with this many distinct values or fewer are class labels
+MAX_GUESSED_CLASSES = 20
+
+
+def load_csv(path, target=None, delimiter=",", task=None):
     """Read a CSV file with a header row; the column named ``target`` is the target.
 
     Parameters
@@ -115,23 +120,27 @@ def load_csv(path, target=None, delimiter=","):
         Name of the target column; None when the file has only features (``y`` is then
         None).
     delimiter : str
+    task : {"classification", "regression"} or None
+        What the target is. None (default): guessed by ``guess_task`` -- text labels, or
+        integers with at most 20 distinct values, are classes; other numbers are a
+        regression target.
 
     Returns
     -------
     Dataset
-        Every other column is a numeric feature. A target whose values are all integers
-        becomes class labels 0..k-1 (``target_names`` the original values); text values
-        become class labels in sorted order; other numbers are a regression target
-        (``target_names`` None).
+        Every other column is a numeric feature. Classification: ``y`` holds labels
+        0..k-1 of the distinct values in sorted order (numbers by value), which
+        ``target_names`` lists; regression: ``y`` holds the numbers, ``target_names`` is
+        None.
 
     Raises
     ------
     ValueError
         Everything ``read_csv`` refuses; a missing target column; an empty cell, or one
-        that is not a finite number, in a feature column (naming the line, the column and
-        the value).
+        that is not a finite number, in a feature column or a regression target (naming
+        the line, the column and the value).
     """
-    return read_csv(path, delimiter).dataset(target)
+    return read_csv(path, delimiter).dataset(target, task)
 
 
 def read_csv(path, delimiter=",", header=True):
@@ -274,15 +283,35 @@ class Table:
                              "expected a finite number")
         return X
 
-    def dataset(self, target=None):
-        """A Dataset: the column ``target`` as target, every other column a numeric
-        feature (see ``load_csv``)."""
+    def dataset(self, target=None, task=None):
+        """A Dataset: the column ``target`` as target (``task`` as in ``load_csv``),
+        every other column a numeric feature."""
         if target is not None:
             self.index(target, "target")
         features = tuple(c for c in self.columns if c != target)
         X = self.numeric(features)
-        y, names = (None, None) if target is None else _encode_target(self.column(target))
+        y, names = (None, None) if target is None else self._target(target, task)
         return Dataset(X, y, features, names)
+
+    def _target(self, name, task):
+        """(y, target_names) of the target column ``name`` (see ``load_csv``)."""
+        values = self.column(name)
+        if task is None:
+            task, _ = guess_task(values)
+        check_choice(task, "task", TASKS)
+        if task == "regression":
+            try:
+                return self.numeric([name])[:, 0], None
+            except ValueError as exc:
+                raise ValueError(f"{exc} (a regression target must be numeric)") from None
+        numbers = _numbers(values)
+        if numbers is not None and np.isfinite(numbers).all():
+            keys, labels = np.unique(numbers, return_inverse=True)
+            names = tuple(str(int(k)) if k.is_integer() else repr(float(k)) for k in keys)
+        else:
+            keys, labels = np.unique(np.array(values), return_inverse=True)
+            names = tuple(str(k) for k in keys)
+        return labels.astype(np.int64), names
 
     def _where(self, line, i):
         column = f"column {self.columns[i]!r}" if self.header else f"column {i + 1}"
@@ -307,21 +336,42 @@ def _shortlist(names, shown=8):
     return ", ".join(map(repr, names[:shown])) + f", ... ({len(names)} columns)"
 
 
-def _encode_target(values):
+def guess_task(values):
+    """Whether a target column looks like class labels or like a quantity.
+
+    The rule: text labels, or integers with at most ``MAX_GUESSED_CLASSES`` (20) distinct
+    values, are classes; any other numbers are a regression target.
+
+    Parameters
+    ----------
+    values : sequence of str
+        The target's cells.
+
+    Returns
+    -------
+    task : {"classification", "regression"}
+    reason : str
+        Why, for a message: e.g. ``"3 distinct integer values (20 or fewer)"``.
+    """
+    numbers = _numbers(values)
+    if numbers is None:
+        text = next(v for v in values if _numbers([v]) is None)
+        return "classification", f"text values such as {text!r}"
+    integral = np.isfinite(numbers) & (numbers == np.round(numbers))
+    if not integral.all():
+        return "regression", f"non-integer values such as {values[np.argmin(integral)]!r}"
+    k = np.unique(numbers).size
+    if k <= MAX_GUESSED_CLASSES:
+        return "classification", f"{k} distinct integer values ({MAX_GUESSED_CLASSES} or fewer)"
+    return "regression", f"{k} distinct integer values (more than {MAX_GUESSED_CLASSES})"
+
+
+def _numbers(values):
+    """The values as a float64 array, or None if one of them is not a number."""
     try:
-        numbers = np.array([float(v) for v in values])
+        return np.array([float(v) for v in values])
     except ValueError:
-        numbers = None
-    if numbers is not None and not (np.isfinite(numbers).all()
-                                    and (numbers == np.round(numbers)).all()):
-        if not np.isfinite(numbers).all():
-            raise ValueError("target: contains NaN or infinity")
-        return numbers, None
-    keys = np.unique(numbers) if numbers is not None else sorted(set(values))
-    classes = numbers if numbers is not None else np.array(values)
-    labels = np.searchsorted(np.asarray(keys), classes).astype(np.int64)
-    names = tuple(f"{k:g}" if numbers is not None else str(k) for k in keys)
-    return labels, names
+        return None
 
 
 # ---- helpers ----

@@ -178,3 +178,43 @@ def test_bad_csv_files_are_one_line_errors(capsys, tmp_path, text, message):
                          "--no-progress")
     assert code == 2 and out == ""
     assert re.fullmatch(rf"tensorgen: error: \S*{message}.*\n", err)
+
+
+def write_integer_regression_csv(path):
+    """y = 10 a + 5 b rounded: an integer target with many distinct values."""
+    X = np.random.default_rng(0).normal(size=(80, 2))
+    y = np.round(10 * X[:, 0] + 5 * X[:, 1]).astype(int)
+    path.write_text("a,b,y\n" + "".join(f"{a},{b},{v}\n" for (a, b), v in zip(X, y)))
+    return len(set(y))
+
+
+def test_train_guesses_the_task_and_says_why(capsys, tmp_path):
+    table = tmp_path / "reg.csv"
+    k = write_integer_regression_csv(table)
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "y", "--epochs",
+                         "2", "--no-progress")
+    assert code == 0, err
+    assert out.splitlines()[0] == (f"task: regression (target 'y' has {k} distinct integer "
+                                   "values (more than 20); --task overrides)")
+    assert "test cost:" in out and "accuracy" not in out
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "y", "--epochs",
+                         "2", "--no-progress", "--task", "classification")
+    assert code == 0, err
+    assert "task:" not in out and "test accuracy:" in out
+
+
+def test_train_task_errors(capsys, tmp_path):
+    table = tmp_path / "labels.csv"
+    table.write_text("a,y\n1,cat\n2,dog\n3,cat\n4,dog\n")
+    code, _, err = run(capsys, "train", "--csv", str(table), "--target", "y",
+                       "--task", "regression", "--no-progress")
+    assert code == 2
+    assert err == (f"tensorgen: error: {table}: line 2, column 'y': 'cat' is not a number "
+                   "(a regression target must be numeric)\n")
+    table.write_text("a,y\n1,cat\n2,cat\n3,cat\n")
+    code, _, err = run(capsys, "train", "--csv", str(table), "--target", "y", "--no-progress")
+    assert code == 2
+    assert err == ("tensorgen: error: --target: every sample has the class 'cat'; nothing "
+                   "to classify\n")
+    code, _, err = run(capsys, "train", "--csv", str(table), "--target", "z", "--no-progress")
+    assert code == 2 and err.startswith("tensorgen: error: --target: no column 'z' in")

@@ -64,6 +64,37 @@ def test_load_csv_classes_regression_and_no_target(tmp_path):
     assert datasets.load_csv(path).y is None
 
 
+@pytest.mark.parametrize("values, task, reason", [
+    (["cat", "dog", "cat"], "classification", "text values such as 'cat'"),
+    (["1", "2", "n/a"], "classification", "text values such as 'n/a'"),
+    (["0", "1", "2.0", "1"], "classification", "3 distinct integer values (20 or fewer)"),
+    ([str(v) for v in range(32)], "regression", "32 distinct integer values (more than 20)"),
+    (["1", "2.5", "3"], "regression", "non-integer values such as '2.5'"),
+    (["1", "inf"], "regression", "non-integer values such as 'inf'"),
+], ids=["text", "mixed", "few-integers", "many-integers", "fractions", "infinity"])
+def test_guess_task_rule(values, task, reason):
+    assert datasets.guess_task(values) == (task, reason)
+
+
+def test_load_csv_task_overrides_the_guess(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{i % 30}\n" for i in range(60)))
+    guessed = datasets.load_csv(path, target="y")
+    assert guessed.target_names is None and guessed.y.dtype == np.float64  # 30 integers
+    classes = datasets.load_csv(path, target="y", task="classification")
+    assert classes.target_names == tuple(str(k) for k in range(30))
+    assert classes.y.tolist() == [i % 30 for i in range(60)]
+    path.write_text("x,y\n1,3\n2,1.0\n3,1\n4,0.5\n")
+    few = datasets.load_csv(path, target="y", task="classification")
+    assert few.target_names == ("0.5", "1", "3") and few.y.tolist() == [2, 1, 1, 0]
+    path.write_text("x,y\n1,a\n2,b\n")
+    with pytest.raises(ValueError, match=r"line 2, column 'y': 'a' is not a number \(a "
+                                         r"regression target must be numeric\)"):
+        datasets.load_csv(path, target="y", task="regression")
+    with pytest.raises(ValueError, match="task: expected one of"):
+        datasets.load_csv(path, target="y", task="clustering")
+
+
 @pytest.mark.parametrize("text, target, match", [
     ("a,b\n1,2\n", "c", "no column 'c'"),
     ("a,b\n1,2,3\n", "b", "line 2 has 3 fields"),
