@@ -75,34 +75,91 @@ def cmd_predict(args):
     import tensorgen as tg
     from tensorgen.datasets import StandardScaler
 
+    if args.no_header and args.target is not None:
+        raise ValueError("--target: a file read with --no-header has no column names; "
+                         "leave the target column out of it")
     net = tg.Network.load(args.model)
-    meta = net.metadata
-    data = tg.datasets.load_csv(args.csv, target=args.target)
-    X = data.X
-    if "features" in meta:
-        missing = [f for f in meta["features"] if f not in data.feature_names]
-        if missing:
-            raise ValueError(f"--csv: {args.csv} lacks the model's feature columns {missing}")
-        X = X[:, [data.feature_names.index(f) for f in meta["features"]]]
+    meta = _metadata(net, args.model)
+    table = tg.datasets.read_csv(args.csv, header=not args.no_header)
+    X = _model_features(table, net.layers[0], meta.get("features"), args)
+    if "scaler_mean" in meta:
         X = StandardScaler(meta["scaler_mean"], meta["scaler_scale"]).transform(X)
     out = net.predict(X)
     classes = meta.get("classes")
+    labels = None if classes is None else [classes[k] for k in np.argmax(out, axis=1)]
+    # score before printing anything: a bad --target is an error, not a half-printed run
+    score = None if args.target is None else _score(table, args.target, out, labels, classes)
     print("prediction")
-    if classes is not None:
-        labels = np.argmax(out, axis=1)
-        print("\n".join(classes[k] for k in labels))
+    if labels is not None:
+        print("\n".join(labels))
     else:
         print("\n".join(" ".join(f"{v:.6g}" for v in row) for row in out))
-    if args.target is None:
-        return 0
-    if classes is not None:
-        truth = [data.target_names[k] for k in data.y]
-        hits = np.mean([classes[k] == t for k, t in zip(labels, truth)])
-        print(f"accuracy: {hits:.4f} ({len(truth)} samples)", file=sys.stderr)
-    elif data.target_names is None:
-        print(f"mean squared error: {np.mean((out[:, 0] - data.y) ** 2):.6g} "
-              f"({len(data.y)} samples)", file=sys.stderr)
+    if score:
+        print(score, file=sys.stderr)
     return 0
+
+
+def _metadata(net, path):
+    """What ``train --save`` stored with the model, checked against the network."""
+    meta = net.metadata if isinstance(net.metadata, dict) else {}
+    n_in, n_out = net.layers[0], net.layers[-1]
+    for key, size, kind in (("features", n_in, str), ("classes", n_out, str),
+                            ("scaler_mean", n_in, (int, float)),
+                            ("scaler_scale", n_in, (int, float))):
+        value = meta.get(key)
+        if value is not None and not (isinstance(value, list) and len(value) == size
+                                      and all(isinstance(v, kind) for v in value)):
+            raise ValueError(f"{path}: metadata {key!r} does not fit the network "
+                             f"(expected a list of {size} {'names' if kind is str else 'numbers'})")
+    if ("scaler_mean" in meta) != ("scaler_scale" in meta):
+        raise ValueError(f"{path}: metadata has only one of 'scaler_mean', 'scaler_scale'")
+    return meta
+
+
+def _model_features(table, n_in, names, args):
+    """The model's input columns of the table as numbers, in the model's order: by name
+    when the model stores its feature names (other columns are left out), else every
+    column but the target."""
+    if names is None or args.no_header:
+        columns = [c for c in table.columns if c != args.target]
+        if len(columns) != n_in:
+            raise ValueError(f"--csv: {args.csv} has {len(columns)} feature columns, the "
+                             f"model takes {n_in}")
+        return table.numeric(columns)
+    missing = [f for f in names if f not in table.columns]
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise ValueError(
+            f"--csv: {args.csv} lacks {len(missing)} of the model's {n_in} feature columns "
+            f"({shown}); name the columns so in the header, or give a file of {n_in} numeric "
+            "columns in the model's order without a header and --no-header")
+    return table.numeric(names)
+
+
+def _score(table, target, out, labels, classes):
+    """The line that scores the predictions against the column ``target``."""
+    if classes is None:
+        if out.shape[1] != 1:
+            raise ValueError(f"--target: the model has {out.shape[1]} outputs, one column "
+                             "cannot score them")
+        try:
+            y = table.numeric([target])[:, 0]
+        except ValueError as exc:
+            raise ValueError(f"--target: {exc} (the model predicts numbers)") from None
+        return f"mean squared error: {np.mean((out[:, 0] - y) ** 2):.6g} ({len(y)} samples)"
+    y, names = table.classes(target)
+    truth = np.array(names, dtype=object)[y]
+    unknown = sorted(set(names) - set(classes))
+    if len(unknown) == len(names):
+        raise ValueError(f"--target: no value of column {target!r} is one of the model's "
+                         f"classes ({', '.join(classes)}); it has e.g. {truth[0]!r}")
+    line = f"accuracy: {np.mean(truth == np.array(labels)):.4f} ({len(truth)} samples)"
+    if unknown:
+        count = int(np.isin(truth, unknown).sum())
+        shown = ", ".join(map(repr, unknown[:3])) + (", ..." if len(unknown) > 3 else "")
+        line += (f"; {count} of them have a class the model does not know ({shown}), "
+                 "counted as wrong")
+    return line
 
 
 def cmd_compare(args):
@@ -207,9 +264,14 @@ def build_parser():
     predict = sub.add_parser("predict", help="predict with a saved model",
                              formatter_class=fmt)
     predict.add_argument("model", help="a model saved by 'tensorgen train --save'")
-    predict.add_argument("--csv", metavar="FILE", required=True, help="samples to predict")
+    predict.add_argument("--csv", metavar="FILE", required=True,
+                         help="samples to predict: the model's feature columns, found by "
+                         "name (other columns are left out)")
     predict.add_argument("--target", metavar="COL", default=None,
-                         help="a target column to leave out and score against")
+                         help="a target column to score the predictions against")
+    predict.add_argument("--no-header", action="store_true",
+                         help="the file has no header: its columns are the model's features, "
+                         "in the model's order")
     predict.set_defaults(run=cmd_predict)
 
     compare = sub.add_parser("compare", help="measure every engine: accuracy, time, memory, "

@@ -295,23 +295,36 @@ class Table:
 
     def _target(self, name, task):
         """(y, target_names) of the target column ``name`` (see ``load_csv``)."""
-        values = self.column(name)
         if task is None:
-            task, _ = guess_task(values)
+            task, _ = guess_task(self.column(name))
         check_choice(task, "task", TASKS)
         if task == "regression":
             try:
                 return self.numeric([name])[:, 0], None
             except ValueError as exc:
                 raise ValueError(f"{exc} (a regression target must be numeric)") from None
+        return self.classes(name)
+
+    def classes(self, name):
+        """Column ``name`` as class labels.
+
+        Returns
+        -------
+        y : ndarray of shape (n_rows,), int64
+            Labels 0..k-1 of the distinct values in sorted order: numbers by value when
+            every value is a number (then ``"1"`` and ``"1.0"`` are one class), else text.
+        names : tuple of str
+            The k classes, numbers written as integers where they are (``"1"``, ``"0.5"``).
+        """
+        values = self.column(name)
         numbers = _numbers(values)
         if numbers is not None and np.isfinite(numbers).all():
-            keys, labels = np.unique(numbers, return_inverse=True)
+            keys, y = np.unique(numbers, return_inverse=True)
             names = tuple(str(int(k)) if k.is_integer() else repr(float(k)) for k in keys)
         else:
-            keys, labels = np.unique(np.array(values), return_inverse=True)
+            keys, y = np.unique(np.array(values), return_inverse=True)
             names = tuple(str(k) for k in keys)
-        return labels.astype(np.int64), names
+        return y.astype(np.int64), names
 
     def _where(self, line, i):
         column = f"column {self.columns[i]!r}" if self.header else f"column {i + 1}"

@@ -1,6 +1,8 @@
 """The command line: the XOR paper block, train/predict round trip, help, clean errors."""
 
+import contextlib
 import csv
+import io
 import re
 import subprocess
 import sys
@@ -218,3 +220,96 @@ def test_train_task_errors(capsys, tmp_path):
                    "to classify\n")
     code, _, err = run(capsys, "train", "--csv", str(table), "--target", "z", "--no-progress")
     assert code == 2 and err.startswith("tensorgen: error: --target: no column 'z' in")
+
+
+def blobs(n=90, seed=0):
+    """Three separable clusters in 2-D with text labels."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    X = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])[y] + rng.normal(scale=0.5, size=(n, 2))
+    return X, np.array(["red", "green", "blue"])[y]
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    """A model trained by `tensorgen train` on blobs.csv (columns x1, x2, colour)."""
+    folder = tmp_path_factory.mktemp("classifier")
+    X, labels = blobs()
+    table, model = folder / "blobs.csv", folder / "blobs.npz"
+    with open(table, "w", newline="") as f:
+        csv.writer(f).writerows([["x1", "x2", "colour"]]
+                                + [[*x, c] for x, c in zip(X, labels)])
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["train", "--csv", str(table), "--target", "colour", "--hidden", "8",
+                     "--epochs", "40", "--lr", "0.05", "--no-progress", "--save",
+                     str(model)]) == 0
+    return model, X, labels
+
+
+def predictions(capsys, *argv):
+    code, out, err = run(capsys, "predict", *argv)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "prediction"
+    return lines[1:], err
+
+
+def test_predict_finds_the_feature_columns_by_name(capsys, tmp_path, classifier):
+    model, X, labels = classifier
+    # other order, an extra text column, the target present but not asked for
+    table = tmp_path / "new.csv"
+    table.write_text("colour,note,x2,x1\n" + "".join(
+        f"{c},hello,{x2},{x1}\n" for (x1, x2), c in zip(X, labels)))
+    predicted, err = predictions(capsys, str(model), "--csv", str(table))
+    assert err == "" and np.mean(np.array(predicted) == labels) >= 0.9
+    # the same rows as a headerless matrix in the model's order
+    matrix = tmp_path / "matrix.csv"
+    matrix.write_text("".join(f"{x1},{x2}\n" for x1, x2 in X))
+    assert predictions(capsys, str(model), "--csv", str(matrix), "--no-header")[0] == predicted
+
+
+@pytest.mark.parametrize("text, argv, message", [
+    ("a,b\n1,2\n", [], r"--csv: \S+new\.csv lacks 2 of the model's 2 feature columns \(x1, x2\);"
+                       r" .* --no-header\n"),
+    ("1,2,3\n", ["--no-header"], r"--csv: \S+new\.csv has 3 feature columns, the model takes 2\n"),
+    ("x1,x2\n1,2\n", ["--no-header"], r"\S+new\.csv: line 1, column 1: 'x1' is not a number "
+                                      r"\(is this line a header\?\)\n"),
+    ("1,2\n", ["--no-header", "--target", "c"], r"--target: a file read with --no-header .*"),
+    ("x1,x2,colour\n1,2,3\n", ["--target", "colour"],
+     r"--target: no value of column 'colour' is one of the model's classes "
+     r"\(blue, green, red\); it has e.g. '3'\n"),
+], ids=["missing-columns", "wrong-width", "header-with-no-header", "target-no-header",
+        "numeric-target-for-classifier"])
+def test_predict_errors_say_what_the_model_needs(capsys, tmp_path, classifier, text, argv,
+                                                 message):
+    table = tmp_path / "new.csv"
+    table.write_text(text)
+    code, out, err = run(capsys, "predict", str(classifier[0]), "--csv", str(table), *argv)
+    assert code == 2 and out == ""
+    assert re.fullmatch(rf"tensorgen: error: {message}", err, flags=re.S), err
+
+
+def test_predict_scores_what_it_can_and_counts_unknown_classes(capsys, tmp_path, classifier):
+    model, X, labels = classifier
+    labels = labels.astype("<U6")
+    labels[:6] = ["purple", "7", "purple", "purple", "7", "7"]
+    table = tmp_path / "new.csv"
+    table.write_text("x1,x2,colour\n" + "".join(
+        f"{x1},{x2},{c}\n" for (x1, x2), c in zip(X, labels)))
+    predicted, err = predictions(capsys, str(model), "--csv", str(table), "--target", "colour")
+    hits = np.mean(np.array(predicted) == labels)
+    assert err == (f"accuracy: {hits:.4f} ({len(X)} samples); 6 of them have a class the model "
+                   "does not know ('7', 'purple'), counted as wrong\n")
+
+
+def test_predict_regression_model_with_text_target(capsys, tmp_path):
+    table, model = tmp_path / "reg.csv", tmp_path / "reg.npz"
+    write_integer_regression_csv(table)
+    code, _, err = run(capsys, "train", "--csv", str(table), "--target", "y", "--epochs", "2",
+                       "--no-progress", "--save", str(model))
+    assert code == 0, err
+    table.write_text("a,b,y\n1,2,3\n1,2,big\n")
+    code, out, err = run(capsys, "predict", str(model), "--csv", str(table), "--target", "y")
+    assert code == 2 and out == ""
+    assert err == (f"tensorgen: error: --target: {table}: line 3, column 'y': 'big' is not a "
+                   "number (the model predicts numbers)\n")

@@ -189,3 +189,23 @@ def test_accuracy_reads_labels_scores_and_probabilities():
 def test_accuracy_refuses_inputs_that_are_not_classes(y_true, y_pred, match):
     with pytest.raises(ValueError, match=match):
         datasets.accuracy(y_true, y_pred)
+
+
+def test_read_csv_table_columns_by_name_or_position(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,x,label\nA7,1.5,1\n\nB2, 2 ,1.0\nC9,3,2\n")
+    table = datasets.read_csv(path)
+    assert table.columns == ("id", "x", "label") and table.lines == [2, 4, 5]
+    np.testing.assert_array_equal(table.numeric(["label", "x"]), [[1, 1.5], [1, 2], [2, 3]])
+    y, names = table.classes("label")
+    assert names == ("1", "2") and y.tolist() == [0, 0, 1]  # "1" and "1.0": one class
+    assert table.classes("id")[1] == ("A7", "B2", "C9")
+    with pytest.raises(ValueError, match=r"t\.csv: line 2, column 'id': 'A7' is not a number"):
+        table.numeric()
+    path.write_text("1,2\n3,4\n")
+    bare = datasets.read_csv(path, header=False)
+    assert bare.columns == ("column 1", "column 2")
+    np.testing.assert_array_equal(bare.numeric(), [[1, 2], [3, 4]])
+    path.write_text("1,2\n3\n")
+    with pytest.raises(ValueError, match="line 2 has 1 fields, line 1 2"):
+        datasets.read_csv(path, header=False)
