@@ -44,9 +44,12 @@ def cmd_train(args):
                                                       y if classify else None, seed=args.seed)
     scaler = StandardScaler().fit(X_train)
     n_out = len(data.target_names) if classify else 1
-    net = tg.Network([data.X.shape[1], *args.hidden, n_out], activation=args.activation,
-                     loss="cross_entropy" if classify else "mse",
-                     output_activation=None if classify else "identity", seed=args.seed)
+    try:
+        net = tg.Network([data.X.shape[1], *args.hidden, n_out], activation=args.activation,
+                         loss="cross_entropy" if classify else "mse",
+                         output_activation=None if classify else "identity", seed=args.seed)
+    except (MemoryError, OverflowError) as exc:
+        raise ValueError(f"--hidden {' '.join(map(str, args.hidden))}: {exc}") from None
     history = net.fit(scaler.transform(X_train), y_train, engine=args.engine,
                       optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                       batch_size=args.batch_size, seed=args.seed, patience=args.patience,
@@ -210,16 +213,43 @@ def _plot(history, path, title):
     print(f"plot: {path}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line, like the commands' own."""
+
+    def error(self, message):
+        self.exit(2, f"tensorgen: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text):
+    """argparse type: an integer >= 1."""
+    return _int_at_least(text, 1)
+
+
+def _natural_int(text):
+    """argparse type: an integer >= 0."""
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text, low):
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+    return value
+
+
 def build_parser():
     fmt = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(prog="tensorgen", description=__doc__, formatter_class=fmt)
+    parser = _Parser(prog="tensorgen", description=__doc__, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"tensorgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     xor = sub.add_parser("xor", help="train the paper's 2-2-1 sigmoid network on XOR",
                          formatter_class=fmt)
-    xor.add_argument("--seed", type=int, default=0, help="initialisation seed")
-    xor.add_argument("--epochs", type=int, default=100_000, help="maximum epochs")
+    xor.add_argument("--seed", type=_natural_int, default=0, help="initialisation seed")
+    xor.add_argument("--epochs", type=_positive_int, default=100_000, help="maximum epochs")
     xor.add_argument("--lr", type=float, default=1.0, help="learning rate")
     xor.add_argument("--tol", type=float, default=None,
                      help="stop early once the cost is below this")
@@ -243,18 +273,20 @@ def build_parser():
     source.add_argument("--val-size", type=float, default=0.1,
                         help="fraction of the training part used for validation")
     model = train.add_argument_group("model and training")
-    model.add_argument("--hidden", type=int, nargs="+", default=[128],
+    model.add_argument("--hidden", type=_positive_int, nargs="+", default=[128],
                        help="hidden layer widths")
     model.add_argument("--activation", default="relu", help="hidden activation")
     model.add_argument("--engine", default="reverse", help="gradient engine")
     model.add_argument("--optimizer", default="adam", help="sgd, momentum, nesterov or adam")
     model.add_argument("--lr", type=float, default=None,
                        help="learning rate (default: 0.1 for sgd, 0.001 for adam)")
-    model.add_argument("--epochs", type=int, default=50, help="maximum epochs")
-    model.add_argument("--batch-size", type=int, default=32, help="samples per update")
-    model.add_argument("--patience", type=int, default=None,
+    model.add_argument("--epochs", type=_positive_int, default=50, help="maximum epochs")
+    model.add_argument("--batch-size", type=_positive_int, default=32,
+                       help="samples per update")
+    model.add_argument("--patience", type=_positive_int, default=None,
                        help="stop after this many epochs without validation improvement")
-    model.add_argument("--seed", type=int, default=0, help="seed of init, split and batches")
+    model.add_argument("--seed", type=_natural_int, default=0,
+                       help="seed of init, split and batches")
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="NPZ", default=None, help="save the model here")
     output.add_argument("--plot", metavar="PNG", default=None, help="save the curves here")
@@ -297,3 +329,5 @@ def main(argv=None):
         parser.exit(130, "tensorgen: interrupted\n")
     except (ValueError, TypeError, FloatingPointError, ImportError, OSError) as exc:
         parser.exit(2, f"tensorgen: error: {exc}\n")
+    except MemoryError as exc:
+        parser.exit(2, f"tensorgen: error: out of memory: {exc}\n")

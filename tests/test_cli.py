@@ -147,16 +147,22 @@ def test_help_shows_defaults(capsys, command):
     (["predict", "notamodel.npz", "--csv", "x.csv"], "not a TensorGen model file"),
     (["xor", "--lr", "-1"], "lr"),
     (["xor", "--engine", "nope"], "engine"),
-    (["train", "--batch-size", "many"], "invalid int value"),
+    (["train", "--batch-size", "many"], "argument --batch-size: expected an integer >= 1, "
+                                        "got 'many' (see tensorgen train --help)"),
+    (["train", "--dataset", "iris", "--hidden", "8", "0"],
+     "argument --hidden: expected an integer >= 1, got '0'"),
+    (["xor", "--seed", "-1"], "argument --seed: expected an integer >= 0, got '-1'"),
+    (["predict"], "the following arguments are required: model, --csv"),
 ], ids=["no-data", "no-target", "optimizer", "engine", "epochs", "activation", "no-file",
-        "not-model", "xor-lr", "xor-engine", "argparse"])
+        "not-model", "xor-lr", "xor-engine", "argparse", "hidden-zero", "seed", "required"])
 def test_errors_are_one_clean_line_with_exit_code_2(capsys, tmp_path, monkeypatch, argv,
                                                     message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notamodel.npz").write_text("hello")
     code, _, err = run(capsys, *argv)
     assert code == 2
-    assert message in err and "Traceback" not in err
+    assert err.startswith("tensorgen: error: ") and err.count("\n") == 1
+    assert message in err
 
 
 def test_console_entry_point_exit_code(tmp_path):
@@ -313,3 +319,13 @@ def test_predict_regression_model_with_text_target(capsys, tmp_path):
     assert code == 2 and out == ""
     assert err == (f"tensorgen: error: --target: {table}: line 3, column 'y': 'big' is not a "
                    "number (the model predicts numbers)\n")
+
+
+def test_huge_hidden_layer_is_a_one_line_error_naming_hidden(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n1,1,0\n2,2,1\n3,3,0\n4,4,1\n")
+    proc = subprocess.run([sys.executable, "-m", "tensorgen", "train", "--csv", str(table),
+                           "--target", "y", "--hidden", "100000000000", "--no-progress"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("tensorgen: error: --hidden 100000000000: layers: ")
