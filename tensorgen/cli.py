@@ -30,18 +30,20 @@ def cmd_xor(args):
 
 def cmd_train(args):
     import tensorgen as tg
-    from tensorgen.datasets import StandardScaler, train_test_split
+    from tensorgen.datasets import StandardScaler
 
+    if args.patience is not None and args.val_size == 0:
+        raise ValueError("--patience: early stopping watches the validation cost, which "
+                         "--val-size 0 turns off")
     data = _load(args)
     classify = data.target_names is not None
     if classify and len(data.target_names) < 2:
         raise ValueError(f"--target: every sample has the class {data.target_names[0]!r}; "
                          "nothing to classify")
-    stratify = data.y if classify else None
-    X, X_test, y, y_test = train_test_split(data.X, data.y, args.test_size, stratify,
-                                            seed=args.seed)
-    X_train, X_val, y_train, y_val = train_test_split(X, y, args.val_size,
-                                                      y if classify else None, seed=args.seed)
+    X_train, X_test, y_train, y_test = _split(data.X, data.y, args.test_size, "--test-size",
+                                              classify, args.seed)
+    X_train, X_val, y_train, y_val = _split(X_train, y_train, args.val_size, "--val-size",
+                                            classify, args.seed)
     scaler = StandardScaler().fit(X_train)
     n_out = len(data.target_names) if classify else 1
     try:
@@ -50,18 +52,22 @@ def cmd_train(args):
                          output_activation=None if classify else "identity", seed=args.seed)
     except (MemoryError, OverflowError) as exc:
         raise ValueError(f"--hidden {' '.join(map(str, args.hidden))}: {exc}") from None
+    validation = None if X_val is None else (scaler.transform(X_val), y_val)
     history = net.fit(scaler.transform(X_train), y_train, engine=args.engine,
                       optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                       batch_size=args.batch_size, seed=args.seed, patience=args.patience,
-                      validation_data=(scaler.transform(X_val), y_val),
-                      progress=not args.no_progress)
-    out = net.predict(scaler.transform(X_test))
+                      validation_data=validation, progress=not args.no_progress)
     print(f"epochs: {history.epochs} ({history.stop_reason}), "
           f"wall time: {history.wall_time:.2f} s")
-    print(f"test cost: {net.loss(scaler.transform(X_test), y_test):.6f}")
-    if classify:
-        print(f"test accuracy: {tg.datasets.accuracy(y_test, out):.4f} "
-              f"({len(y_test)} samples)")
+    if X_test is None:
+        print(f"training cost: {net.loss(scaler.transform(X_train), y_train):.6f} "
+              "(no test part: --test-size 0)")
+    else:
+        X_test = scaler.transform(X_test)
+        print(f"test cost: {net.loss(X_test, y_test):.6f}")
+        if classify:
+            print(f"test accuracy: {tg.datasets.accuracy(y_test, net.predict(X_test)):.4f} "
+                  f"({len(y_test)} samples)")
     if args.save:
         net.save(args.save, metadata={
             "features": list(data.feature_names), "classes": _names(data.target_names),
@@ -72,6 +78,20 @@ def cmd_train(args):
     if args.plot:
         _plot(history, args.plot, args.dataset or args.csv)
     return 0
+
+
+def _split(X, y, size, option, classify, seed):
+    """(X_keep, X_held, y_keep, y_held): a stratified split for classes; size 0 holds out
+    nothing (X_held and y_held None)."""
+    from tensorgen.datasets import train_test_split
+
+    if size == 0:
+        return X, None, y, None
+    try:
+        return train_test_split(X, y, size, y if classify else None, seed=seed)
+    except ValueError:
+        raise ValueError(f"{option} {size:g}: cannot split {len(y)} samples into two "
+                         "non-empty parts") from None
 
 
 def cmd_predict(args):
@@ -240,6 +260,17 @@ def _int_at_least(text, low):
     return value
 
 
+def _fraction(text):
+    """argparse type: a number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
+    return value
+
+
 def build_parser():
     fmt = argparse.ArgumentDefaultsHelpFormatter
     parser = _Parser(prog="tensorgen", description=__doc__, formatter_class=fmt)
@@ -269,9 +300,11 @@ def build_parser():
                         help="what the target is; default: guessed and printed (text labels "
                         f"or at most {MAX_GUESSED_CLASSES} distinct integers: classification, "
                         "other numbers: regression)")
-    source.add_argument("--test-size", type=float, default=0.25, help="fraction held out")
-    source.add_argument("--val-size", type=float, default=0.1,
-                        help="fraction of the training part used for validation")
+    source.add_argument("--test-size", type=_fraction, default=0.25,
+                        help="fraction held out for the test, in [0, 1); 0: no test")
+    source.add_argument("--val-size", type=_fraction, default=0.1,
+                        help="fraction of the rest held out for validation (the validation "
+                        "cost, --patience), in [0, 1); 0: no validation")
     model = train.add_argument_group("model and training")
     model.add_argument("--hidden", type=_positive_int, nargs="+", default=[128],
                        help="hidden layer widths")

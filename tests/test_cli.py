@@ -329,3 +329,40 @@ def test_huge_hidden_layer_is_a_one_line_error_naming_hidden(tmp_path):
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("tensorgen: error: --hidden 100000000000: layers: ")
+
+
+def small_regression_csv(path, n=40):
+    X = np.random.default_rng(1).normal(size=(n, 2))
+    path.write_text("a,b,y\n" + "".join(f"{a},{b},{a - b + 0.5}\n" for a, b in X))
+    return path
+
+
+@pytest.mark.parametrize("argv, lines", [
+    (["--val-size", "0"], ["test cost: "]),
+    (["--test-size", "0", "--val-size", "0"], ["training cost: ", "(no test part: --test-size 0)"]),
+    (["--test-size", "0.5", "--val-size", "0.5"], ["test cost: "]),
+], ids=["no-validation", "no-test", "halves"])
+def test_validation_and_test_parts_can_be_turned_off(capsys, tmp_path, argv, lines):
+    table = small_regression_csv(tmp_path / "t.csv")
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "y", "--epochs", "3",
+                         "--hidden", "4", "--no-progress", *argv)
+    assert code == 0, err
+    assert all(line in out for line in lines)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--val-size", "1.5"], "argument --val-size: expected a fraction in [0, 1), got '1.5'"),
+    (["--val-size", "1"], "argument --val-size: expected a fraction in [0, 1), got '1'"),
+    (["--test-size", "-0.1"], "argument --test-size: expected a fraction in [0, 1), got '-0.1'"),
+    (["--test-size", "nan"], "argument --test-size: expected a fraction in [0, 1), got 'nan'"),
+    (["--val-size", "0", "--patience", "3"], "--patience: early stopping watches the "
+                                             "validation cost, which --val-size 0 turns off"),
+    (["--test-size", "0.5"], "--val-size 0.1: cannot split 1 samples into two non-empty"),
+], ids=["val-above-1", "val-1", "test-negative", "test-nan", "patience-without-validation",
+        "too-few-samples"])
+def test_split_sizes_are_checked_naming_the_option(capsys, tmp_path, argv, message):
+    table = small_regression_csv(tmp_path / "t.csv", n=40 if "0.5" not in argv else 2)
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "y",
+                         "--no-progress", *argv)
+    assert code == 2 and "test_size" not in err
+    assert err.startswith(f"tensorgen: error: {message}") and err.count("\n") == 1
