@@ -10,6 +10,10 @@ import numpy as np
 
 from ._version import __version__
 from .datasets import MAX_GUESSED_CLASSES, TASKS
+from .engines import ENGINES
+from .functions import HIDDEN_ACTIVATIONS
+from .network import INITS
+from .optimizers import OPTIMIZERS
 
 DATASETS = ("digits", "iris", "breast_cancer")
 
@@ -57,8 +61,7 @@ def cmd_train(args):
                       optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                       batch_size=args.batch_size, seed=args.seed, patience=args.patience,
                       validation_data=validation, progress=not args.no_progress)
-    print(f"epochs: {history.epochs} ({history.stop_reason}), "
-          f"wall time: {history.wall_time:.2f} s")
+    print(f"stopped: {_stopped(history, args)}; wall time: {history.wall_time:.2f} s")
     if X_test is None:
         print(f"training cost: {net.loss(scaler.transform(X_train), y_train):.6f} "
               "(no test part: --test-size 0)")
@@ -78,6 +81,17 @@ def cmd_train(args):
     if args.plot:
         _plot(history, args.plot, args.dataset or args.csv)
     return 0
+
+
+def _stopped(history, args):
+    """What ended training, in words."""
+    n = history.epochs
+    if history.stop_reason == "epochs":
+        return f"ran all {n} epochs"
+    if history.stop_reason == "patience":
+        return (f"validation cost did not improve for {args.patience} epochs "
+                f"(--patience {args.patience}), after {n} of {args.epochs} epochs")
+    return f"{history.stop_reason} after {n} of {args.epochs} epochs"
 
 
 def _split(X, y, size, option, classify, seed):
@@ -233,6 +247,16 @@ def _plot(history, path, title):
     print(f"plot: {path}")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default once: not for flags and options without one, nor where
+    the help text already says it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or "default" in action.help:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse whose errors are one line, like the commands' own."""
 
@@ -260,6 +284,17 @@ def _int_at_least(text, low):
     return value
 
 
+def _positive_float(text):
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _fraction(text):
     """argparse type: a number in [0, 1)."""
     try:
@@ -272,7 +307,7 @@ def _fraction(text):
 
 
 def build_parser():
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = _HelpFormatter
     parser = _Parser(prog="tensorgen", description=__doc__, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"tensorgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -281,11 +316,12 @@ def build_parser():
                          formatter_class=fmt)
     xor.add_argument("--seed", type=_natural_int, default=0, help="initialisation seed")
     xor.add_argument("--epochs", type=_positive_int, default=100_000, help="maximum epochs")
-    xor.add_argument("--lr", type=float, default=1.0, help="learning rate")
-    xor.add_argument("--tol", type=float, default=None,
+    xor.add_argument("--lr", type=_positive_float, default=1.0, help="learning rate")
+    xor.add_argument("--tol", type=_positive_float, default=None,
                      help="stop early once the cost is below this")
-    xor.add_argument("--engine", default="reverse", help="gradient engine")
-    xor.add_argument("--init", default="uniform", help="initialisation (the paper's: uniform)")
+    xor.add_argument("--engine", choices=ENGINES, default="reverse", help="gradient engine")
+    xor.add_argument("--init", choices=INITS, default="uniform",
+                     help="initialisation; uniform is the paper's")
     xor.add_argument("--plot", metavar="PNG", default=None, help="save the cost curve here")
     xor.set_defaults(run=cmd_xor)
 
@@ -300,18 +336,19 @@ def build_parser():
                         help="what the target is; default: guessed and printed (text labels "
                         f"or at most {MAX_GUESSED_CLASSES} distinct integers: classification, "
                         "other numbers: regression)")
-    source.add_argument("--test-size", type=_fraction, default=0.25,
+    source.add_argument("--test-size", type=_fraction, default=0.25, metavar="FRACTION",
                         help="fraction held out for the test, in [0, 1); 0: no test")
-    source.add_argument("--val-size", type=_fraction, default=0.1,
+    source.add_argument("--val-size", type=_fraction, default=0.1, metavar="FRACTION",
                         help="fraction of the rest held out for validation (the validation "
                         "cost, --patience), in [0, 1); 0: no validation")
     model = train.add_argument_group("model and training")
-    model.add_argument("--hidden", type=_positive_int, nargs="+", default=[128],
+    model.add_argument("--hidden", type=_positive_int, nargs="+", default=[128], metavar="WIDTH",
                        help="hidden layer widths")
-    model.add_argument("--activation", default="relu", help="hidden activation")
-    model.add_argument("--engine", default="reverse", help="gradient engine")
-    model.add_argument("--optimizer", default="adam", help="sgd, momentum, nesterov or adam")
-    model.add_argument("--lr", type=float, default=None,
+    model.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="relu",
+                       help="hidden activation")
+    model.add_argument("--engine", choices=ENGINES, default="reverse", help="gradient engine")
+    model.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="optimizer")
+    model.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate (default: 0.1 for sgd, 0.001 for adam)")
     model.add_argument("--epochs", type=_positive_int, default=50, help="maximum epochs")
     model.add_argument("--batch-size", type=_positive_int, default=32,

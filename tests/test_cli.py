@@ -88,7 +88,7 @@ def test_train_save_plot_and_predict_round_trip(capsys, tmp_path):
     assert code == 0, err
     accuracy = float(re.search(r"test accuracy: (\d\.\d+)", out).group(1))
     assert accuracy >= 0.8
-    assert "epochs: 60 (epochs)" in out and png.exists()
+    assert "stopped: ran all 60 epochs; wall time: " in out and png.exists()
     assert "epoch" in err  # the tqdm bar
     code, out, err = run(capsys, "predict", str(model), "--csv", str(table),
                          "--target", "species")
@@ -105,7 +105,7 @@ def test_train_on_a_bundled_dataset(capsys):
     pytest.importorskip("sklearn")
     code, out, _ = run(capsys, "train", "--dataset", "iris", "--hidden", "8", "--epochs", "3",
                        "--no-progress", "--optimizer", "momentum", "--lr", "0.05")
-    assert code == 0 and "test accuracy:" in out and "epochs: 3" in out
+    assert code == 0 and "test accuracy:" in out and "stopped: ran all 3 epochs" in out
 
 
 def test_regression_csv_train_and_predict(capsys, tmp_path):
@@ -127,25 +127,48 @@ def test_regression_csv_train_and_predict(capsys, tmp_path):
     assert reported == pytest.approx(np.mean((predictions - y) ** 2), rel=1e-3)
 
 
-@pytest.mark.parametrize("command", ["xor", "train", "predict"])
-def test_help_shows_defaults(capsys, command):
+@pytest.mark.parametrize("command", ["xor", "train", "predict", "compare"])
+def test_help_shows_each_default_once_and_the_choices(capsys, command):
     code, out, _ = run(capsys, command, "--help")
     assert code == 0
-    assert "(default:" in out
+    text = " ".join(out.split())
+    assert "(default: None)" not in out and "(default: False)" not in out
+    options = re.split(r"\n  (?=-)", " ".join(out.split("\n\n", 2)[2:]))
+    assert all(option.count("default") <= 1 for option in options), out
     if command == "train":
-        assert "--batch-size BATCH_SIZE" in out and "(default: 32)" in out
+        assert "--batch-size BATCH_SIZE samples per update (default: 32)" in text
+        assert "--lr LR learning rate (default: 0.1 for sgd, 0.001 for adam) --epochs" in text
+        assert "--seed SEED seed of init, split and batches (default: 0)" in text
+        assert "--optimizer {sgd,momentum,nesterov,adam}" in out
+        assert "--activation {identity,sigmoid,tanh,relu,leaky_relu}" in out
+    if command in ("xor", "train"):
+        assert "--engine {reverse,autograd,finite,symbolic}" in out
+    if command == "xor":
+        assert "--init {auto,glorot,he,uniform}" in out
+
+
+def test_train_says_what_stopped_it(capsys, tmp_path):
+    table = small_regression_csv(tmp_path / "t.csv")
+    # steps of 1e-300 leave the parameters as they are: the validation cost never improves
+    code, out, err = run(capsys, "train", "--csv", str(table), "--target", "y", "--epochs",
+                         "50", "--optimizer", "sgd", "--lr", "1e-300", "--patience", "2",
+                         "--no-progress")
+    assert code == 0, err
+    assert re.search(r"^stopped: validation cost did not improve for 2 epochs \(--patience 2\), "
+                     r"after 3 of 50 epochs; wall time: \d+\.\d\d s$", out, flags=re.M), out
 
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "--epochs", "2"], "give either --dataset or --csv"),
     (["train", "--csv", "x.csv"], "--csv needs --target"),
-    (["train", "--dataset", "iris", "--optimizer", "rmsprop"], "optimizer: expected one of"),
-    (["train", "--dataset", "iris", "--engine", "magic"], "engine: expected one of"),
+    (["train", "--dataset", "iris", "--optimizer", "rmsprop"],
+     "argument --optimizer: invalid choice: 'rmsprop'"),
+    (["train", "--dataset", "iris", "--engine", "magic"], "argument --engine: invalid choice"),
     (["train", "--dataset", "iris", "--epochs", "0"], "epochs"),
-    (["train", "--dataset", "iris", "--activation", "swish"], "activation"),
+    (["train", "--dataset", "iris", "--activation", "swish"], "argument --activation: invalid"),
     (["train", "--csv", "missing.csv", "--target", "y"], "No such file"),
     (["predict", "notamodel.npz", "--csv", "x.csv"], "not a TensorGen model file"),
-    (["xor", "--lr", "-1"], "lr"),
+    (["xor", "--lr", "-1"], "argument --lr: expected a positive number, got '-1'"),
     (["xor", "--engine", "nope"], "engine"),
     (["train", "--batch-size", "many"], "argument --batch-size: expected an integer >= 1, "
                                         "got 'many' (see tensorgen train --help)"),
@@ -170,7 +193,8 @@ def test_console_entry_point_exit_code(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tensorgen", "xor", "--tol", "0"],
                           capture_output=True, text=True, cwd=tmp_path, check=False)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("tensorgen: error: tol:") and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("tensorgen: error: argument --tol: expected a positive "
+                                  "number, got '0'")
 
 
 @pytest.mark.parametrize("text, message", [
