@@ -24,7 +24,8 @@ def cmd_xor(args):
     X, Y = tg.datasets.xor()
     net = tg.Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
                      loss="mse", init=args.init, seed=args.seed)
-    history = net.fit(X, Y, engine=args.engine, lr=args.lr, epochs=args.epochs, tol=args.tol)
+    history = net.fit(X, Y, engine=args.engine, lr=args.lr, epochs=args.epochs, tol=args.tol,
+                      progress=not args.no_progress)
     print(net)
     print(net.format_results(X, Y))
     if args.plot:
@@ -323,6 +324,8 @@ def build_parser():
     xor.add_argument("--init", choices=INITS, default="uniform",
                      help="initialisation; uniform is the paper's")
     xor.add_argument("--plot", metavar="PNG", default=None, help="save the cost curve here")
+    xor.add_argument("--no-progress", action="store_true",
+                     help="hide the progress bar (on stderr)")
     xor.set_defaults(run=cmd_xor)
 
     train = sub.add_parser("train", help="train a classifier (or regressor) on a data set",
@@ -360,7 +363,8 @@ def build_parser():
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="NPZ", default=None, help="save the model here")
     output.add_argument("--plot", metavar="PNG", default=None, help="save the curves here")
-    output.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    output.add_argument("--no-progress", action="store_true",
+                        help="hide the progress bar (on stderr)")
     train.set_defaults(run=cmd_train)
 
     predict = sub.add_parser("predict", help="predict with a saved model",
@@ -385,7 +389,8 @@ def build_parser():
                          help="seconds per engine and sweep point (default 0.2 quick, 5 full)")
     compare.add_argument("--cache-dir", metavar="DIR", default=None,
                          help="symbolic engine cache (default: a temporary one)")
-    compare.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    compare.add_argument("--no-progress", action="store_true",
+                         help="hide the progress bar (on stderr)")
     compare.set_defaults(run=cmd_compare)
     return parser
 

@@ -38,7 +38,7 @@ def reference_xor_block(epochs, tol):
 
 
 def test_xor_prints_the_paper_block_line_by_line(capsys):
-    code, out, err = run(capsys, "xor")
+    code, out, err = run(capsys, "xor", "--no-progress")
     assert code == 0 and err == ""
     lines = out.splitlines()
     expected = [r"nn = \[", r"  ws0 = \[", rf"    {NUM} {NUM}", rf"    {NUM} {NUM}", r"  \]",
@@ -54,16 +54,25 @@ def test_xor_prints_the_paper_block_line_by_line(capsys):
 
 @pytest.mark.parametrize("epochs, tol", [(3000, None), (20_000, 1e-2)], ids=["epochs", "tol"])
 def test_xor_numbers_are_the_core_loops(capsys, epochs, tol):
-    argv = ["xor", "--epochs", str(epochs)] + ([] if tol is None else ["--tol", str(tol)])
+    argv = ["xor", "--epochs", str(epochs), "--no-progress"] + (
+        [] if tol is None else ["--tol", str(tol)])
     code, out, _ = run(capsys, *argv)
     assert code == 0
     assert out == reference_xor_block(epochs, -np.inf if tol is None else tol)
 
 
+@pytest.mark.parametrize("engine", ["reverse", "finite"])
+def test_xor_shows_progress_on_stderr(capsys, engine):
+    code, out, err = run(capsys, "xor", "--engine", engine, "--epochs", "300")
+    assert code == 0
+    assert re.search(r"300/300 \[.*epoch", err), err  # tqdm's bar, on stderr only
+    assert out.startswith("nn = [") and "epoch" not in out
+
+
 def test_xor_plot(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "xor.png"
-    code, out, _ = run(capsys, "xor", "--epochs", "200", "--plot", str(png))
+    code, out, _ = run(capsys, "xor", "--epochs", "200", "--plot", str(png), "--no-progress")
     assert code == 0 and out.endswith(f"plot: {png}\n")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
