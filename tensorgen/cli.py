@@ -3,6 +3,7 @@ file, prediction with a saved model, and the engine comparison study. Every erro
 line and exit code 2."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ DATASETS = ("digits", "iris", "breast_cancer")
 def cmd_xor(args):
     import tensorgen as tg
 
+    _check_output(args.plot, "--plot", image=True)
     X, Y = tg.datasets.xor()
     net = tg.Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
                      loss="mse", init=args.init, seed=args.seed)
@@ -37,6 +39,8 @@ def cmd_train(args):
     import tensorgen as tg
     from tensorgen.datasets import StandardScaler
 
+    _check_output(args.save, "--save")
+    _check_output(args.plot, "--plot", image=True)
     if args.patience is not None and args.val_size == 0:
         raise ValueError("--patience: early stopping watches the validation cost, which "
                          "--val-size 0 turns off")
@@ -206,7 +210,13 @@ def cmd_compare(args):
 
     if args.budget is not None and not args.budget > 0:  # also refuses nan
         raise ValueError(f"--budget: expected a positive number of seconds, got {args.budget}")
-    Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before the study, not after
+    # fail before the study, not after it
+    _needs("matplotlib", "compare draws its plots with matplotlib: pip install "
+           "'tensorgen[plot]'")
+    _needs("autograd", "compare measures every engine against the autograd package: pip "
+           "install autograd")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    _check_writable(Path(args.out), "--out")
     results = tg.compare(quick=args.quick, budget=args.budget, cache_dir=args.cache_dir,
                          progress=not args.no_progress)
     command = "tensorgen compare" + (" --quick" if args.quick else "") + (
@@ -235,6 +245,39 @@ def _load(args):
     if args.task == "regression":
         raise ValueError(f"--task: --dataset {args.dataset} is a classification problem")
     return getattr(tg.datasets, f"load_{args.dataset}")()
+
+
+def _check_output(path, option, image=False):
+    """Refuse, before any work, an output file that could not be written: a missing or
+    read-only folder; for an image, an unknown suffix or no matplotlib."""
+    if path is None:
+        return
+    if image:
+        from tensorgen.plotting import image_format
+
+        image_format(path, option)
+        _needs("matplotlib", f"{option}: plots need matplotlib: pip install 'tensorgen[plot]'")
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"{option}: {path} is a folder; expected a file name")
+    if not target.parent.is_dir():
+        raise ValueError(f"{option}: the folder {target.parent} does not exist")
+    _check_writable(target.parent, option)
+    if target.exists():
+        _check_writable(target, option)
+
+
+def _check_writable(path, option):
+    if not os.access(path, os.W_OK):
+        raise ValueError(f"{option}: {path} is not writable")
+
+
+def _needs(module, message):
+    """ImportError with ``message`` unless ``module`` can be imported."""
+    try:
+        __import__(module)
+    except ImportError:
+        raise ImportError(message) from None
 
 
 def _names(target_names):
@@ -323,7 +366,8 @@ def build_parser():
     xor.add_argument("--engine", choices=ENGINES, default="reverse", help="gradient engine")
     xor.add_argument("--init", choices=INITS, default="uniform",
                      help="initialisation; uniform is the paper's")
-    xor.add_argument("--plot", metavar="PNG", default=None, help="save the cost curve here")
+    xor.add_argument("--plot", metavar="IMAGE", default=None,
+                     help="save the cost curve here (.png, .jpg, .pdf or .svg)")
     xor.add_argument("--no-progress", action="store_true",
                      help="hide the progress bar (on stderr)")
     xor.set_defaults(run=cmd_xor)
@@ -362,7 +406,8 @@ def build_parser():
                        help="seed of init, split and batches")
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="NPZ", default=None, help="save the model here")
-    output.add_argument("--plot", metavar="PNG", default=None, help="save the curves here")
+    output.add_argument("--plot", metavar="IMAGE", default=None,
+                        help="save the curves here (.png, .jpg, .pdf or .svg)")
     output.add_argument("--no-progress", action="store_true",
                         help="hide the progress bar (on stderr)")
     train.set_defaults(run=cmd_train)

@@ -3,6 +3,7 @@
 import contextlib
 import csv
 import io
+import os
 import re
 import subprocess
 import sys
@@ -399,3 +400,67 @@ def test_split_sizes_are_checked_naming_the_option(capsys, tmp_path, argv, messa
                          "--no-progress", *argv)
     assert code == 2 and "test_size" not in err
     assert err.startswith(f"tensorgen: error: {message}") and err.count("\n") == 1
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Network.fit and tg.compare fail the test: the command must stop before the work."""
+    def work(*args, **kwargs):
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr(tg.Network, "fit", work)
+    monkeypatch.setattr(tg, "compare", work)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["xor", "--plot", "nofolder/xor.png"], "--plot: the folder nofolder does not exist"),
+    (["xor", "--plot", "xor.gif"], "--plot: 'xor.gif' has the suffix '.gif'; expected one of "
+                                   ".png, .jpg, .jpeg, .pdf, .svg"),
+    (["xor", "--plot", "xor"], "--plot: 'xor' has no suffix"),
+    (["xor", "--plot", "."], "--plot: '.' has no suffix"),
+    (["train", "--csv", "t.csv", "--target", "y", "--save", "nofolder/m.npz"],
+     "--save: the folder nofolder does not exist"),
+    (["train", "--csv", "t.csv", "--target", "y", "--save", "."], "--save: . is a folder"),
+    (["train", "--csv", "t.csv", "--target", "y", "--plot", "nofolder/c.svg"],
+     "--plot: the folder nofolder does not exist"),
+], ids=["xor-plot-folder", "xor-plot-suffix", "xor-plot-no-suffix", "xor-plot-dot",
+        "train-save-folder", "train-save-is-folder", "train-plot-folder"])
+def test_output_paths_are_checked_before_the_work(capsys, tmp_path, monkeypatch, no_training,
+                                                  argv, message):
+    monkeypatch.chdir(tmp_path)
+    small_regression_csv(tmp_path / "t.csv")
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.startswith(f"tensorgen: error: {message}") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["xor", "--plot", "xor.png"], "--plot: plots need matplotlib: pip install 'tensorgen[plot]'"),
+    (["compare", "--quick", "--out", "out"],
+     "compare draws its plots with matplotlib: pip install 'tensorgen[plot]'"),
+], ids=["xor", "compare"])
+def test_missing_matplotlib_is_reported_before_the_work(capsys, tmp_path, monkeypatch,
+                                                        no_training, argv, message):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err == f"tensorgen: error: {message}\n"
+
+
+@pytest.mark.parametrize("suffix, magic", [(".jpg", b"\xff\xd8\xff"), (".pdf", b"%PDF"),
+                                           (".svg", b"<?xml"), (".PNG", b"\x89PNG")])
+def test_plot_suffix_sets_the_image_type(capsys, tmp_path, suffix, magic):
+    pytest.importorskip("matplotlib", reason="--plot needs matplotlib")
+    image = tmp_path / f"xor{suffix}"
+    code, out, err = run(capsys, "xor", "--epochs", "20", "--no-progress", "--plot", str(image))
+    assert code == 0, err
+    assert image.read_bytes().startswith(magic)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root may write into a read-only folder")
+def test_read_only_output_folder_is_refused(capsys, tmp_path, no_training):
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    code, _, err = run(capsys, "xor", "--plot", str(folder / "xor.png"))
+    assert code == 2 and err == f"tensorgen: error: --plot: {folder} is not writable\n"
