@@ -252,11 +252,6 @@ def _check_output(path, option, image=False):
     read-only folder; for an image, an unknown suffix or no matplotlib."""
     if path is None:
         return
-    if image:
-        from tensorgen.plotting import image_format
-
-        image_format(path, option)
-        _needs("matplotlib", f"{option}: plots need matplotlib: pip install 'tensorgen[plot]'")
     target = Path(path)
     if target.is_dir():
         raise ValueError(f"{option}: {path} is a folder; expected a file name")
@@ -265,6 +260,11 @@ def _check_output(path, option, image=False):
     _check_writable(target.parent, option)
     if target.exists():
         _check_writable(target, option)
+    if image:
+        from tensorgen.plotting import image_format
+
+        image_format(path, option)
+        _needs("matplotlib", f"{option}: plots need matplotlib: pip install 'tensorgen[plot]'")
 
 
 def _check_writable(path, option):

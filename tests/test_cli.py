@@ -15,6 +15,8 @@ import tensorgen as tg
 from tensorgen.cli import main
 
 NUM = r"-?\d+\.\d{6}"
+NO_SKLEARN = "--dataset needs scikit-learn (pip install 'tensorgen[datasets]'), not installed"
+NO_MATPLOTLIB = "--plot needs matplotlib (pip install 'tensorgen[plot]'), not installed"
 
 
 def run(capsys, *argv):
@@ -71,7 +73,7 @@ def test_xor_shows_progress_on_stderr(capsys, engine):
 
 
 def test_xor_plot(capsys, tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason=NO_MATPLOTLIB)
     png = tmp_path / "xor.png"
     code, out, _ = run(capsys, "xor", "--epochs", "200", "--plot", str(png), "--no-progress")
     assert code == 0 and out.endswith(f"plot: {png}\n")
@@ -88,8 +90,8 @@ def write_iris_csv(path):
 
 
 def test_train_save_plot_and_predict_round_trip(capsys, tmp_path):
-    pytest.importorskip("sklearn")
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("sklearn", reason=NO_SKLEARN)
+    pytest.importorskip("matplotlib", reason=NO_MATPLOTLIB)
     table, model, png = tmp_path / "iris.csv", tmp_path / "m.npz", tmp_path / "c.png"
     write_iris_csv(table)
     code, out, err = run(capsys, "train", "--csv", str(table), "--target", "species",
@@ -112,7 +114,7 @@ def test_train_save_plot_and_predict_round_trip(capsys, tmp_path):
 
 
 def test_train_on_a_bundled_dataset(capsys):
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason=NO_SKLEARN)
     code, out, _ = run(capsys, "train", "--dataset", "iris", "--hidden", "8", "--epochs", "3",
                        "--no-progress", "--optimizer", "momentum", "--lr", "0.05")
     assert code == 0 and "test accuracy:" in out and "stopped: ran all 3 epochs" in out
@@ -417,7 +419,7 @@ def no_training(monkeypatch):
     (["xor", "--plot", "xor.gif"], "--plot: 'xor.gif' has the suffix '.gif'; expected one of "
                                    ".png, .jpg, .jpeg, .pdf, .svg"),
     (["xor", "--plot", "xor"], "--plot: 'xor' has no suffix"),
-    (["xor", "--plot", "."], "--plot: '.' has no suffix"),
+    (["xor", "--plot", "."], "--plot: . is a folder; expected a file name"),
     (["train", "--csv", "t.csv", "--target", "y", "--save", "nofolder/m.npz"],
      "--save: the folder nofolder does not exist"),
     (["train", "--csv", "t.csv", "--target", "y", "--save", "."], "--save: . is a folder"),
@@ -450,7 +452,7 @@ def test_missing_matplotlib_is_reported_before_the_work(capsys, tmp_path, monkey
 @pytest.mark.parametrize("suffix, magic", [(".jpg", b"\xff\xd8\xff"), (".pdf", b"%PDF"),
                                            (".svg", b"<?xml"), (".PNG", b"\x89PNG")])
 def test_plot_suffix_sets_the_image_type(capsys, tmp_path, suffix, magic):
-    pytest.importorskip("matplotlib", reason="--plot needs matplotlib")
+    pytest.importorskip("matplotlib", reason=NO_MATPLOTLIB)
     image = tmp_path / f"xor{suffix}"
     code, out, err = run(capsys, "xor", "--epochs", "20", "--no-progress", "--plot", str(image))
     assert code == 0, err

@@ -7,6 +7,9 @@ import pytest
 
 from tensorgen import datasets
 
+NO_SKLEARN = ("the bundled data sets are read from scikit-learn (pip install "
+              "'tensorgen[datasets]'), not installed")
+
 
 @pytest.mark.parametrize("name, column", [("xor", [0, 1, 1, 0]), ("and", [0, 0, 0, 1]),
                                           ("or", [0, 1, 1, 1]), ("nand", [1, 1, 1, 0])])
@@ -25,7 +28,7 @@ def test_truth_tables(name, column):
     (datasets.load_breast_cancer, (569, 30), 2),
 ], ids=["digits", "iris", "breast_cancer"])
 def test_bundled_sets(loader, shape, n_classes):
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason=NO_SKLEARN)
     data = loader()
     assert data.X.shape == shape and data.X.dtype == np.float64
     assert data.y.dtype == np.int64 and set(data.y) == set(range(n_classes))
