@@ -236,6 +236,9 @@ def _load(args):
             raise ValueError("--csv needs --target COLUMN")
         table = tg.datasets.read_csv(args.csv)
         table.index(args.target, "--target")
+        if len(table.columns) < 2:
+            raise ValueError(f"--csv: {args.csv} has no feature column besides the target "
+                             f"{args.target!r}")
         if args.task is not None:
             return table.dataset(args.target, args.task)
         task, why = tg.datasets.guess_task(table.column(args.target))

@@ -214,14 +214,15 @@ def test_console_entry_point_exit_code(tmp_path):
     ("a,y\n1,0\n" + "2" * 140_000 + ",1\n", r"bad\.csv: line 3: field larger than"),
     ("a,b,y\n1,2,0\n3,,1\n", r"bad\.csv: line 3, column 'b': empty cell, expected a number"),
     ("a,b,y\n1,2,0\n3,4 kg,1\n", r"bad\.csv: line 3, column 'b': '4 kg' is not a number"),
-], ids=["duplicate-names", "field-over-csv-limit", "empty-cell", "text-cell"])
+    ("y\n1\n2\n", r"--csv: \S+bad\.csv has no feature column besides the target 'y'"),
+], ids=["duplicate-names", "field-over-csv-limit", "empty-cell", "text-cell", "no-features"])
 def test_bad_csv_files_are_one_line_errors(capsys, tmp_path, text, message):
     table = tmp_path / "bad.csv"
     table.write_text(text)
     code, out, err = run(capsys, "train", "--csv", str(table), "--target", "y",
                          "--no-progress")
     assert code == 2 and out == ""
-    assert re.fullmatch(rf"tensorgen: error: \S*{message}.*\n", err)
+    assert re.fullmatch(rf"tensorgen: error: \S*{message}.*\n", err), err
 
 
 def write_integer_regression_csv(path):
