@@ -3,6 +3,7 @@ usual helpers (stratified split, standard scaler, accuracy). Nothing is download
 
 import csv
 import importlib
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -101,77 +102,289 @@ def load_breast_cancer():
     return _sklearn_dataset("load_breast_cancer")
 
 
-def load_csv(path, target=None, delimiter=","):
+# ---- CSV files ----
+
+TASKS = ("classification", "regression")
+# guess_task: integer targets with this many distinct values or fewer are class labels
+MAX_GUESSED_CLASSES = 20
+
+
+def load_csv(path, target=None, delimiter=",", task=None):
     """Read a CSV file with a header row; the column named ``target`` is the target.
 
     Parameters
     ----------
     path : str or path-like
+        A UTF-8 text file (a byte-order mark is allowed).
     target : str or None
         Name of the target column; None when the file has only features (``y`` is then
         None).
     delimiter : str
+    task : {"classification", "regression"} or None
+        What the target is. None (default): guessed by ``guess_task`` -- text labels, or
+        integers with at most 20 distinct values, are classes; other numbers are a
+        regression target.
 
     Returns
     -------
     Dataset
-        Every other column is a numeric feature. A target whose values are all integers
-        becomes class labels 0..k-1 (``target_names`` the original values); text values
-        become class labels in sorted order; other numbers are a regression target
-        (``target_names`` None).
+        Every other column is a numeric feature. Classification: ``y`` holds labels
+        0..k-1 of the distinct values in sorted order (numbers by value), which
+        ``target_names`` lists; regression: ``y`` holds the numbers, ``target_names`` is
+        None.
 
     Raises
     ------
     ValueError
-        Missing target column, a row of the wrong length, a non-numeric feature, no rows
-        (each naming the line or column).
+        Everything ``read_csv`` refuses; a missing target column; an empty cell, or one
+        that is not a finite number, in a feature column or a regression target (naming
+        the line, the column and the value).
     """
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f, delimiter=delimiter))
+    return read_csv(path, delimiter).dataset(target, task)
+
+
+def read_csv(path, delimiter=",", header=True):
+    """Read the cells of a CSV file as text (``Table.numeric`` reads them as numbers).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A UTF-8 text file (a byte-order mark is allowed). Blank lines are left out.
+    delimiter : str
+    header : bool
+        Whether the first line names the columns; without a header they are named
+        ``"column 1"``, ``"column 2"``, ...
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    ValueError
+        A file that is not UTF-8 text or not CSV (e.g. a field over csv's limit of 131,072
+        characters), no header or no data rows, duplicate column names, a row with another
+        number of fields than the first (each naming the file, and the line where there is
+        one).
+    """
+    rows, lines = _read_rows(path, delimiter)
+    if header:
+        if not rows:
+            raise ValueError(f"{path}: empty file, expected a header row")
+        columns, first = tuple(cell.strip() for cell in rows.pop(0)), lines.pop(0)
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            # a model finds its feature columns by name: two columns of one name are ambiguous
+            raise ValueError(f"{path}: duplicate column names {repeated} in the header; "
+                             "every column needs its own name")
+        shape = "the header"
+    elif rows:
+        columns, first = tuple(f"column {i}" for i in range(1, len(rows[0]) + 1)), lines[0]
+        shape = f"line {first}"
     if not rows:
-        raise ValueError(f"{path}: empty file, expected a header row")
-    header = [h.strip() for h in rows[0]]
-    if target is not None and target not in header:
-        raise ValueError(f"target: no column {target!r} in {path} (columns: {header})")
-    body = []
-    for line, r in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in r):
-            continue  # blank line
-        if len(r) != len(header):
-            raise ValueError(f"{path}: line {line} has {len(r)} fields, the header "
-                             f"{len(header)}")
-        body.append(r)
-    if not body:
-        raise ValueError(f"{path}: no data rows after the header")
-    t = None if target is None else header.index(target)
-    features = [i for i in range(len(header)) if i != t]
-    X = np.empty((len(body), len(features)))
-    for j, i in enumerate(features):
+        raise ValueError(f"{path}: no data rows" + (" after the header" if header else ""))
+    for row, line in zip(rows, lines):
+        if len(row) != len(columns):
+            raise ValueError(f"{path}: line {line} has {len(row)} fields, {shape} "
+                             f"{len(columns)}")
+    return Table(str(path), columns, rows, lines, header)
+
+
+def _read_rows(path, delimiter):
+    """The file's non-blank rows (lists of str) and their line numbers; csv and decoding
+    errors become a ValueError naming the file (and the line, where csv knows it)."""
+    rows, lines = [], []
+    # utf-8-sig: UTF-8, with or without the byte-order mark spreadsheets write
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=delimiter)
         try:
-            X[:, j] = [float(r[i]) for r in body]
-        except ValueError:
-            raise ValueError(f"{path}: column {header[i]!r} is not numeric") from None
-    if not np.isfinite(X).all():
-        raise ValueError(f"{path}: the features contain NaN or infinity")
-    y, names = (None, None) if t is None else _encode_target([r[t].strip() for r in body])
-    return Dataset(X, y, tuple(header[i] for i in features), names)
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    rows.append(row)
+                    lines.append(reader.line_num)
+        except csv.Error as exc:  # e.g. a field over csv's limit of 131,072 characters
+            raise ValueError(f"{path}: line {reader.line_num}: {exc} (is the delimiter "
+                             f"{delimiter!r} right? is a quote left open?)") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 text ({exc.reason}); save it as a UTF-8 "
+                             "CSV file") from None
+    return rows, lines
 
 
-def _encode_target(values):
+@dataclass(frozen=True)
+class Table:
+    """The cells of a CSV file as text, with the file line of each row (see ``read_csv``).
+
+    Attributes
+    ----------
+    path : str
+    columns : tuple of str
+        Column names: the header row's, or ``"column 1"``, ``"column 2"``, ...
+    rows : list of list of str
+        The data rows, one cell per column.
+    lines : list of int
+        The file line of each row, for messages.
+    header : bool
+        Whether the column names come from a header row.
+    """
+
+    path: str
+    columns: tuple
+    rows: list
+    lines: list
+    header: bool = True
+
+    def index(self, name, what="column"):
+        """Position of the column ``name``; a ValueError naming ``what`` if there is none."""
+        if name not in self.columns:
+            raise ValueError(f"{what}: no column {name!r} in {self.path} (columns: "
+                             f"{_shortlist(self.columns)})")
+        return self.columns.index(name)
+
+    def column(self, name):
+        """The cells of column ``name``, stripped of spaces, each non-empty (list of str)."""
+        i = self.index(name)
+        cells = [row[i].strip() for row in self.rows]
+        for cell, line in zip(cells, self.lines):
+            if not cell:
+                raise ValueError(f"{self._where(line, i)}: empty cell")
+        return cells
+
+    def numeric(self, names=None):
+        """Columns as numbers.
+
+        Parameters
+        ----------
+        names : sequence of str, optional
+            The columns, in this order; default every column.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_columns), float64
+
+        Raises
+        ------
+        ValueError
+            An empty cell or one that is not a finite number, naming the line, the column
+            and the value.
+        """
+        index = range(len(self.columns)) if names is None else [self.index(n) for n in names]
+        X = np.empty((len(self.rows), len(index)))
+        for j, i in enumerate(index):
+            try:
+                X[:, j] = [float(row[i]) for row in self.rows]
+            except ValueError:
+                self._raise_not_a_number(i)
+        bad = np.argwhere(~np.isfinite(X))
+        if bad.size:
+            r, j = bad[0]
+            raise ValueError(f"{self._where(self.lines[r], index[j])}: "
+                             f"{self.rows[r][index[j]].strip()!r} is NaN or infinite, "
+                             "expected a finite number")
+        return X
+
+    def dataset(self, target=None, task=None):
+        """A Dataset: the column ``target`` as target (``task`` as in ``load_csv``),
+        every other column a numeric feature."""
+        if target is not None:
+            self.index(target, "target")
+        features = tuple(c for c in self.columns if c != target)
+        X = self.numeric(features)
+        y, names = (None, None) if target is None else self._target(target, task)
+        return Dataset(X, y, features, names)
+
+    def _target(self, name, task):
+        """(y, target_names) of the target column ``name`` (see ``load_csv``)."""
+        if task is None:
+            task, _ = guess_task(self.column(name))
+        check_choice(task, "task", TASKS)
+        if task == "regression":
+            try:
+                return self.numeric([name])[:, 0], None
+            except ValueError as exc:
+                raise ValueError(f"{exc} (a regression target must be numeric)") from None
+        return self.classes(name)
+
+    def classes(self, name):
+        """Column ``name`` as class labels.
+
+        Returns
+        -------
+        y : ndarray of shape (n_rows,), int64
+            Labels 0..k-1 of the distinct values in sorted order: numbers by value when
+            every value is a number (then ``"1"`` and ``"1.0"`` are one class), else text.
+        names : tuple of str
+            The k classes, numbers written as integers where they are (``"1"``, ``"0.5"``).
+        """
+        values = self.column(name)
+        numbers = _numbers(values)
+        if numbers is not None and np.isfinite(numbers).all():
+            keys, y = np.unique(numbers, return_inverse=True)
+            names = tuple(str(int(k)) if k.is_integer() else repr(float(k)) for k in keys)
+        else:
+            keys, y = np.unique(np.array(values), return_inverse=True)
+            names = tuple(str(k) for k in keys)
+        return y.astype(np.int64), names
+
+    def _where(self, line, i):
+        column = f"column {self.columns[i]!r}" if self.header else f"column {i + 1}"
+        return f"{self.path}: line {line}, {column}"
+
+    def _raise_not_a_number(self, i):
+        for row, line in zip(self.rows, self.lines):
+            cell = row[i].strip()
+            try:
+                float(cell)
+            except ValueError:
+                what = f"{cell!r} is not a number" if cell else "empty cell, expected a number"
+                if not self.header and line == self.lines[0]:
+                    what += " (is this line a header?)"
+                raise ValueError(f"{self._where(line, i)}: {what}") from None
+
+
+def _shortlist(names, shown=8):
+    """Names for a message: all of them, or the first few and how many there are."""
+    if len(names) <= shown:
+        return ", ".join(map(repr, names))
+    return ", ".join(map(repr, names[:shown])) + f", ... ({len(names)} columns)"
+
+
+def guess_task(values):
+    """Whether a target column looks like class labels or like a quantity.
+
+    The rule: text labels, or integers with at most ``MAX_GUESSED_CLASSES`` (20) distinct
+    values, are classes; any other numbers are a regression target.
+
+    Parameters
+    ----------
+    values : sequence of str
+        The target's cells.
+
+    Returns
+    -------
+    task : {"classification", "regression"}
+    reason : str
+        Why, for a message: e.g. ``"3 distinct integer values (20 or fewer)"``.
+    """
+    numbers = _numbers(values)
+    if numbers is None:
+        text = next(v for v in values if _numbers([v]) is None)
+        return "classification", f"text values such as {text!r}"
+    integral = np.isfinite(numbers) & (numbers == np.round(numbers))
+    if not integral.all():
+        return "regression", f"non-integer values such as {values[np.argmin(integral)]!r}"
+    k = np.unique(numbers).size
+    if k <= MAX_GUESSED_CLASSES:
+        return "classification", f"{k} distinct integer values ({MAX_GUESSED_CLASSES} or fewer)"
+    return "regression", f"{k} distinct integer values (more than {MAX_GUESSED_CLASSES})"
+
+
+def _numbers(values):
+    """The values as a float64 array, or None if one of them is not a number."""
     try:
-        numbers = np.array([float(v) for v in values])
+        return np.array([float(v) for v in values])
     except ValueError:
-        numbers = None
-    if numbers is not None and not (np.isfinite(numbers).all()
-                                    and (numbers == np.round(numbers)).all()):
-        if not np.isfinite(numbers).all():
-            raise ValueError("target: contains NaN or infinity")
-        return numbers, None
-    keys = np.unique(numbers) if numbers is not None else sorted(set(values))
-    classes = numbers if numbers is not None else np.array(values)
-    labels = np.searchsorted(np.asarray(keys), classes).astype(np.int64)
-    names = tuple(f"{k:g}" if numbers is not None else str(k) for k in keys)
-    return labels, names
+        return None
 
 
 # ---- helpers ----

@@ -1,6 +1,12 @@
-"""PNG curves of a training History (matplotlib, the optional ``plot`` extra)."""
+"""Curves of a training History as an image (matplotlib, the optional ``plot`` extra)."""
+
+import os
+from pathlib import Path
 
 import numpy as np
+
+# The image types plot_history writes, by file suffix (matplotlib's format names).
+IMAGE_FORMATS = ("png", "jpg", "jpeg", "pdf", "svg")
 
 
 def pyplot():
@@ -15,16 +21,29 @@ def pyplot():
     return plt
 
 
+def image_format(path, name="path"):
+    """The image type that ``path``'s suffix names, one of ``IMAGE_FORMATS``; a ValueError
+    naming ``name`` for any other suffix."""
+    suffix = Path(path).suffix
+    if suffix.lower()[1:] not in IMAGE_FORMATS:
+        raise ValueError(f"{name}: {os.fspath(path)!r} has "
+                         f"{f'the suffix {suffix!r}' if suffix else 'no suffix'}; expected "
+                         f"one of {', '.join('.' + f for f in IMAGE_FORMATS)}")
+    return suffix.lower()[1:]
+
+
 def plot_history(history, path, title=None):
-    """Save the cost curves (and the validation metric, when recorded) as a PNG.
+    """Save the cost curves (and the validation metric, when recorded) as an image.
 
     Parameters
     ----------
     history : History
     path : str or path-like
-        Where to write the figure (PNG).
+        Where to write the figure; its suffix (``.png``, ``.jpg``, ``.pdf``, ``.svg``)
+        sets the image type.
     title : str, optional
     """
+    fmt = image_format(path)
     plt = pyplot()
     if np.size(history.cost) == 0:
         raise ValueError("history: no epochs to plot")
@@ -50,5 +69,5 @@ def plot_history(history, path, title=None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=100)
+    fig.savefig(path, format=fmt, dpi=100)
     plt.close(fig)

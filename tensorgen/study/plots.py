@@ -3,6 +3,8 @@ gradient error against the finite-difference step, and XOR cost curves."""
 
 from pathlib import Path
 
+import numpy as np
+
 from ..plotting import pyplot
 
 
@@ -24,17 +26,22 @@ def scaling(results, path):
         ax.set_yscale("log")
         ax.set_xlabel("parameters")
         ax.set_ylabel("seconds per gradient")
-        ax.set_title(f"{sweep} sweep (slopes fitted over >= "
-                     f"{results.settings['min_fit_params']} parameters)")
+        ax.set_title(f"{sweep} sweep (slopes fitted over {_fitted(results.settings)})")
         ax.legend(fontsize=8)
     return _save(fig, path, plt)
+
+
+def _fitted(settings):
+    """Which points the slopes were fitted over, in words."""
+    low = settings["min_fit_params"]
+    return "all points" if low <= 0 else f"points with >= {low} parameters"
 
 
 def error_vs_eps(results, path):
     """Max relative error of the finite central difference against the relative step."""
     plt = pyplot()
     rows = results.tables["accuracy"]
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
     for i, problem in enumerate(dict.fromkeys(r["problem"] for r in rows)):
         mine = [r for r in rows if r["problem"] == problem]
         points = [(r["eps"], max(r["max_rel_error"], 1e-17)) for r in mine if r["eps"]]
@@ -46,28 +53,54 @@ def error_vs_eps(results, path):
     ax.set_yscale("log")
     ax.set_xlabel("relative step eps")
     ax.set_ylabel("max relative gradient error")
-    ax.legend(fontsize=7)
+    ax.set_title("Gradient error against the autograd oracle:\ncentral differences by step "
+                 "(points), other methods (lines)", fontsize=10)
+    # beside the axes: inside, the legend hid the lines
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     return _save(fig, path, plt)
 
 
 def xor_cost(results, path):
-    """XOR training cost per epoch of each engine."""
+    """XOR training cost per epoch of each engine; the title says whether the curves
+    coincide, which they do when every engine computes the same gradient."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for engine, cost in results.curves.items():
-        ax.plot(range(1, len(cost) + 1), cost, label=engine)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    stops = {r["engine"]: r["stop"] for r in results.tables.get("xor", [])}
+    styles = ("-", "--", "-.", ":")
+    for i, (engine, cost) in enumerate(results.curves.items()):
+        # widest first, so that a curve drawn over another leaves it visible at its sides
+        width = 1.5 * (len(results.curves) - i) + 0.5
+        stop = f", {stops[engine]}" if engine in stops else ""
+        line, = ax.plot(range(1, len(cost) + 1), cost, linestyle=styles[i % len(styles)],
+                        linewidth=width, alpha=0.8, label=f"{engine}: {len(cost)} epochs{stop}")
+        ax.plot(len(cost), cost[-1], marker="o", color=line.get_color())
     ax.axhline(1e-3, color="grey", linestyle=":", label="tol 1e-3")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("cost (mse)")
-    ax.set_title("XOR 2-2-1, same seed")
-    ax.legend()
+    gap = _largest_gap(results.curves.values())
+    same = "" if gap is None or gap > 1e-6 else ": every engine gives the same curve"
+    detail = "" if gap is None else (f"\nlargest relative difference between engines at an "
+                                      f"epoch: {gap:.1e}; a dot marks where each run stopped")
+    ax.set_title(f"XOR 2-2-1, same seed{same}{detail}", fontsize=10)
+    ax.legend(fontsize=8)
     return _save(fig, path, plt)
+
+
+def _largest_gap(curves):
+    """Largest relative difference between two curves over the epochs both ran (None for
+    fewer than two curves)."""
+    curves = [np.asarray(c, dtype=np.float64) for c in curves]
+    if len(curves) < 2:
+        return None
+    n = min(len(c) for c in curves)
+    stack = np.stack([c[:n] for c in curves])
+    return float(np.max((stack.max(axis=0) - stack.min(axis=0)) / np.abs(stack).max(axis=0)))
 
 
 def _save(fig, path, plt):
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=100)
+    fig.savefig(path, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return Path(path)
 
