@@ -310,8 +310,11 @@ class Network:
         Parameters
         ----------
         path : str or path-like
+            A regular file; anything else (FIFO, device, socket, directory) is refused
+            without reading from it or waiting on it.
         max_bytes : int, optional
-            Refuse files larger than this (default ``persistence.DEFAULT_MAX_BYTES``).
+            Refuse files larger than this, before reading them (default
+            ``persistence.DEFAULT_MAX_BYTES``, 4 GiB).
 
         Returns
         -------
@@ -325,9 +328,10 @@ class Network:
         ValueError
             Anything else that is not a file written by ``save`` (see
             ``tensorgen.persistence.read``), naming the path.
+        TypeError
+            When ``path`` is not a path or ``max_bytes`` not an int.
         """
-        config, params, metadata = persistence.read(
-            path, persistence.DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+        config, params, metadata = persistence.read(path, max_bytes)
         try:
             net = _rebuild(config, params)
         except (TypeError, ValueError) as exc:

@@ -11,13 +11,16 @@ version we read. Every refusal is a ValueError saying what is wrong.
 import io
 import itertools
 import json
+import numbers
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
+from ._kernels import _arrays
 from ._version import __version__
 
 FORMAT = "tensorgen-network"
@@ -69,14 +72,17 @@ def write(path, config, params, metadata=None):
         raise
 
 
-def read(path, max_bytes=DEFAULT_MAX_BYTES):
+def read(path, max_bytes=None):
     """Read a network written by ``write``.
 
     Parameters
     ----------
     path : str or path-like
-    max_bytes : int
-        Refuse files, and archives whose members would decompress, to more than this.
+        A regular file: FIFOs, devices, sockets and directories are refused without
+        reading from them (nor blocking on them).
+    max_bytes : int or None
+        Refuse files larger than this (checked before reading them), and archives whose
+        members would decompress to more. None: ``DEFAULT_MAX_BYTES``.
 
     Returns
     -------
@@ -87,17 +93,21 @@ def read(path, max_bytes=DEFAULT_MAX_BYTES):
 
     Raises
     ------
+    FileNotFoundError
+        ``path`` does not exist (as ``numpy.load``).
+    TypeError
+        ``path`` is not a path, or ``max_bytes`` not an int.
     ValueError
-        Not a zip archive, truncated or corrupt, unexpected or path-like members, members
-        larger than the architecture needs or than ``max_bytes`` (zip bombs), a header that
-        is not ours or of another format version, absurd shapes, pickled objects,
-        mismatched shapes, non-finite parameters.
+        Naming the path: not a regular file (FIFO, device, socket, directory), cannot be
+        opened (e.g. permission denied), larger than ``max_bytes`` or than the machine's
+        memory; not a zip archive, truncated or corrupt, unexpected or path-like members,
+        members larger than the architecture needs or than ``max_bytes`` (zip bombs), a
+        header that is not ours or of another format version, absurd shapes, pickled
+        objects, mismatched shapes, non-finite parameters.
     """
-    path = os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValueError(f"{path}: larger than max_bytes={max_bytes}")
+    max_bytes = _check_max_bytes(max_bytes)
+    path = _check_path(path)
+    data = _read_file(path, max_bytes)
     try:
         with _open_archive(path, data) as archive:
             _check_members(path, archive, max_bytes)
@@ -113,6 +123,73 @@ def read(path, max_bytes=DEFAULT_MAX_BYTES):
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: params contains NaN or infinity")
     return header["network"], params, header.get("metadata", {})
+
+
+def _check_max_bytes(max_bytes):
+    if max_bytes is None:
+        return DEFAULT_MAX_BYTES
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral):
+        raise TypeError(f"max_bytes: expected an int or None, got {max_bytes!r}")
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes: expected a non-negative int, got {max_bytes!r}")
+    return int(max_bytes)
+
+
+def _check_path(path):
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"path: expected a str or path-like object, got {path!r}") from None
+
+
+def _read_file(path, max_bytes):
+    """The bytes of the regular file at ``path``.
+
+    The file is opened without blocking (O_NONBLOCK: a FIFO without a writer would wait
+    for one) and its kind and size are read from the opened descriptor, so nothing can
+    swap the file between the check and the read. Only a regular file of at most
+    ``max_bytes`` is read (a device such as /dev/zero is endless). A missing file stays
+    FileNotFoundError; every other refusal is a ValueError naming the path.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+    for name in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC"):  # POSIX only
+        flags |= getattr(os, name, 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ValueError(f"{path}: cannot be opened ({reason})") from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError(f"{path}: not a regular file ({_kind(status.st_mode)}); "
+                             "refused without reading it")
+        if status.st_size > max_bytes:
+            raise ValueError(f"{path}: {status.st_size} bytes, more than "
+                             f"max_bytes={max_bytes}; refused without reading it")
+        memory = _arrays.physical_memory()
+        if memory is not None and status.st_size > memory:
+            raise ValueError(f"{path}: {status.st_size} bytes, more than this machine's "
+                             f"{memory} bytes of memory; refused without reading it")
+    except BaseException:
+        os.close(fd)
+        raise
+    # O_NONBLOCK stays set: it changes nothing for a regular file, the only kind read.
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(status.st_size + 1)
+    if len(data) != status.st_size:
+        raise ValueError(f"{path}: its size changed while it was read ({status.st_size} "
+                         f"bytes, then {len(data)} or more)")
+    return data
+
+
+def _kind(mode):
+    kinds = [("directory", stat.S_ISDIR), ("FIFO", stat.S_ISFIFO),
+             ("character device", stat.S_ISCHR), ("block device", stat.S_ISBLK),
+             ("socket", stat.S_ISSOCK)]
+    return next((name for name, test in kinds if test(mode)), f"mode {mode:o}")
 
 
 def _open_archive(path, data):

@@ -1,7 +1,14 @@
 """save/load round trips, and every kind of hostile or broken file refused clearly."""
 
+import contextlib
+import errno
 import io
 import json
+import os
+import resource
+import signal
+import socket
+import sys
 import zipfile
 
 import numpy as np
@@ -9,6 +16,7 @@ import pytest
 
 import tensorgen as tg
 from tensorgen import persistence
+from tensorgen._kernels import _arrays
 
 
 @pytest.fixture
@@ -164,3 +172,116 @@ def test_corrupted_data_is_caught_by_the_checksum(net, tmp_path):
     (tmp_path / "flip.npz").write_bytes(bytes(data))
     with pytest.raises(ValueError, match="corrupt"):
         tg.Network.load(tmp_path / "flip.npz")
+
+
+# ---- what load opens: regular files only, their size checked before reading ----
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Fail, instead of hanging, when a call blocks: SIGALRM interrupts the blocked system
+    call and the handler's exception ends it (PEP 475)."""
+    def expire(signum, frame):
+        raise TimeoutError(f"still blocked after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def refused_naming(path, match, **options):
+    with deadline(5), pytest.raises(ValueError, match=match) as info:
+        tg.Network.load(path, **options)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(signal, "setitimer"),
+                    reason="FIFOs (os.mkfifo) and SIGALRM exist on POSIX systems only")
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)  # no writer: a blocking open() would wait forever
+    refused_naming(fifo, "not a regular file")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(signal, "setitimer"),
+                    reason="no /dev/zero (or no SIGALRM) on this system")
+def test_a_device_is_refused_without_reading_it():
+    # the old code read max_bytes + 1 bytes of zeros (4 GiB by default) before refusing
+    refused_naming("/dev/zero", "not a regular file", max_bytes=1 << 20)
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix-domain sockets here")
+def test_a_socket_is_refused(tmp_path):
+    path = tmp_path / "s.npz"
+    with socket.socket(socket.AF_UNIX) as server:
+        try:
+            server.bind(str(path))
+        except OSError as exc:  # a tmp_path longer than sun_path holds
+            pytest.skip(f"cannot bind a Unix socket at {path}: {exc}")
+        refused_naming(path, "cannot be opened|not a regular file")
+
+
+def test_a_directory_is_refused_naming_it(tmp_path):
+    refused_naming(tmp_path, "not a regular file|cannot be opened")
+
+
+def test_an_unreadable_file_is_refused(net, tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    net.save(path)
+    real_open = os.open
+
+    def denied(file, *args, **kwargs):  # what open(2) says for a file without read access
+        if os.fspath(file) == str(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+    refused_naming(path, "cannot be opened")
+
+
+def test_a_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        tg.Network.load(tmp_path / "missing.npz")
+
+
+@pytest.fixture
+def sparse_tib(tmp_path):
+    """A 1 TiB file that takes no room: 'PK\\x03\\x04' and a hole."""
+    huge = tmp_path / "huge.npz"
+    with open(huge, "wb") as f:
+        f.write(b"PK\x03\x04")
+        try:
+            f.truncate(1 << 40)
+        except OSError as exc:
+            pytest.skip(f"this file system has no sparse 1 TiB files: {exc}")
+    return huge
+
+
+@pytest.mark.parametrize("max_bytes, match", [
+    (None, "more than max_bytes"),  # the old code read 4 GiB of it, then refused
+    (1 << 50, "bytes of memory")])  # the old code raised MemoryError
+def test_the_size_is_checked_before_reading(sparse_tib, max_bytes, match):
+    if match == "bytes of memory" and not _arrays.physical_memory():
+        pytest.skip("the physical memory size is unknown here")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    refused_naming(sparse_tib, match, max_bytes=max_bytes)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
+    assert grown * (1024 if sys.platform != "darwin" else 1) < 64 << 20
+
+
+@pytest.mark.parametrize("max_bytes, error", [
+    ("1000", TypeError), (1.5e9, TypeError), (True, TypeError), (None, None), (-1, ValueError),
+    (2**63, None), (10**30, None)], ids=repr)
+def test_max_bytes_is_checked(net, tmp_path, max_bytes, error):
+    path = tmp_path / "model.npz"
+    net.save(path)
+    if error is None:  # no limit worth the name (None: the default)
+        np.testing.assert_array_equal(tg.Network.load(path, max_bytes=max_bytes).params,
+                                      net.params)
+        return
+    with pytest.raises(error, match="max_bytes"):
+        tg.Network.load(path, max_bytes=max_bytes)
