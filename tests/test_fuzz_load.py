@@ -10,7 +10,9 @@ bit flips, and files that are not ours at all.
 import io
 import pathlib
 import resource
+import struct
 import sys
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -235,3 +237,48 @@ def test_bit_flips_are_refused_or_give_a_consistent_network(saved, tmp_path, com
     # A flip the format cannot detect (e.g. in zip padding): the result is still sound.
     assert np.isfinite(loaded.params).all()
     assert loaded.n_params == sum((a + 1) * b for a, b in zip(loaded.layers, loaded.layers[1:]))
+
+
+def zip_directory(n_entries):
+    """A file whose zip directory lists ``n_entries`` empty members (and no member data):
+    what zipfile parses, one ZipInfo per entry, when it opens an archive."""
+    entries = b"".join(
+        struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0,
+                    len(name), 0, 0, 0, 0, 0, 0) + name
+        for name in (b"%d.npy" % i for i in range(n_entries)))
+    start = b"PK\x03\x04" + bytes(26)  # where a first member would be
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, min(n_entries, 0xFFFF),
+                      min(n_entries, 0xFFFF), len(entries), len(start), 0)
+    return start + entries + end
+
+
+def test_a_huge_zip_directory_is_refused_before_zipfile_parses_it(tmp_path):
+    """50,000 entries: the old code let zipfile build them all (about 6x the file in
+    memory, ~20 us each) before finding the first unknown name."""
+    path = tmp_path / "directory.npz"
+    path.write_bytes(zip_directory(50_000))
+    tracemalloc.start()
+    try:
+        error = refused(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "zip directory" in str(error) and str(path) in str(error)
+    assert peak < 2 * path.stat().st_size, f"load traced {peak} bytes before refusing"
+
+
+def test_zip64_end_records_are_read(saved, tmp_path, monkeypatch):
+    """Archives past 4 GiB end with zip64 records: a small one written as if it were that
+    large loads, and its zip64 directory size is the one checked."""
+    net, _ = saved
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 16)  # zipfile writes zip64 records past it
+    path = tmp_path / "zip64.npz"
+    net.save(path)
+    monkeypatch.undo()
+    data = bytearray(path.read_bytes())
+    assert data[-42:-38] == b"PK\x06\x07", "no zip64 end record written"
+    np.testing.assert_array_equal(tg.Network.load(path).params, net.params)
+    record = len(data) - 22 - 20 - 56
+    data[record + 40:record + 48] = (10**9).to_bytes(8, "little")  # the directory's size
+    path.write_bytes(bytes(data))
+    assert "zip directory" in str(refused(path))
