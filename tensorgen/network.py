@@ -336,6 +336,8 @@ class Network:
             net = _rebuild(config, params)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path}: header describes an invalid network ({exc})") from None
+        except MemoryError as exc:  # checked before allocating: the network is too large
+            raise ValueError(f"{path}: the network does not fit in memory ({exc})") from None
         net.metadata = metadata
         return net
 

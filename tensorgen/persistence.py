@@ -1,11 +1,13 @@
 """Saving and loading networks: an ``.npz`` archive with a JSON header, read defensively.
 
 The archive holds two members: ``header.npy`` (the UTF-8 JSON header as uint8) and
-``params.npy`` (the flat float64 parameter vector). Loading never unpickles
-(``allow_pickle=False``) and checks, before reading anything large, that the file is a zip
-archive holding exactly those members, that their sizes (from the zip directory) are what
-the header's architecture needs and below a cap, and that the header is ours and of a
-version we read. Every refusal is a ValueError saying what is wrong.
+``params.npy`` (the flat parameter vector, of the dtype the header's network names).
+Loading never unpickles (``allow_pickle=False``). It opens only a regular file, without
+blocking, and checks its size before reading it; then, before reading anything large, that
+it is a zip archive holding exactly those members, that their sizes (from the zip
+directory) are what the header's architecture needs and below a cap, and that the header
+is ours, of a version we read, and that every field has the type and range ``write``
+gives it. Every refusal is a ValueError naming the file and saying what is wrong.
 """
 
 import io
@@ -13,6 +15,7 @@ import itertools
 import json
 import numbers
 import os
+import reprlib
 import stat
 import tempfile
 import zipfile
@@ -22,15 +25,24 @@ import numpy as np
 
 from ._kernels import _arrays
 from ._version import __version__
+from .architecture import MAX_WIDTH
+from .functions import DTYPES
 
 FORMAT = "tensorgen-network"
 FORMAT_VERSION = 1
 MEMBERS = ("header.npy", "params.npy")
+HEADER_KEYS = {"format", "format_version", "library_version", "network", "n_params",
+               "metadata"}
 NETWORK_KEYS = {"layers", "activation", "output_activation", "loss", "init", "seed", "dtype"}
 # Largest parameter count a header may ask for (checked before anything is allocated).
 MAX_PARAMS = 2**31 - 1
+# Most layers a header may list: the constructor spends ~30 us per layer, so a header of
+# millions of widths (a few KiB deflated) would keep load busy for minutes.
+MAX_LAYERS = 10_000
 MAX_HEADER_BYTES = 1 << 20
-# Largest zip directory (central directory) read: ours is about 120 bytes.
+# Deepest nesting of arrays and objects in a header (ours: 3, plus the metadata's own).
+MAX_DEPTH = 64
+# Largest zip directory (central directory) read: ours is 112 bytes.
 MAX_DIRECTORY_BYTES = 1 << 16
 # Largest uncompressed archive load() reads unless told otherwise.
 DEFAULT_MAX_BYTES = 1 << 32
@@ -89,8 +101,9 @@ def read(path, max_bytes=None):
     Returns
     -------
     config : dict
-        The network's constructor arguments.
-    params : ndarray of shape (n_params,)
+        The network's constructor arguments, ``dtype`` included (``"float64"`` for files
+        written before networks had one).
+    params : ndarray of shape (n_params,), of that dtype
     metadata : dict
 
     Raises
@@ -104,27 +117,33 @@ def read(path, max_bytes=None):
         opened (e.g. permission denied), larger than ``max_bytes`` or than the machine's
         memory; not a zip archive, truncated or corrupt, unexpected or path-like members,
         members larger than the architecture needs or than ``max_bytes`` (zip bombs), a
-        header that is not ours or of another format version, absurd shapes, pickled
-        objects, mismatched shapes, non-finite parameters.
+        header that is not ours or of another format version, nested too deeply, with a
+        field of the wrong type or out of range, absurd shapes, pickled objects,
+        mismatched shapes or dtypes, non-finite parameters.
     """
     max_bytes = _check_max_bytes(max_bytes)
     path = _check_path(path)
     data = _read_file(path, max_bytes)
     try:
-        with _open_archive(path, data) as archive:
-            _check_members(path, archive, max_bytes)
-            raw = _read_member(path, archive, "header.npy", np.uint8, MAX_HEADER_BYTES)
-            header = _parse_header(path, raw)
-            n_params = _n_params(path, header)
-            params = _read_member(path, archive, "params.npy", np.float64, n_params,
+        with _open_archive(data) as archive:
+            _check_members(archive, max_bytes)
+            raw = _read_member(archive, "header.npy", np.uint8, MAX_HEADER_BYTES)
+            header = _decode_header(raw.tobytes())
+            config = {"dtype": "float64", **header["network"]}
+            params = _read_member(archive, "params.npy", config["dtype"], header["n_params"],
                                   exact=True)
+        if not np.isfinite(params).all():
+            raise ValueError("params contains NaN or infinity")
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
         # NotImplementedError: zipfile's word for a member it cannot read (flipped version
         # or method fields)
         raise ValueError(f"{path}: corrupt archive ({exc})") from None
-    if not np.isfinite(params).all():
-        raise ValueError(f"{path}: params contains NaN or infinity")
-    return header["network"], params, header.get("metadata", {})
+    except ValueError as exc:  # the checks below name no file: this names it, once
+        raise ValueError(f"{path}: {exc}") from None
+    return config, params, header["metadata"]
+
+
+# ---- the file ----
 
 
 def _check_max_bytes(max_bytes):
@@ -194,20 +213,24 @@ def _kind(mode):
     return next((name for name, test in kinds if test(mode)), f"mode {mode:o}")
 
 
-def _open_archive(path, data):
+# ---- the archive (the checks below raise without the path; read adds it) ----
+
+
+def _open_archive(data):
     if data[:4] != b"PK\x03\x04":
-        raise ValueError(f"{path}: not a TensorGen model file (not a zip/.npz archive)")
-    size = _directory_size(path, data)
+        raise ValueError("not a TensorGen model file (not a zip/.npz archive)")
+    size = _directory_size(data)
     if size > MAX_DIRECTORY_BYTES:
-        raise ValueError(f"{path}: zip directory of {size} bytes, more than the "
+        raise ValueError(f"zip directory of {size} bytes, more than the "
                          f"{MAX_DIRECTORY_BYTES} two members need; refused before parsing it")
     try:
         return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: truncated or corrupt zip archive ({exc})") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        # ValueError: a member name flagged UTF-8 that is not (UnicodeDecodeError)
+        raise ValueError(f"truncated or corrupt zip archive ({exc})") from None
 
 
-def _directory_size(path, data):
+def _directory_size(data):
     """Size of the zip directory, read from the end record as zipfile reads it.
 
     zipfile builds an object for every entry of the directory before anything can look
@@ -218,48 +241,52 @@ def _directory_size(path, data):
     """
     end = len(data) - 22
     if end < 0 or data[end:end + 4] != b"PK\x05\x06" or data[-2:] != b"\0\0":
-        raise ValueError(f"{path}: truncated or corrupt zip archive (no end record at its "
-                         "end, or an archive comment)")
+        raise ValueError("truncated or corrupt zip archive (no end record at its end, or an "
+                         "archive comment)")
     size = int.from_bytes(data[end + 12:end + 16], "little")
     locator = end - 20
     if locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
         record = locator - 56
         if (record < 0 or data[record:record + 4] != b"PK\x06\x06"
                 or int.from_bytes(data[locator + 8:locator + 16], "little") != record):
-            raise ValueError(f"{path}: truncated or corrupt zip archive (zip64 end record "
-                             "not where its locator says)")
+            raise ValueError("truncated or corrupt zip archive (zip64 end record not where "
+                             "its locator says)")
         size = int.from_bytes(data[record + 40:record + 48], "little")
     return size
 
 
-def _check_members(path, archive, max_bytes):
+def _check_members(archive, max_bytes):
     """Names and uncompressed sizes, from the zip directory, before anything is read."""
     seen = set()
     total = 0
     for info in archive.infolist():
         name = info.filename
         if "/" in name or "\\" in name or name.startswith(".") or ":" in name:
-            raise ValueError(f"{path}: member name {name!r} is a path; refused")
+            raise ValueError(f"member name {_show(name)} is a path; refused")
         if name not in MEMBERS:
-            raise ValueError(f"{path}: unknown member {name!r} (expected {list(MEMBERS)})")
+            raise ValueError(f"unknown member {_show(name)} (expected {list(MEMBERS)})")
         if name in seen:
-            raise ValueError(f"{path}: member {name!r} appears twice")
+            raise ValueError(f"member {name!r} appears twice")
         seen.add(name)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ValueError(f"{path}: member {name!r} uses compression method "
+            raise ValueError(f"member {name!r} uses compression method "
                              f"{info.compress_type}, not stored or deflated; refused")
         if info.flag_bits & 0x1:
-            raise ValueError(f"{path}: member {name!r} is encrypted; refused")
+            raise ValueError(f"member {name!r} is encrypted; refused")
         total += info.file_size
     missing = [m for m in MEMBERS if m not in seen]
     if missing:
-        raise ValueError(f"{path}: not a TensorGen model file (missing members {missing})")
+        raise ValueError(f"not a TensorGen model file (missing members {missing})")
     if total > max_bytes:
-        raise ValueError(f"{path}: members would decompress to {total} bytes, more than "
+        raise ValueError(f"members would decompress to {total} bytes, more than "
                          f"max_bytes={max_bytes} (a zip bomb?); refused")
+    memory = _arrays.physical_memory()
+    if memory is not None and total > memory:
+        raise ValueError(f"members would decompress to {total} bytes, more than this "
+                         f"machine's {memory} bytes of memory; refused")
 
 
-def _read_member(path, archive, name, dtype, length, exact=False):
+def _read_member(archive, name, dtype, length, exact=False):
     """A 1-D array member, its .npy header checked before its data is allocated.
 
     Without ``exact``, ``length`` is the largest number of elements accepted.
@@ -275,59 +302,154 @@ def _read_member(path, archive, name, dtype, length, exact=False):
             else:
                 raise ValueError(f"unsupported .npy version {version}")
         except ValueError as exc:
-            raise ValueError(f"{path}: member {name!r} is not a valid .npy array "
-                             f"({exc})") from None
+            raise ValueError(f"member {name!r} is not a valid .npy array ({exc})") from None
     if found.hasobject:
-        raise ValueError(f"{path}: member {name!r} holds pickled Python objects; refused")
+        raise ValueError(f"member {name!r} holds pickled Python objects; refused")
     if found != np.dtype(dtype) or len(shape) != 1:
-        raise ValueError(f"{path}: member {name!r} is {found} of shape {shape}, expected "
+        raise ValueError(f"member {name!r} is {found} of shape {_show(shape)}, expected "
                          f"1-D {np.dtype(dtype)}")
-    wanted = f"({length},)" if exact else f"at most {length} elements"
-    if shape[0] > length or (exact and shape[0] != length):
-        raise ValueError(f"{path}: member {name!r} has shape {shape}, expected {wanted} "
+    if not 0 <= shape[0] <= length or (exact and shape[0] != length):
+        wanted = f"({length},)" if exact else f"at most {length} elements"
+        raise ValueError(f"member {name!r} has shape {_show(shape)}, expected {wanted} "
                          "(mismatched shapes)")
     if shape[0] * found.itemsize > declared:
-        raise ValueError(f"{path}: member {name!r} claims shape {shape}, more than its "
+        raise ValueError(f"member {name!r} claims shape {shape}, more than its "
                          f"{declared} bytes hold (truncated or forged)")
     with archive.open(name) as f:
         return np.lib.format.read_array(f, allow_pickle=False)
 
 
-def _parse_header(path, raw):
+# ---- the header ----
+
+
+def _decode_header(text):
+    """The header JSON in ``text`` (bytes), every field checked by type and range.
+
+    Its size and nesting depth are checked before it is parsed (``json.loads`` recurses
+    once per level); numbers must be finite and the keys of an object distinct.
+    """
+    if len(text) > MAX_HEADER_BYTES:
+        raise ValueError(f"header of {len(text)} bytes, more than the {MAX_HEADER_BYTES} "
+                         "a file may hold")
+    depth = _nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise ValueError(f"header nests arrays and objects {depth} deep, more than the "
+                         f"{MAX_DEPTH} a file may hold")
     try:
-        header = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: header is not valid JSON ({exc})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a TensorGen model file (header format is not "
-                         f"{FORMAT!r})")
+        header = json.loads(text.decode("utf-8"), object_pairs_hook=_distinct_keys,
+                            parse_float=_finite_float, parse_constant=_not_json)
+    except ValueError as exc:  # also: not UTF-8, an integer of over 4300 digits
+        raise ValueError(f"header is not valid JSON ({exc})") from None
+    if type(header) is not dict or header.get("format") != FORMAT:
+        raise ValueError(f"not a TensorGen model file (header format is not {FORMAT!r})")
     version = header.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(f"{path}: format version {version!r} is not supported (this "
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise ValueError(f"format version {_show(version)} is not supported (this "
                          f"TensorGen {__version__} reads version {FORMAT_VERSION})")
-    for key, default in (("network", None), ("metadata", {})):
-        if type(header.get(key, default)) is not dict:
-            raise ValueError(f"{path}: header {key!r} is missing or not an object")
-    unknown = set(header["network"]) - NETWORK_KEYS
-    if unknown:
-        raise ValueError(f"{path}: header 'network' has unknown keys {sorted(unknown)}")
+    if set(header) != HEADER_KEYS:
+        raise ValueError(f"header has keys {_show(sorted(header))}, expected "
+                         f"{sorted(HEADER_KEYS)}")
+    for key, kind, what in (("library_version", str, "a string"),
+                            ("network", dict, "an object"), ("metadata", dict, "an object")):
+        if type(header[key]) is not kind:
+            raise ValueError(f"header {key!r} is {_show(header[key])}, expected {what}")
+    try:
+        n_params = _check_network(header["network"])
+    except ValueError as exc:
+        raise ValueError(f"header 'network': {exc}") from None
+    if type(header["n_params"]) is not int or header["n_params"] != n_params:
+        raise ValueError(f"header 'n_params' is {_show(header['n_params'])}, its layers "
+                         f"need {n_params} (mismatched shapes)")
     return header
 
 
-def _n_params(path, header):
-    """Parameters the header's layers need, refused when absurd (checked before any
-    allocation)."""
-    layers = header["network"].get("layers")
-    if not (isinstance(layers, list) and len(layers) >= 2
-            and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1
-                    for w in layers)):
-        raise ValueError(f"{path}: header 'layers' must be a list of >= 2 positive ints, "
-                         f"got {layers!r}")
+def _check_network(network):
+    """Number of parameters of a saved network, its fields checked by type and range.
+
+    What the values mean (activation names, which go together) is the constructor's to
+    check; this makes sure it receives strings, ints and None of a sane size. ``dtype``
+    may be missing: files written before networks had one hold float64.
+
+    Raises
+    ------
+    ValueError
+        Naming the field.
+    """
+    missing = sorted(NETWORK_KEYS - {"dtype"} - set(network))
+    if missing:
+        raise ValueError(f"missing keys {missing}")
+    unknown = sorted(set(network) - NETWORK_KEYS)
+    if unknown:
+        raise ValueError(f"unknown keys {_show(unknown)}")
+    for key in ("activation", "output_activation", "loss", "init"):
+        if type(network[key]) is not str:
+            raise ValueError(f"{key}: expected a string, got {_show(network[key])}")
+    seed = network["seed"]
+    if seed is not None and (type(seed) is not int or seed < 0):
+        raise ValueError(f"seed: expected None or an int >= 0, got {_show(seed)}")
+    dtype = network.get("dtype", "float64")
+    if type(dtype) is not str or dtype not in DTYPES:
+        raise ValueError(f"dtype: expected one of {list(DTYPES)}, got {_show(dtype)}")
+    layers = network["layers"]
+    if type(layers) is not list or not 2 <= len(layers) <= MAX_LAYERS:
+        count = f" ({len(layers)} widths)" if type(layers) is list else ""
+        raise ValueError(f"layers: expected a list of 2 to {MAX_LAYERS} widths, got "
+                         f"{_show(layers)}{count}")
+    if not all(type(w) is int and 1 <= w <= MAX_WIDTH for w in layers):
+        raise ValueError(f"layers: expected widths in [1, {MAX_WIDTH}], got {_show(layers)}")
     n_params = sum((a + 1) * b for a, b in itertools.pairwise(layers))
     if n_params > MAX_PARAMS:
-        raise ValueError(f"{path}: header layers {layers} ask for {n_params} parameters "
+        raise ValueError(f"layers: {_show(layers)} ask for {n_params} parameters "
                          f"({8 * n_params} bytes), more than the {MAX_PARAMS} supported")
-    if n_params != header.get("n_params"):
-        raise ValueError(f"{path}: header says {header.get('n_params')!r} parameters, its "
-                         f"layers {layers} need {n_params} (mismatched shapes)")
     return n_params
+
+
+def _nesting_depth(text):
+    """How deep arrays and objects nest in the JSON ``text`` (bytes): without recursion,
+    1 MiB at a time.
+
+    Brackets inside strings do not count: escaped backslashes, then escaped quotes, are
+    dropped, so every quote left opens or closes a string. In malformed text the count is
+    exact up to the first error, where the parser stops: it never understates the depth
+    ``json.loads`` would reach.
+    """
+    plain = np.frombuffer(text.replace(b"\\\\", b"").replace(b'\\"', b""), np.uint8)
+    deepest = depth = 0
+    in_string = False
+    for start in range(0, plain.size, 1 << 20):
+        chunk = plain[start:start + (1 << 20)]
+        quoted = np.logical_xor.accumulate(chunk == ord('"')) ^ in_string
+        in_string = bool(quoted[-1])
+        code = chunk[~quoted]
+        opens = (code == ord("[")) | (code == ord("{"))
+        closes = (code == ord("]")) | (code == ord("}"))
+        levels = depth + np.cumsum(np.where(opens, 1, -1)[opens | closes])
+        if levels.size:
+            deepest = max(deepest, int(levels.max()))
+            depth = int(levels[-1])
+    return deepest
+
+
+def _distinct_keys(pairs):
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"key {_show(twice)} appears twice in an object")
+    return obj
+
+
+def _finite_float(text):
+    value = float(text)
+    if not np.isfinite(value):
+        raise ValueError(f"number {_show(text)} is out of range")
+    return value
+
+
+def _not_json(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _show(value):
+    """``repr`` cut short: a hostile header's values may be megabytes long."""
+    return reprlib.repr(value)

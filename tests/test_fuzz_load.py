@@ -8,6 +8,7 @@ bit flips, and files that are not ours at all.
 """
 
 import io
+import json
 import pathlib
 import resource
 import struct
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from numpy.lib import format as npy
 
 import tensorgen as tg
+from tensorgen import persistence
 
 pytestmark = pytest.mark.skipif(
     not (hasattr(tg.Network, "load") and hasattr(tg.Network, "save")),
@@ -282,3 +284,159 @@ def test_zip64_end_records_are_read(saved, tmp_path, monkeypatch):
     data[record + 40:record + 48] = (10**9).to_bytes(8, "little")  # the directory's size
     path.write_bytes(bytes(data))
     assert "zip directory" in str(refused(path))
+
+
+# ---- hostile header fields (hypothesis) ----
+
+
+def header_member(contents):
+    """Name and parsed JSON of the member holding the header (a uint8 .npy)."""
+    for name, data in contents.items():
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+        if arr.dtype == np.uint8:
+            return name, json.loads(arr.tobytes())
+    raise AssertionError("no uint8 header member")
+
+
+def with_header_text(path, out, text):
+    contents = members(path)
+    name, _ = header_member(contents)
+    buf = io.BytesIO()
+    np.save(buf, np.frombuffer(text, np.uint8))
+    contents[name] = buf.getvalue()
+    return write_zip(out, contents)
+
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=8), st.floats(allow_nan=False),
+    st.integers(-2**70, 2**70),
+    st.sampled_from([0, -1, 1, 2, 2**31 - 1, 2**31, 2**63, 10**300, -10**300, 1e308]))
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+    st.text(max_size=4), inner, max_size=3), max_leaves=8)
+FIELDS = ["format", "format_version", "library_version", "n_params", "metadata", "network",
+          *(f"network.{key}" for key in ("layers", "activation", "output_activation", "loss",
+                                         "init", "seed", "dtype")),
+          "network.layers.0", "network.layers.-1", "extra", "network.extra"]
+
+
+def set_field(header, field, value):
+    *parents, key = field.split(".")
+    target = header
+    for parent in parents:
+        target = target[parent]
+    if isinstance(target, list):
+        key = int(key)
+    if value is DELETE:
+        target.pop(key) if isinstance(target, list) else target.pop(key, None)
+    else:
+        target[key] = value
+
+
+DELETE = object()
+
+
+def load_refused_or_sound(path, match=None):
+    """Load either refuses with a ValueError naming the path, or gives a sound network."""
+    try:
+        loaded = tg.Network.load(path)
+    except ValueError as exc:
+        assert str(path) in str(exc), f"the message does not name the file: {exc}"
+        assert match is None or match in str(exc), exc
+        return None
+    assert np.isfinite(loaded.params).all()
+    assert loaded.n_params == sum((a + 1) * b for a, b in zip(loaded.layers, loaded.layers[1:]))
+    return loaded
+
+
+def could_be_saved(field, value, original):
+    """Whether ``save`` could have written ``value`` there (else load must refuse it)."""
+    key = field.split(".")[-1]
+    if value is DELETE:
+        return key in ("dtype", "extra")  # a file older than dtype; nothing deleted
+    if key in ("activation", "output_activation", "loss", "init"):
+        return isinstance(value, str)  # whether the name is known is the constructor's
+    if key == "seed":
+        return value is None or (type(value) is int and value >= 0)
+    if key == "library_version":
+        return isinstance(value, str)
+    if key == "metadata":
+        return isinstance(value, dict)
+    return type(value) is type(original) and value == original
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(FIELDS), value=VALUES | st.just(DELETE))
+def test_hostile_header_fields_are_refused_naming_the_file(saved, tmp_path, field, value):
+    """Any type, sign or size in any field: a value save never writes is refused (the old
+    code loaded format_version true, n_params 26.0, library_version 7, ...)."""
+    _, path = saved
+    _, header = header_member(members(path))
+    original = get_field(header, field)
+    set_field(header, field, value)
+    text = json.dumps(header).encode()  # NaN and infinity stay out: a case below has them
+    loaded = load_refused_or_sound(with_header_text(path, tmp_path / "field.npz", text))
+    assert loaded is None or could_be_saved(field, value, original), "loaded anyway"
+
+
+def get_field(header, field):
+    for key in field.split("."):
+        if isinstance(header, list):
+            header = header[int(key)]
+        else:
+            header = header.get(key, DELETE)
+    return header
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(depth=st.integers(60, 200_000), opener=st.sampled_from(['[', '{"a": ', '["[", ']),
+       closed=st.booleans(), where=st.sampled_from(["metadata", "top"]))
+def test_deep_headers_are_refused_naming_the_file(saved, tmp_path, depth, opener, closed,
+                                                  where):
+    """Nesting past the limit (64) is refused before parsing; the old code raised
+    RecursionError from about 1,000 levels."""
+    _, path = saved
+    closer = {"[": "]", '{"a": ': "}", '["[", ': "]"}[opener]
+    deep = opener * depth + "0" + (closer * depth if closed else "")
+    _, header = header_member(members(path))
+    text = (json.dumps({**header, "metadata": {"x": "HOLE"}}).replace('"HOLE"', deep)
+            if where == "metadata" else deep)
+    loaded = load_refused_or_sound(with_header_text(path, tmp_path / "deep.npz",
+                                                    text.encode()))
+    assert loaded is None or depth < 64
+
+
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e999",
+                              "9" * 4301, '{"a": 1, "a": 2}']))
+def test_non_json_numbers_and_repeated_keys_are_refused(saved, tmp_path, token):
+    """What json.dumps(allow_nan=False) never writes: save refuses them too."""
+    _, path = saved
+    _, header = header_member(members(path))
+    text = json.dumps({**header, "metadata": {"x": "HOLE"}}).replace('"HOLE"', token)
+    assert load_refused_or_sound(with_header_text(path, tmp_path / "token.npz",
+                                                  text.encode())) is None
+
+
+JSON_TEXT = st.text(alphabet='[]{}"\\ab,:', max_size=6)
+JSON_VALUES = st.recursive(st.none() | st.integers() | JSON_TEXT,
+                           lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(JSON_TEXT, inner, max_size=3), max_leaves=20)
+
+
+def depth_of(value):
+    if isinstance(value, list):
+        return 1 + max(map(depth_of, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(depth_of, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(value=JSON_VALUES, ascii=st.booleans())
+def test_the_nesting_count_ignores_brackets_in_strings(value, ascii):
+    """Strings full of brackets, quotes and backslashes do not fool the depth count."""
+    text = json.dumps(value, ensure_ascii=ascii).encode()
+    assert persistence._nesting_depth(text) == depth_of(value)

@@ -8,6 +8,7 @@ import os
 import resource
 import signal
 import socket
+import subprocess
 import sys
 import zipfile
 
@@ -285,3 +286,150 @@ def test_max_bytes_is_checked(net, tmp_path, max_bytes, error):
         return
     with pytest.raises(error, match="max_bytes"):
         tg.Network.load(path, max_bytes=max_bytes)
+
+
+# ---- every header field checked by type and range; every refusal names the path ----
+
+
+def raw_header(net, tmp_path, text):
+    """An archive whose header member holds ``text`` (bytes) verbatim."""
+    return write_zip(tmp_path / "raw.npz", {
+        "header.npy": npy(np.frombuffer(text, np.uint8)), "params.npy": npy(net.params)})
+
+
+def network_with(net, **changes):
+    return {key: value for key, value in {**net._config(), **changes}.items()
+            if value is not DROP}
+
+
+DROP = object()
+HUGE = 10**300
+BAD_FIELDS = {  # header changes -> what the message says
+    "format_version-true": (dict(format_version=True), "format version"),
+    "format_version-float": (dict(format_version=1.0), "format version"),
+    "format_version-huge": (dict(format_version=HUGE), "format version"),
+    "n_params-float": (lambda net: dict(n_params=float(net.n_params)), "n_params"),
+    "n_params-negative": (dict(n_params=-1), "mismatched shapes"),
+    "n_params-huge": (dict(n_params=HUGE), "mismatched shapes"),
+    "library_version-int": (dict(library_version=HUGE), "library_version"),
+    "library_version-null": (dict(library_version=None), "library_version"),
+    "extra-key": (dict(payload=[1, 2]), "keys"),
+    "metadata-list": (dict(metadata=[1, 2]), "metadata"),
+    "network-list": (dict(network=[3, 5]), "network"),
+    "layers-huge": (lambda net: dict(network=network_with(net, layers=[3, HUGE, 2])), "layers"),
+    "layers-negative": (lambda net: dict(network=network_with(net, layers=[3, -5, 2])),
+                        "layers"),
+    "layers-bool": (lambda net: dict(network=network_with(net, layers=[3, True, 2])),
+                    "layers"),
+    "layers-too-many": (lambda net: dict(
+        network=network_with(net, layers=[1] * 20_001), n_params=40_000), "layers"),
+    "layers-missing": (lambda net: dict(network=network_with(net, layers=DROP)), "layers"),
+    "seed-negative": (lambda net: dict(network=network_with(net, seed=-1)), "seed"),
+    "seed-float": (lambda net: dict(network=network_with(net, seed=1e300)), "seed"),
+    "seed-bool": (lambda net: dict(network=network_with(net, seed=True)), "seed"),
+    "loss-missing": (lambda net: dict(network=network_with(net, loss=DROP)), "loss"),
+    "activation-int": (lambda net: dict(network=network_with(net, activation=HUGE)),
+                       "activation"),
+    "output_activation-null": (lambda net: dict(
+        network=network_with(net, output_activation=None)), "output_activation"),
+    "dtype-f8": (lambda net: dict(network=network_with(net, dtype="f8")), "dtype"),
+    "dtype-huge": (lambda net: dict(network=network_with(net, dtype=HUGE)), "dtype"),
+    "dtype-list": (lambda net: dict(network=network_with(net, dtype=["float64"])), "dtype"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_FIELDS))
+def test_header_fields_are_checked_by_type_and_range(kind, net, tmp_path):
+    changes, match = BAD_FIELDS[kind]
+    changes = changes(net) if callable(changes) else changes
+    refused_naming(archive(net, tmp_path, header_of(net, **changes)), match)
+
+
+def valid_text(net, metadata_json):
+    text = json.dumps(header_of(net, metadata={"x": 0}))
+    return text.replace('{"x": 0}', metadata_json).encode()
+
+
+BAD_TEXT = {  # raw header JSON -> what the message says
+    "nested-100000": (lambda net: valid_text(net, "[" * 100_000 + "]" * 100_000), "deep"),
+    "nested-unclosed": (lambda net: b"[" * 100_000, "deep"),
+    "nested-65": (lambda net: valid_text(net, '{"a": ' * 64 + "0" + "}" * 64), "deep"),
+    "int-5000-digits": (lambda net: valid_text(net, "1" * 5000), "not valid JSON"),
+    "nan": (lambda net: valid_text(net, '{"a": NaN}'), "not valid JSON"),
+    "infinity": (lambda net: valid_text(net, '{"a": -Infinity}'), "not valid JSON"),
+    "1e400": (lambda net: valid_text(net, '{"a": 1e400}'), "not valid JSON"),
+    "duplicate-key": (lambda net: json.dumps(header_of(net)).replace(
+        '"format": ', '"format": "x", "format": ', 1).encode(), "twice"),
+    "not-utf8": (lambda net: valid_text(net, '"\xff"').replace(b"\xc3\xbf", b"\xff"),
+                 "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_TEXT))
+def test_header_text_is_refused_naming_the_path(kind, net, tmp_path):
+    make, match = BAD_TEXT[kind]
+    refused_naming(raw_header(net, tmp_path, make(net)), match)
+
+
+def test_a_deep_header_cannot_crash_the_process(net, tmp_path):
+    """With a raised recursion limit (as Hypothesis and many applications set), the old
+    code's json.loads overflowed the C stack on 100,000 levels: a segfault. A child
+    process, so that a crash fails this test only."""
+    path = raw_header(net, tmp_path, valid_text(net, "[" * 100_000 + "]" * 100_000))
+    code = ("import sys; sys.setrecursionlimit(1_000_000); import tensorgen as tg\n"
+            f"try:\n    tg.Network.load({str(path)!r})\n"
+            "except ValueError as exc:\n    print('ValueError', exc)\n")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=120)
+    assert child.returncode == 0, f"the child died ({child.returncode}): {child.stderr}"
+    assert child.stdout.startswith(f"ValueError {path}") and "deep" in child.stdout
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(net, tmp_path):
+    metadata = {"a": "[" * 1000, "b": '\\"' + "{" * 1000, "c": "\\" * 7 + '"[['}
+    net.save(tmp_path / "model.npz", metadata=metadata)
+    assert tg.Network.load(tmp_path / "model.npz").metadata == metadata
+
+
+@pytest.mark.parametrize("member", ["header.npy", "params.npy"])
+@pytest.mark.parametrize("length", [-1, -(2**70)], ids=["minus-one", "minus-2**70"])
+def test_negative_npy_shapes_are_refused(net, tmp_path, member, length):
+    members = {"header.npy": npy(np.frombuffer(json.dumps(header_of(net)).encode(), np.uint8)),
+               "params.npy": npy(net.params)}
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {
+        "descr": "|u1" if member == "header.npy" else "<f8", "fortran_order": False,
+        "shape": (length,)})
+    members[member] = buf.getvalue() + bytes(64)
+    refused_naming(write_zip(tmp_path / "negative.npz", members), "shape")
+
+
+def test_a_member_name_that_is_not_utf8_is_refused(net, tmp_path):
+    path = tmp_path / "model.npz"
+    net.save(path)
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")
+    data[entry + 9] |= 0x08  # flag bit 11: the name is UTF-8
+    data[entry + 46] = 0xFF  # ... and its first byte is not
+    path.write_bytes(bytes(data))
+    refused_naming(path, "corrupt")
+
+
+def test_a_file_without_dtype_loads_as_float64(net, tmp_path):
+    """Files written before networks had a dtype."""
+    header = header_of(net, network=network_with(net, dtype=DROP))
+    loaded = tg.Network.load(archive(net, tmp_path, header))
+    assert loaded.dtype == np.float64
+    np.testing.assert_array_equal(loaded.params, net.params)
+
+
+def test_a_network_too_large_for_memory_is_refused(net, tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    net.save(path)
+
+    def small_machine(nbytes, name, what):
+        raise MemoryError(f"{name}: {what} needs {nbytes} bytes, more than the machine's "
+                          "1000 bytes of memory")
+
+    monkeypatch.setattr(_arrays, "check_memory", small_machine)
+    refused_naming(path, "memory")
