@@ -296,8 +296,12 @@ class Network:
         Raises
         ------
         ValueError
-            What ``load`` would refuse: non-finite parameters, metadata that is not a
-            JSON object or makes the header too large (see ``tensorgen.persistence``).
+            Before anything is written, what ``load`` would refuse: non-finite
+            parameters (naming ``params``); metadata (naming ``metadata``) that is not a
+            dict, not JSON-serialisable (NaN, infinity, other objects), nested more than
+            63 deep, with keys that repeat once made strings, or making the header hold
+            more than 1,000,000 arrays and objects or more than 16 MiB; more than 10,000
+            layers (naming ``layers``). See ``tensorgen.persistence``.
         """
         self.check_params()
         persistence.write(path, self._config(), self._params,

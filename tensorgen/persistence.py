@@ -8,6 +8,19 @@ it is a zip archive holding exactly those members, that their sizes (from the zi
 directory) are what the header's architecture needs and below a cap, and that the header
 is ours, of a version we read, and that every field has the type and range ``write``
 gives it. Every refusal is a ValueError naming the file and saying what is wrong.
+``write`` runs the same header checks on what it is about to write, before writing
+anything, so it never writes a file ``read`` refuses.
+
+The header limit, ``MAX_HEADER_BYTES`` (16 MiB), is set by what real models store there:
+``tensorgen train`` on a 100,000-column CSV keeps each column's name, mean and scale, a
+header measured at 5,114,760 bytes with the names x0 ... x99999 and 7,125,870 bytes with
+26-character names (about 41 bytes per column plus its name). 16 MiB holds 100,000
+columns named with up to about 120 characters. Keeping the numbers in JSON (not in extra
+binary members) keeps one format version and one thing to check; a float's repr reads
+back exactly. The limit also bounds what a hostile header costs: 16 MiB of JSON (from a
+17 KB deflated file) parsed into Python objects took up to 2.8 s (floats) and 272 MiB
+(short strings) here, on two busy cores; millions of empty arrays or objects, the
+costliest per byte, are refused before parsing (``MAX_CONTAINERS``).
 """
 
 import io
@@ -39,9 +52,12 @@ MAX_PARAMS = 2**31 - 1
 # Most layers a header may list: the constructor spends ~30 us per layer, so a header of
 # millions of widths (a few KiB deflated) would keep load busy for minutes.
 MAX_LAYERS = 10_000
-MAX_HEADER_BYTES = 1 << 20
+MAX_HEADER_BYTES = 16 << 20
 # Deepest nesting of arrays and objects in a header (ours: 3, plus the metadata's own).
 MAX_DEPTH = 64
+# Most arrays and objects in a header (ours: 3, plus the metadata's; the training CLI's 4):
+# each costs the parser a Python object, a deflated file packs millions in a few KiB.
+MAX_CONTAINERS = 1_000_000
 # Largest zip directory (central directory) read: ours is 112 bytes.
 MAX_DIRECTORY_BYTES = 1 << 16
 # Largest uncompressed archive load() reads unless told otherwise.
@@ -51,35 +67,65 @@ DEFAULT_MAX_BYTES = 1 << 32
 def write(path, config, params, metadata=None):
     """Write a network to ``path`` (exactly that name), replacing it atomically.
 
+    Everything ``read`` checks is checked first, on the header about to be written, so a
+    file ``read`` would refuse is never written.
+
     Parameters
     ----------
     path : str or path-like
     config : dict
         The network's constructor arguments (``Network(**config)`` rebuilds it).
     params : ndarray of shape (n_params,)
+        Finite, of the config's dtype.
     metadata : dict, optional
         JSON-serialisable extras kept in the header (e.g. feature names, scaler
         statistics), returned by ``read``.
+
+    Raises
+    ------
+    ValueError
+        Before anything is written. Naming ``metadata``: not a dict, not
+        JSON-serialisable (NaN, infinity, other objects), nested more than
+        ``MAX_DEPTH - 1`` deep, keys that repeat once made strings (``{1: a, "1": b}``),
+        a header holding more than ``MAX_CONTAINERS`` arrays and objects or larger than
+        ``MAX_HEADER_BYTES``. Naming ``layers`` (or the field): more than ``MAX_LAYERS``
+        layers. Naming ``params``: NaN or infinity, a shape or dtype the config does not
+        give.
     """
-    header = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "library_version": __version__,
-        "network": config,
-        "n_params": int(np.size(params)),
-        "metadata": {} if metadata is None else metadata,
-    }
+    metadata = {} if metadata is None else metadata
+    if not isinstance(metadata, dict):
+        raise ValueError(f"metadata: expected a dict (a JSON object), got "
+                         f"{type(metadata).__name__}")
+    n_params = _check_network(config)
+    params = np.ascontiguousarray(params)
+    dtype = np.dtype(config.get("dtype", "float64"))
+    if params.shape != (n_params,) or params.dtype != dtype:
+        raise ValueError(f"params: expected shape ({n_params},) and dtype {dtype}, got "
+                         f"{params.shape} and {params.dtype}")
+    if not np.isfinite(params).all():
+        raise ValueError("params: contains NaN or infinity")
+    # json.dumps recurses in C: too deep a value overflows the C stack when the
+    # recursion limit has been raised, so the depth is measured first, without recursion.
+    if _depth(metadata, MAX_DEPTH) == MAX_DEPTH:
+        raise ValueError(f"metadata: nested more than {MAX_DEPTH - 1} deep (a header, one "
+                         f"level more, may nest {MAX_DEPTH} deep)")
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION,
+              "library_version": __version__, "network": config, "n_params": n_params,
+              "metadata": metadata}
     try:
-        text = json.dumps(header, allow_nan=False)
+        text = json.dumps(header, allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
         raise ValueError(f"metadata: not JSON-serialisable ({exc})") from None
+    try:
+        _decode_header(text)
+    except ValueError as exc:  # the network was checked above: the metadata is the cause
+        raise ValueError(f"metadata: {exc}; load would refuse the file") from None
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tensorgen-", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, header=np.frombuffer(text.encode(), dtype=np.uint8),
-                     params=np.ascontiguousarray(params))
+            np.savez(f, header=np.frombuffer(text, dtype=np.uint8), params=params)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -331,15 +377,23 @@ def _decode_header(text):
     if len(text) > MAX_HEADER_BYTES:
         raise ValueError(f"header of {len(text)} bytes, more than the {MAX_HEADER_BYTES} "
                          "a file may hold")
-    depth = _nesting_depth(text)
+    depth, count = _structure(text)
     if depth > MAX_DEPTH:
         raise ValueError(f"header nests arrays and objects {depth} deep, more than the "
                          f"{MAX_DEPTH} a file may hold")
+    if count > MAX_CONTAINERS:
+        raise ValueError(f"header holds {count} arrays and objects, more than the "
+                         f"{MAX_CONTAINERS} a file may hold")
     try:
         header = json.loads(text.decode("utf-8"), object_pairs_hook=_distinct_keys,
-                            parse_float=_finite_float, parse_constant=_not_json)
+                            parse_constant=_not_json)
     except ValueError as exc:  # also: not UTF-8, an integer of over 4300 digits
         raise ValueError(f"header is not valid JSON ({exc})") from None
+    try:  # json.loads reads 1e400 as infinity, which JSON lacks and write never writes
+        json.dumps(header, allow_nan=False, check_circular=False)
+    except ValueError:
+        raise ValueError("header is not valid JSON (a number out of range, such as "
+                         "1e400)") from None
     if type(header) is not dict or header.get("format") != FORMAT:
         raise ValueError(f"not a TensorGen model file (header format is not {FORMAT!r})")
     version = header.get("format_version")
@@ -404,17 +458,17 @@ def _check_network(network):
     return n_params
 
 
-def _nesting_depth(text):
-    """How deep arrays and objects nest in the JSON ``text`` (bytes): without recursion,
-    1 MiB at a time.
+def _structure(text):
+    """How deep arrays and objects nest in the JSON ``text`` (bytes), and how many there
+    are: found without recursion, 1 MiB at a time.
 
     Brackets inside strings do not count: escaped backslashes, then escaped quotes, are
-    dropped, so every quote left opens or closes a string. In malformed text the count is
-    exact up to the first error, where the parser stops: it never understates the depth
+    dropped, so every quote left opens or closes a string. In malformed text the counts
+    are exact up to the first error, where the parser stops: they never understate what
     ``json.loads`` would reach.
     """
     plain = np.frombuffer(text.replace(b"\\\\", b"").replace(b'\\"', b""), np.uint8)
-    deepest = depth = 0
+    deepest = depth = count = 0
     in_string = False
     for start in range(0, plain.size, 1 << 20):
         chunk = plain[start:start + (1 << 20)]
@@ -427,7 +481,27 @@ def _nesting_depth(text):
         if levels.size:
             deepest = max(deepest, int(levels.max()))
             depth = int(levels[-1])
-    return deepest
+        count += int(np.count_nonzero(opens))
+    return deepest, count
+
+
+def _depth(value, limit):
+    """How deep lists, tuples and dicts nest in ``value``, counted level by level (no
+    recursion) up to ``limit``.
+
+    ``json.dumps`` recurses in C, and a deep enough value overflows the C stack once the
+    recursion limit has been raised. A container met twice on a level is expanded once,
+    so a cycle costs ``limit`` levels, not an exponential number of items.
+    """
+    level, depth = [value], 0
+    while depth < limit:
+        containers = {id(v): v for v in level if isinstance(v, (list, tuple, dict))}
+        if not containers:
+            break
+        depth += 1
+        level = [item for v in containers.values()
+                 for item in (v.values() if isinstance(v, dict) else v)]
+    return depth
 
 
 def _distinct_keys(pairs):
@@ -437,13 +511,6 @@ def _distinct_keys(pairs):
         twice = next(k for k, _ in pairs if k in seen or seen.add(k))
         raise ValueError(f"key {_show(twice)} appears twice in an object")
     return obj
-
-
-def _finite_float(text):
-    value = float(text)
-    if not np.isfinite(value):
-        raise ValueError(f"number {_show(text)} is out of range")
-    return value
 
 
 def _not_json(name):

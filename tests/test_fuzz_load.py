@@ -364,7 +364,7 @@ def could_be_saved(field, value, original):
     return type(value) is type(original) and value == original
 
 
-@settings(max_examples=300, deadline=None, database=None,
+@settings(max_examples=250, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(FIELDS), value=VALUES | st.just(DELETE))
 def test_hostile_header_fields_are_refused_naming_the_file(saved, tmp_path, field, value):
@@ -426,17 +426,50 @@ JSON_VALUES = st.recursive(st.none() | st.integers() | JSON_TEXT,
                            | st.dictionaries(JSON_TEXT, inner, max_size=3), max_leaves=20)
 
 
-def depth_of(value):
-    if isinstance(value, list):
-        return 1 + max(map(depth_of, value), default=0)
-    if isinstance(value, dict):
-        return 1 + max(map(depth_of, value.values()), default=0)
-    return 0
+def depth_and_count(value):
+    """Nesting depth and number of arrays and objects, recursively (the reference)."""
+    if not isinstance(value, (list, dict)):
+        return 0, 0
+    inner = [depth_and_count(v) for v in (value.values() if isinstance(value, dict) else value)]
+    return 1 + max((d for d, _ in inner), default=0), 1 + sum(c for _, c in inner)
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(value=JSON_VALUES, ascii=st.booleans())
-def test_the_nesting_count_ignores_brackets_in_strings(value, ascii):
-    """Strings full of brackets, quotes and backslashes do not fool the depth count."""
+def test_the_structure_count_ignores_brackets_in_strings(value, ascii):
+    """Strings full of brackets, quotes and backslashes do not fool the counts of depth
+    and of arrays and objects made before parsing."""
     text = json.dumps(value, ensure_ascii=ascii).encode()
-    assert persistence._nesting_depth(text) == depth_of(value)
+    assert persistence._structure(text) == depth_and_count(value)
+
+
+# ---- save writes nothing that load refuses (hypothesis) ----
+
+
+METADATA = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.text(max_size=6)
+    | st.floats() | st.sampled_from([10**300, 2**31, -0.0, 1e-300, 1e308]),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=3) | st.integers(0, 3) | st.booleans(), inner,
+                      max_size=3), max_leaves=10)
+@settings(max_examples=200, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(metadata=METADATA | st.lists(METADATA, max_size=2))
+def test_save_refuses_what_load_would_refuse(saved, tmp_path, metadata):
+    """Whatever the metadata: save refuses it (ValueError naming metadata, nothing
+    written) or writes a file that load reads back, metadata as JSON gives it. (The
+    extremes, too deep, too large, a cycle, are in test_persistence.py.)"""
+    net, _ = saved
+    folder = tmp_path / "out"
+    folder.mkdir(exist_ok=True)
+    path = folder / "model.npz"
+    path.unlink(missing_ok=True)
+    try:
+        net.save(path, metadata=metadata)
+    except ValueError as exc:
+        assert str(exc).startswith("metadata: "), exc
+        assert list(folder.iterdir()) == [], "save wrote something before refusing"
+        return
+    loaded = tg.Network.load(path)
+    expected = net.metadata if metadata is None else metadata  # None: the network's own
+    assert loaded.metadata == json.loads(json.dumps(expected))

@@ -358,6 +358,8 @@ BAD_TEXT = {  # raw header JSON -> what the message says
     "nan": (lambda net: valid_text(net, '{"a": NaN}'), "not valid JSON"),
     "infinity": (lambda net: valid_text(net, '{"a": -Infinity}'), "not valid JSON"),
     "1e400": (lambda net: valid_text(net, '{"a": 1e400}'), "not valid JSON"),
+    "many-objects": (lambda net: valid_text(net, "[" + "{}," * 1_000_000 + "{}]"),
+                     "arrays and objects"),
     "duplicate-key": (lambda net: json.dumps(header_of(net)).replace(
         '"format": ', '"format": "x", "format": ', 1).encode(), "twice"),
     "not-utf8": (lambda net: valid_text(net, '"\xff"').replace(b"\xc3\xbf", b"\xff"),
@@ -433,3 +435,103 @@ def test_a_network_too_large_for_memory_is_refused(net, tmp_path, monkeypatch):
 
     monkeypatch.setattr(_arrays, "check_memory", small_machine)
     refused_naming(path, "memory")
+
+
+# ---- save refuses what load would refuse, before writing anything ----
+
+
+def deep_list(depth):
+    value = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+SAVE_REFUSES = {  # metadata -> what the message says (after "metadata: ")
+    "list": ([1, 2], "expected a dict"),
+    "string": ("features", "expected a dict"),
+    "nan": ({"mean": [0.0, float("nan")]}, "not JSON"),
+    "infinity": ({"scale": float("inf")}, "not JSON"),
+    "object": ({"f": object()}, "not JSON"),
+    "int-and-str-key": ({1: "a", "1": "b"}, "twice"),
+    "nested-64": ({"x": deep_list(64)}, "deep"),  # with the header's own level: 65
+    "many-lists": (lambda: {"x": [[]] * persistence.MAX_CONTAINERS}, "arrays and objects"),
+    "nested-100000": ({"x": deep_list(100_000)}, "deep"),
+    "too-large": (lambda: {"blob": "x" * persistence.MAX_HEADER_BYTES}, "bytes"),
+    "cycle": (lambda: (lambda d: d.update(self=d) or d)({}), "deep"),
+}
+
+
+@pytest.mark.parametrize("kind", list(SAVE_REFUSES))
+def test_save_refuses_what_load_would_refuse_and_writes_nothing(kind, net, tmp_path):
+    metadata, match = SAVE_REFUSES[kind]
+    with pytest.raises(ValueError, match=f"^metadata: .*{match}"):
+        net.save(tmp_path / "model.npz", metadata=metadata() if callable(metadata) else metadata)
+    assert list(tmp_path.iterdir()) == [], "save wrote something"
+
+
+def test_save_refuses_non_finite_params_and_writes_nothing(net, tmp_path):
+    net.ws[0][0, 0] = np.nan  # through a view: not checked until used
+    with pytest.raises(ValueError, match="^params: .*NaN"):
+        net.save(tmp_path / "model.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_more_layers_than_a_file_holds(tmp_path):
+    net = tg.Network([1] * (persistence.MAX_LAYERS + 1), activation="identity", seed=0)
+    with pytest.raises(ValueError, match="^layers: .*widths"):
+        net.save(tmp_path / "model.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_100000_column_model_round_trips(tmp_path, report_line):
+    """What `tensorgen train --csv` stores for 100,000 feature columns (names, classes,
+    scaler statistics): the old code saved it and refused to load it (1 MiB header)."""
+    n = 100_000
+    rng = np.random.default_rng(0)
+    metadata = {"features": [f"ENSG{j:011d}_expression" for j in range(n)],
+                "classes": ["healthy", "ill"], "target": "label",
+                "scaler_mean": (rng.normal(size=n) * 1e3).tolist(),
+                "scaler_scale": rng.lognormal(size=n).tolist()}
+    net = tg.Network([n, 2], activation="identity", loss="cross_entropy", seed=0)
+    path = tmp_path / "wide.npz"
+    net.save(path, metadata=metadata)
+    loaded = tg.Network.load(path)
+    assert loaded.metadata == metadata
+    np.testing.assert_array_equal(loaded.params, net.params)
+    with zipfile.ZipFile(path) as z:
+        header = z.getinfo("header.npy").file_size
+    report_line(f"persistence: header of a 100,000-column model {header} bytes "
+                f"(limit {persistence.MAX_HEADER_BYTES})")
+
+
+def test_members_that_would_not_fit_in_memory_are_refused(tmp_path, monkeypatch):
+    """8 MB of zero parameters deflate to a few KiB: the decompressed size, from the zip
+    directory, is checked against the machine's memory before anything is read."""
+    net = tg.Network([999, 1000, 1], activation="relu", seed=0)
+    net.params = np.zeros(net.n_params)
+    path = write_zip(tmp_path / "zeros.npz", {
+        "header.npy": npy(np.frombuffer(json.dumps(header_of(net)).encode(), np.uint8)),
+        "params.npy": npy(net.params)}, compression=zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 1 << 20 < 8 * net.n_params
+    monkeypatch.setattr(_arrays, "physical_memory", lambda: 1 << 20)
+    refused_naming(path, "bytes of memory")
+
+
+@pytest.mark.parametrize("saved_dtype, member_dtype, loads", [
+    ("float32", np.float32, True), ("float32", np.float64, False),
+    ("float64", np.float32, False), (None, np.float32, False), (None, np.float64, True)],
+    ids=["f32-f32", "f32-f64", "f64-f32", "absent-f32", "absent-f64"])
+def test_the_params_member_has_the_saved_dtype(net, tmp_path, monkeypatch, saved_dtype,
+                                               member_dtype, loads):
+    """For when networks gain float32: the header's dtype is kept, and the parameters must
+    have it (no dtype: a file older than dtypes, float64)."""
+    monkeypatch.setattr(persistence, "DTYPES", ("float64", "float32"))
+    network = network_with(net, dtype=DROP if saved_dtype is None else saved_dtype)
+    path = archive(net, tmp_path, header_of(net, network=network),
+                   params=net.params.astype(member_dtype))
+    if not loads:
+        refused_naming(path, "params.npy' is float")
+        return
+    config, params, _ = persistence.read(path)
+    assert config["dtype"] == (saved_dtype or "float64") and params.dtype == member_dtype
