@@ -52,6 +52,7 @@ MAX_PARAMS = 2**31 - 1
 # Most layers a header may list: the constructor spends ~30 us per layer, so a header of
 # millions of widths (a few KiB deflated) would keep load busy for minutes.
 MAX_LAYERS = 10_000
+# Largest header JSON: the module docstring says why 16 MiB.
 MAX_HEADER_BYTES = 16 << 20
 # Deepest nesting of arrays and objects in a header (ours: 3, plus the metadata's own).
 MAX_DEPTH = 64
@@ -186,6 +187,8 @@ def read(path, max_bytes=None):
         raise ValueError(f"{path}: corrupt archive ({exc})") from None
     except ValueError as exc:  # the checks below name no file: this names it, once
         raise ValueError(f"{path}: {exc}") from None
+    except MemoryError:  # sizes were checked against physical memory, not free memory
+        raise ValueError(f"{path}: not enough free memory to read it") from None
     return config, params, header["metadata"]
 
 
@@ -245,7 +248,10 @@ def _read_file(path, max_bytes):
         raise
     # O_NONBLOCK stays set: it changes nothing for a regular file, the only kind read.
     with os.fdopen(fd, "rb") as f:
-        data = f.read(status.st_size + 1)
+        try:
+            data = f.read(status.st_size + 1)
+        except OSError as exc:  # e.g. EIO: a failing disk, /proc/self/mem
+            raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if len(data) != status.st_size:
         raise ValueError(f"{path}: its size changed while it was read ({status.st_size} "
                          f"bytes, then {len(data)} or more)")

@@ -535,3 +535,22 @@ def test_the_params_member_has_the_saved_dtype(net, tmp_path, monkeypatch, saved
         return
     config, params, _ = persistence.read(path)
     assert config["dtype"] == (saved_dtype or "float64") and params.dtype == member_dtype
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="no /proc/self/mem here")
+def test_a_file_that_fails_to_read_is_refused():
+    """A regular file whose read fails (EIO; a failing disk does the same): the old code
+    raised OSError."""
+    refused_naming("/proc/self/mem", "cannot be read")
+
+
+def test_running_out_of_memory_while_reading_is_a_value_error(net, tmp_path, monkeypatch):
+    """Sizes are checked against physical memory; free memory can still run out."""
+    path = tmp_path / "model.npz"
+    net.save(path)
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(np.lib.format, "read_array", exhausted)
+    refused_naming(path, "memory")
