@@ -353,8 +353,9 @@ def _read_member(archive, name, dtype, length, exact=False):
                 shape, _, found = np.lib.format.read_array_header_2_0(f)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except ValueError as exc:
-            raise ValueError(f"member {name!r} is not a valid .npy array ({exc})") from None
+        except Exception as exc:  # numpy lets tokenize.TokenError and SyntaxError through
+            raise ValueError(f"member {name!r} is not a valid .npy array "
+                             f"({type(exc).__name__}: {exc})") from None
     if found.hasobject:
         raise ValueError(f"member {name!r} holds pickled Python objects; refused")
     if found != np.dtype(dtype) or len(shape) != 1:

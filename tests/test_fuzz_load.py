@@ -473,3 +473,38 @@ def test_save_refuses_what_load_would_refuse(saved, tmp_path, metadata):
     loaded = tg.Network.load(path)
     expected = net.metadata if metadata is None else metadata  # None: the network's own
     assert loaded.metadata == json.loads(json.dumps(expected))
+
+
+NPY_HEADER_TEXT = "{}()[]',:0123456789-<>|fuUObcVi descrshapefortran_orderTrueFalse\\x\0"
+
+
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 1), version=st.sampled_from([1, 2, 3]),
+       edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True),
+                                st.sampled_from(["set", "insert", "delete"]),
+                                st.text(NPY_HEADER_TEXT, min_size=1, max_size=3)),
+                      min_size=1, max_size=4))
+def test_mutated_npy_headers_are_refused_naming_the_file(saved, tmp_path, which, version,
+                                                         edits):
+    """Edits to a member's .npy header text (its dict literal): numpy's parser let
+    tokenize.TokenError through for one edit in eight."""
+    _, path = saved
+    contents = members(path)
+    name = sorted(contents)[which]
+    data = contents[name]
+    size = struct.unpack("<H", data[8:10])[0]
+    text = list(data[10:10 + size].decode("latin1"))
+    for where, op, chars in edits:
+        i = int(where * len(text))
+        if op == "set":
+            text[i] = chars
+        elif op == "insert":
+            text.insert(i, chars)
+        else:
+            del text[i]
+    header = "".join(text).encode("latin1")
+    size_field = struct.pack("<H" if version == 1 else "<I", len(header))
+    contents[name] = b"\x93NUMPY" + bytes([version, 0]) + size_field + header + data[
+        10 + size:]
+    load_refused_or_sound(write_zip(tmp_path / "npy.npz", contents))

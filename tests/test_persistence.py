@@ -8,6 +8,7 @@ import os
 import resource
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import zipfile
@@ -554,3 +555,21 @@ def test_running_out_of_memory_while_reading_is_a_value_error(net, tmp_path, mon
 
     monkeypatch.setattr(np.lib.format, "read_array", exhausted)
     refused_naming(path, "memory")
+
+
+@pytest.mark.parametrize("member", ["header.npy", "params.npy"])
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("header", [
+    "{'descr': '<f8', 'fortran_order': False, 'shape': (26,, }",
+    "{'descr': '<f8', 'fortran_order': False, '''shape': (26,), }"],
+    ids=["unclosed-paren", "unclosed-triple-quote"])
+def test_npy_headers_numpy_cannot_tokenize_are_refused(net, tmp_path, member, version,
+                                                      header):
+    """numpy's .npy header parser lets tokenize.TokenError through (found by fuzzing
+    the .npy headers: about one mutation in eight)."""
+    text = (header + "\n").encode("latin1")
+    size = struct.pack("<H" if version == 1 else "<I", len(text))
+    members = {"header.npy": npy(np.frombuffer(json.dumps(header_of(net)).encode(), np.uint8)),
+               "params.npy": npy(net.params)}
+    members[member] = b"\x93NUMPY" + bytes([version, 0]) + size + text + bytes(64)
+    refused_naming(write_zip(tmp_path / "npy.npz", members), "not a valid .npy array")
