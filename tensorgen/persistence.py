@@ -252,6 +252,8 @@ def _read_file(path, max_bytes):
             data = f.read(status.st_size + 1)
         except OSError as exc:  # e.g. EIO: a failing disk, /proc/self/mem
             raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        except MemoryError:  # its size was checked against physical, not free, memory
+            raise ValueError(f"{path}: not enough free memory to read it") from None
     if len(data) != status.st_size:
         raise ValueError(f"{path}: its size changed while it was read ({status.st_size} "
                          f"bytes, then {len(data)} or more)")

@@ -478,6 +478,8 @@ def test_save_refuses_what_load_would_refuse(saved, tmp_path, metadata):
 NPY_HEADER_TEXT = "{}()[]',:0123456789-<>|fuUObcVi descrshapefortran_orderTrueFalse\\x\0"
 
 
+# numpy compiles the header text: Python warns about escapes in the mutated ones
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::SyntaxWarning")
 @settings(max_examples=150, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(which=st.integers(0, 1), version=st.sampled_from([1, 2, 3]),

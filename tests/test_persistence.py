@@ -573,3 +573,24 @@ def test_npy_headers_numpy_cannot_tokenize_are_refused(net, tmp_path, member, ve
                "params.npy": npy(net.params)}
     members[member] = b"\x93NUMPY" + bytes([version, 0]) + size + text + bytes(64)
     refused_naming(write_zip(tmp_path / "npy.npz", members), "not a valid .npy array")
+
+
+def test_running_out_of_memory_reading_the_file_is_a_value_error(net, tmp_path,
+                                                                 monkeypatch):
+    """Its size is checked against physical memory; free memory can still run out."""
+    path = tmp_path / "model.npz"
+    net.save(path)
+
+    class Exhausted(io.BufferedReader):
+        def read(self, *args):
+            raise MemoryError
+
+    real_fdopen = os.fdopen
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        if mode != "rb":
+            return real_fdopen(fd, mode, *args, **kwargs)
+        return Exhausted(real_fdopen(fd, mode, buffering=0))
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    refused_naming(path, "memory")
