@@ -160,13 +160,17 @@ def read(path, max_bytes=None):
     TypeError
         ``path`` is not a path, or ``max_bytes`` not an int.
     ValueError
-        Naming the path: not a regular file (FIFO, device, socket, directory), cannot be
-        opened (e.g. permission denied), larger than ``max_bytes`` or than the machine's
-        memory; not a zip archive, truncated or corrupt, unexpected or path-like members,
-        members larger than the architecture needs or than ``max_bytes`` (zip bombs), a
-        header that is not ours or of another format version, nested too deeply, with a
-        field of the wrong type or out of range, absurd shapes, pickled objects,
-        mismatched shapes or dtypes, non-finite parameters.
+        Naming the path (the README's Guarantees list every case): not a regular file
+        (FIFO, device, socket, directory), cannot be opened or read, larger than
+        ``max_bytes`` or than the machine's memory; not a zip archive, truncated or
+        corrupt, a zip directory over ``MAX_DIRECTORY_BYTES``, unexpected or path-like
+        members, members larger than the architecture needs or than ``max_bytes`` (zip
+        bombs), encrypted, or not valid .npy arrays; a header that is not ours, of another
+        format version, too large, too deep or holding too many arrays and objects
+        (``MAX_HEADER_BYTES``, ``MAX_DEPTH``, ``MAX_CONTAINERS``), not strict JSON, with
+        a field of the wrong type or out of range; absurd or mismatched shapes, pickled
+        objects, a dtype other than the header's, non-finite parameters; not enough free
+        memory.
     """
     max_bytes = _check_max_bytes(max_bytes)
     path = _check_path(path)
