@@ -2,6 +2,7 @@
 probes for OpenMP and AVX2 (each used where the compiler has it; the build succeeds
 without them)."""
 
+import glob
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["_mlp", "_buildinfo", "_finite", "_optim", "_train", "_symbolic"]
+KERNELS = ["_mlp", "_buildinfo", "_finite", "_optim", "_train", "_symbolic", "_testing"]
 DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,
@@ -86,6 +87,8 @@ def extensions():
             f"tensorgen._kernels.{name}",
             [f"tensorgen/_kernels/{name}.pyx"],
             include_dirs=[np.get_include(), "csrc"],
+            # Cython tracks the headers a .pyx names, not those they include
+            depends=sorted(glob.glob("csrc/*.h")),
             define_macros=macros,
             extra_compile_args=flags,
             extra_link_args=lflags,
