@@ -152,8 +152,8 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
 #define TG_VM_LN2_HI 0x1.62e42feep-1 /* 32 significant bits */
 #define TG_VM_LN2_LO 0x1.a39ef35793c76p-33
 #define TG_VM_EXP_MAX 710.0
-#define TG_VM_EXP_MIN -746.0
-#define TG_VM_KB 1077 /* k >= -1076 */
+#define TG_VM_EXP_MIN -748.0
+#define TG_VM_KB 1080 /* k >= -1079 */
 #define TG_VM_SQRT1_2_BITS 0x3fe6a09e667f3bcdULL
 #define TG_VM_TANH_TINY 0x1p-27
 #define TG_VM_FABS fabs
@@ -212,8 +212,8 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
 #define TG_VM_LN2_HI 0x1.62e4p-1f /* 15 significant bits */
 #define TG_VM_LN2_LO 0x1.7f7d1cp-20f
 #define TG_VM_EXP_MAX 89.0f
-#define TG_VM_EXP_MIN -104.0f
-#define TG_VM_KB 151 /* k >= -150 */
+#define TG_VM_EXP_MIN -106.0f
+#define TG_VM_KB 154 /* k >= -153 */
 #define TG_VM_SQRT1_2_BITS 0x3f3504f3U
 #define TG_VM_TANH_TINY 0x1p-12f
 #define TG_VM_FABS fabsf

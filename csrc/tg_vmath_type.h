@@ -13,7 +13,7 @@
  *     TG_VM_SHIFT          1.5 * 2^TG_VM_MANT: adding it rounds to an integer held in the
  *                          low bits
  *     TG_VM_INVLN2, TG_VM_LN2_HI, TG_VM_LN2_LO   1/ln2; ln2 in two parts, k ln2_hi exact
- *     TG_VM_EXP_MAX, TG_VM_EXP_MIN   past these, exp is inf or 0 in this type
+ *     TG_VM_EXP_MAX, TG_VM_EXP_MIN   past these, 2^j exp is inf or 0 (j <= 2)
  *     TG_VM_KB             -(the smallest k) + 1, see tg_vm_exp2
  *     TG_VM_SQRT1_2_BITS   the bits of sqrt(2)/2
  *     TG_VM_TANH_TINY      below it, tanh x = x to within half an ulp
@@ -47,17 +47,19 @@ TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_vm_two_prod)(TG_VM_T a, TG_VM_T b, T
 
 /* ---- exp ----
  *
- * exp(x) = 2^k exp(r), k = round(x / ln2), r = x - k ln2 in [-ln2/2, ln2/2]: the rounding
+ * 2^j exp(x) = 2^(j+k) exp(r), k = round(x / ln2), r = x - k ln2 in [-ln2/2, ln2/2]
+ * (j = 0 but for tanh's derivative 4e, which this rounds once where it is subnormal,
+ * instead of rounding e and then 4e, with up to four times the error). The rounding
  * error dr of r (k ln2_hi is exact) is kept, and exp(r + dr) = 1 + r + (r^2 P(r) + dr),
  * 1 + r summed exactly (Fast2Sum). The significand comes out as hi + *lo, hi rounded
- * once. 2^k is applied as two normal powers of two 2^k1 2^k2 (k1 + k2 = k): the first
+ * once. 2^(j+k) is applied as two normal powers of two 2^k1 2^k2 (k1 + k2 = j + k): the first
  * product is exact, the second rounds once, into the subnormals or to infinity as the
  * true result does. x is clamped to where the result is 0 or inf anyway, which bounds k;
  * a comparison lets NaN through (its garbage k wraps in unsigned arithmetic: defined).
  * *lo is exact scaling of the low part (meaningless once the result is subnormal, where
  * no caller needs it).
  */
-TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_vm_exp2)(TG_VM_T x, TG_VM_T *lo)
+TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_vm_exp2)(TG_VM_T x, int j, TG_VM_T *lo)
 {
     TG_VM_T xc = x > TG_VM_EXP_MAX ? TG_VM_EXP_MAX : (x < TG_VM_EXP_MIN ? TG_VM_EXP_MIN : x);
     TG_VM_T t = xc * TG_VM_INVLN2 + TG_VM_SHIFT;
@@ -68,8 +70,8 @@ TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_vm_exp2)(TG_VM_T x, TG_VM_T *lo)
     TG_VM_T r2 = r * r;
     TG_VM_T tail = l1 + (r2 * TG_VM_EXP_POLY(r, r2) + dr);
     TG_VM_T ph = h1 + tail, pl = (h1 - ph) + tail;
-    /* kb = k + KB >= 1; k1 = kb / 2 - KB / 2, k2 = k - k1, both normal exponents */
-    TG_VM_U kb = TG_VM_BITS(t) - TG_VM_BITS(TG_VM_SHIFT) + TG_VM_KB;
+    /* kb = j + k + KB >= 1; k1 = kb / 2 - KB / 2, k2 = j + k - k1, both normal exponents */
+    TG_VM_U kb = TG_VM_BITS(t) - TG_VM_BITS(TG_VM_SHIFT) + (TG_VM_U)(TG_VM_KB + j);
     TG_VM_U h = kb >> 1;
     TG_VM_T s1 = TG_VM_FROM_BITS((h + TG_VM_BIAS - (TG_VM_KB >> 1)) << TG_VM_MANT);
     TG_VM_T s2 = TG_VM_FROM_BITS((kb - h + TG_VM_BIAS - TG_VM_KB + (TG_VM_KB >> 1)) << TG_VM_MANT);
@@ -80,7 +82,7 @@ TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_vm_exp2)(TG_VM_T x, TG_VM_T *lo)
 TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_exp)(TG_VM_T x)
 {
     TG_VM_T lo;
-    return TG_VM_FN(tg_vm_exp2)(x, &lo);
+    return TG_VM_FN(tg_vm_exp2)(x, 0, &lo);
 }
 
 /* ---- log1p ----
@@ -129,24 +131,29 @@ TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_log1p)(TG_VM_T x)
 
 /* ---- sigmoid and tanh: rational functions of e = exp(-|z|) or exp(-2|z|) ----
  *
- * From e = eh + el (0 <= e <= 1, NaN for NaN): the reciprocal R = 1 / (1 + e) and
- * A = e / (1 + e) = e R, each as hi + lo to about twice the type's precision:
+ * From 2^j e = eh + el (0 <= e <= 1, NaN for NaN): the reciprocal R = 1 / (1 + e) and
+ * A = 2^j e / (1 + e) = 2^j e R, each as hi + lo to about twice the type's precision:
  *   1 + e = qh + ql exactly (Fast2Sum); R = t + t rho, t = 1 / qh rounded,
  *   rho = 1 - t (qh + ql), with t qh exact (two-product; 1 - t qh is exact too);
- *   A = e R, the product of its high parts exact.
- * Then sigmoid = R (z >= 0) or A, its derivative e / (1 + e)^2 = A R,
- * tanh|z| = (1 - e) / (1 + e) = 1 - 2A, its derivative 4e / (1 + e)^2 = 4 A R: each one
- * sum or product of these parts, rounded once. No overflow: e <= 1.
+ *   A = 2^j e R, the product of its high parts exact.
+ * Then, with j = 0, sigmoid = R (z >= 0) or A and its derivative e / (1 + e)^2 = A R;
+ * with j = 2, tanh|z| = (1 - e) / (1 + e) = 1 - A/2 and its derivative
+ * 4e / (1 + e)^2 = A R: each one sum or product of these parts, rounded once.
+ * No overflow: e <= 1.
  */
 typedef struct {
     TG_VM_T rh, rl; /* R = 1 / (1 + e) */
-    TG_VM_T ah, al; /* A = e / (1 + e) */
+    TG_VM_T ah, al; /* A = 2^j e / (1 + e) */
 } TG_VM_FN(tg_vm_ratios);
 
-TG_VM_INLINE TG_VM_ATTR TG_VM_FN(tg_vm_ratios) TG_VM_FN(tg_vm_ratios_of)(TG_VM_T eh, TG_VM_T el)
+TG_VM_INLINE TG_VM_ATTR TG_VM_FN(tg_vm_ratios) TG_VM_FN(tg_vm_ratios_at)(TG_VM_T x, int j)
 {
     TG_VM_FN(tg_vm_ratios) q;
-    TG_VM_T qh = 1 + eh, ql = ((1 - qh) + eh) + el;
+    TG_VM_T el;
+    TG_VM_T eh = TG_VM_FN(tg_vm_exp2)(x, j, &el);
+    TG_VM_T unscale = 1 / (TG_VM_T)(1 << j); /* exact; inexact only where e is far below
+                                                 an ulp of 1 + e */
+    TG_VM_T qh = 1 + eh * unscale, ql = ((1 - qh) + eh * unscale) + el * unscale;
     TG_VM_T t = 1 / qh, p_lo;
     TG_VM_T p = TG_VM_FN(tg_vm_two_prod)(t, qh, &p_lo);
     q.rh = t;
@@ -164,61 +171,56 @@ TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_vm_ratios_product)(TG_VM_FN(tg_vm_ra
     return hi + (lo + (q.ah * q.rl + q.al * q.rh));
 }
 
-/* 1 - 2A rounded once (1 - 2 ah summed exactly: Fast2Sum, 2 ah <= 1) */
-TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_vm_one_minus_2a)(TG_VM_FN(tg_vm_ratios) q)
+/* 1 - A/2 rounded once (j = 2; 1 - ah/2 summed exactly: Fast2Sum, ah/2 <= 1) */
+TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_vm_one_minus_half_a)(TG_VM_FN(tg_vm_ratios) q)
 {
-    TG_VM_T s = 1 - 2 * q.ah;
-    return s + (((1 - s) - 2 * q.ah) - 2 * q.al);
-}
-
-TG_VM_INLINE TG_VM_ATTR TG_VM_FN(tg_vm_ratios) TG_VM_FN(tg_vm_ratios_at)(TG_VM_T x)
-{
-    TG_VM_T el;
-    TG_VM_T eh = TG_VM_FN(tg_vm_exp2)(x, &el);
-    return TG_VM_FN(tg_vm_ratios_of)(eh, el);
+    TG_VM_T s = 1 - q.ah / 2;
+    return s + (((1 - s) - q.ah / 2) - q.al / 2);
 }
 
 /* sigmoid(z): R (z >= 0) or A, e = exp(-|z|), as tg_math.h's tg_sigmoid */
 TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_sigmoid)(TG_VM_T z)
 {
-    TG_VM_FN(tg_vm_ratios) q = TG_VM_FN(tg_vm_ratios_at)(-TG_VM_FABS(z));
+    TG_VM_FN(tg_vm_ratios) q = TG_VM_FN(tg_vm_ratios_at)(-TG_VM_FABS(z), 0);
     return z >= 0 ? q.rh + q.rl : q.ah + q.al;
 }
 
 /* sigmoid(z), and *d = e / (1 + e)^2 its derivative, from one exp */
 TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_sigmoid_and_grad)(TG_VM_T z, TG_VM_T *d)
 {
-    TG_VM_FN(tg_vm_ratios) q = TG_VM_FN(tg_vm_ratios_at)(-TG_VM_FABS(z));
+    TG_VM_FN(tg_vm_ratios) q = TG_VM_FN(tg_vm_ratios_at)(-TG_VM_FABS(z), 0);
     *d = TG_VM_FN(tg_vm_ratios_product)(q);
     return z >= 0 ? q.rh + q.rl : q.ah + q.al;
 }
 
-/* tanh(x) = sign(x) (1 - 2A), e = exp(-2|x|); x itself below TANH_TINY, where tanh x
- * rounds to x and 1 - 2A, carried to an absolute accuracy of about 2^-2p, would lose its
+/* tanh(x) = sign(x) (1 - A/2), e = exp(-2|x|); x itself below TANH_TINY, where tanh x
+ * rounds to x and 1 - A/2, carried to an absolute accuracy of about 2^-2p, would lose its
  * relative accuracy as x goes to 0 */
 TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_tanh)(TG_VM_T x)
 {
-    TG_VM_FN(tg_vm_ratios) q = TG_VM_FN(tg_vm_ratios_at)(-2 * TG_VM_FABS(x));
-    TG_VM_T y = TG_VM_COPYSIGN(TG_VM_FN(tg_vm_one_minus_2a)(q), x);
+    TG_VM_FN(tg_vm_ratios) q = TG_VM_FN(tg_vm_ratios_at)(-2 * TG_VM_FABS(x), 2);
+    TG_VM_T y = TG_VM_COPYSIGN(TG_VM_FN(tg_vm_one_minus_half_a)(q), x);
     return TG_VM_FABS(x) < TG_VM_TANH_TINY ? x : y;
 }
 
 /* tanh(x), and *d = 4e / (1 + e)^2 = 1 - tanh^2 its derivative, accurate in the tails */
 TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_tanh_and_grad)(TG_VM_T x, TG_VM_T *d)
 {
-    TG_VM_FN(tg_vm_ratios) q = TG_VM_FN(tg_vm_ratios_at)(-2 * TG_VM_FABS(x));
-    TG_VM_T y = TG_VM_COPYSIGN(TG_VM_FN(tg_vm_one_minus_2a)(q), x);
-    *d = 4 * TG_VM_FN(tg_vm_ratios_product)(q);
+    TG_VM_FN(tg_vm_ratios) q = TG_VM_FN(tg_vm_ratios_at)(-2 * TG_VM_FABS(x), 2);
+    TG_VM_T y = TG_VM_COPYSIGN(TG_VM_FN(tg_vm_one_minus_half_a)(q), x);
+    *d = TG_VM_FN(tg_vm_ratios_product)(q);
     return TG_VM_FABS(x) < TG_VM_TANH_TINY ? x : y;
 }
 
 /* ---- softplus log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): no overflow ----
- * (z > 0 ? z : 0, not fmax, which would make a NaN 0; exp's low part goes into log1p) */
+ * (z > 0 ? z : 0, not fmax, which would make a NaN 0; exp's low part goes into log1p;
+ * z = inf selected, as the exact sum inf + log1p(0) has no low part) */
 TG_VM_INLINE TG_VM_ATTR TG_VM_T TG_VM_FN(tg_softplus)(TG_VM_T z)
 {
     TG_VM_T el;
-    TG_VM_T eh = TG_VM_FN(tg_vm_exp2)(-TG_VM_FABS(z), &el);
-    return TG_VM_FN(tg_vm_log1p_core)(eh, el, z > 0 ? z : 0);
+    TG_VM_T eh = TG_VM_FN(tg_vm_exp2)(-TG_VM_FABS(z), 0, &el);
+    TG_VM_T y = TG_VM_FN(tg_vm_log1p_core)(eh, el, z > 0 ? z : 0);
+    return z == INFINITY ? z : y;
 }
 
 #undef TG_VM_FN
