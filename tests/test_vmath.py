@@ -231,9 +231,9 @@ def test_special_values(name, dtype, build):
 def test_gradual_underflow(dtype, build):
     """exp's results go through every subnormal binade down to the smallest subnormal,
     then 0, as the reference does."""
-    tiny = float(np.finfo(dtype).smallest_subnormal)
-    x = np.log(np.array([tiny * 2.0**k for k in range(60)] + [tiny * 0.75, tiny * 0.25],
-                        dtype=LD)).astype(dtype)
+    tiny = np.finfo(dtype).smallest_subnormal
+    powers = np.exp2(np.array([*range(60), np.log2(0.75), -2], LD))  # 0.75 up, 0.25 down
+    x = np.log(LD(tiny) * powers).astype(dtype)
     y = _testing.vexp(x, build)
     assert ulp_error(y, np.exp(x.astype(LD)), dtype).max() <= MAX_ULP
     assert y[0] == tiny and y[-2] == tiny and y[-1] == 0 and np.all(np.diff(y[:-2]) > 0)
