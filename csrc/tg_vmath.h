@@ -48,6 +48,12 @@
 
 #include "tg_cpu.h"
 
+/* Clang fuses a * b + c within an expression by default (GCC: see TG_VMATH_LOOP); off
+ * from here to the end of this header, where the default comes back. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* Scalar functions are always inlined: GCC inlines nothing into a function whose
  * optimization options (TG_VMATH_LOOP) differ from the callee's, unless told to. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -405,5 +411,9 @@ static inline void tg_vtanh_row_f(const float *z, float *a, float *d, ptrdiff_t 
 {
     tg_vmath_active->tanh_f(z, a, d, n);
 }
+
+#ifdef __clang__
+#pragma STDC FP_CONTRACT DEFAULT
+#endif
 
 #endif /* TG_VMATH_H */
