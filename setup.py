@@ -2,6 +2,7 @@
 probes for OpenMP and AVX2 (each used where the compiler has it; the build succeeds
 without them)."""
 
+import glob
 import os
 import subprocess
 import sys
@@ -24,11 +25,10 @@ DIRECTIVES = {
 
 # Kernels also built with these flags, as <name>_avx2, where the compiler takes them (x86);
 # the package imports that build only on CPUs that run it (_buildinfo.cpu_avx2_fma).
-# (_testing: the test hooks, so that tests reach the AVX2 build's row functions.)
 # Only the loop marked `omp simd` is vectorized there: auto-vectorized, the sweep's short
 # per-parameter loops (often one unit wide) ran 4-wide prologues and epilogues every call,
 # and a 128-128-1 sweep took 1.2x the portable build's time instead of 0.8x.
-AVX2_KERNELS = ["_finite", "_testing"]
+AVX2_KERNELS = ["_finite"]
 AVX2_FLAGS = ["-mavx2", "-mfma", "-fno-tree-vectorize", "-fopenmp-simd"]
 
 
@@ -88,6 +88,8 @@ def extensions():
             f"tensorgen._kernels.{name}",
             [f"tensorgen/_kernels/{name}.pyx"],
             include_dirs=[np.get_include(), "csrc"],
+            # Cython tracks the headers a .pyx names, not those they include
+            depends=sorted(glob.glob("csrc/*.h")),
             define_macros=macros,
             extra_compile_args=flags,
             extra_link_args=lflags,

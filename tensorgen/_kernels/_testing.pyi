@@ -1,8 +1,45 @@
-# Types of the compiled module _testing.pyx (test hooks).
+# Types of the compiled module _testing.pyx (test hooks, not part of the library's API).
+from typing import Literal, TypeVar
+
 import numpy as np
 from numpy.typing import NDArray
 
-from ._mlp import Plan
+_Float = TypeVar("_Float", np.float32, np.float64)
+_Build = Literal["auto", "portable", "avx2", "libm"]
+
+BUILDS: tuple[str, ...]
+
+def build_name(build: _Build = ...) -> str: ...
+def vexp(
+    x: NDArray[_Float], build: _Build = ..., out: NDArray[_Float] | None = ...
+) -> NDArray[_Float]: ...
+def vlog1p(
+    x: NDArray[_Float], build: _Build = ..., out: NDArray[_Float] | None = ...
+) -> NDArray[_Float]: ...
+def vsoftplus(
+    z: NDArray[_Float], build: _Build = ..., out: NDArray[_Float] | None = ...
+) -> NDArray[_Float]: ...
+def vsigmoid(
+    z: NDArray[_Float], build: _Build = ..., out: NDArray[_Float] | None = ...
+) -> NDArray[_Float]: ...
+def vsigmoid_and_grad(
+    z: NDArray[_Float],
+    build: _Build = ...,
+    out: NDArray[_Float] | None = ...,
+    d_out: NDArray[_Float] | None = ...,
+) -> tuple[NDArray[_Float], NDArray[_Float]]: ...
+def vtanh(
+    z: NDArray[_Float], build: _Build = ..., out: NDArray[_Float] | None = ...
+) -> NDArray[_Float]: ...
+def vtanh_and_grad(
+    z: NDArray[_Float],
+    build: _Build = ...,
+    out: NDArray[_Float] | None = ...,
+    d_out: NDArray[_Float] | None = ...,
+) -> tuple[NDArray[_Float], NDArray[_Float]]: ...
+
+from ._mlp import Plan  # noqa: E402
+
 
 _Array = NDArray[np.float64]
 

@@ -1,0 +1,420 @@
+/*
+ * tg_vmath.h -- exp, log1p, tanh, sigmoid and softplus in double and float, written to
+ * vectorize, and rows of them built twice (portable, AVX2 + FMA) with the build chosen at
+ * run time.
+ *
+ * Design:
+ *   scalar   tg_exp_d, tg_exp_f, tg_log1p_*, tg_tanh_*, tg_sigmoid_*, tg_softplus_* and the
+ *            pairs tg_sigmoid_and_grad_*, tg_tanh_and_grad_* (value and derivative from one
+ *            exp), defined once over the type in tg_vmath_type.h. Branch-free: every path
+ *            is computed and the result selected (c ? a : b), so a `#pragma omp simd` loop
+ *            over them compiles to blends, not jumps; no libm call but fabs and copysign.
+ *   rows     tg_vexp_row_d(x, y, n) and friends: y[i] = f(x[i]) for i < n, ptrdiff_t counts;
+ *            y may be x, no other overlap. The sigmoid and tanh rows also give the derivative
+ *            where d is not NULL.
+ *   builds   every row function exists twice in the compiled module: portable (the
+ *            compiler's flags) and, with GCC or Clang on x86, AVX2 + FMA through
+ *            __attribute__((target)), over its own copy of the scalar functions.
+ *            tg_vmath_init() picks one table of them once: AVX2 where this CPU and OS run
+ *            it (tg_cpu.h) and $TENSORGEN_NO_AVX2 is unset or empty. Call it once (module
+ *            init) before the tg_v*_row functions; until then they run the portable build.
+ *            tg_vmath_rows_of(build) gives either table.
+ * Accuracy: 2 ulp promised, subnormal results included; measured within 0.81 ulp of the
+ * exact result (tests/test_vmath.py, over 10^6 inputs per function and type;
+ * tools/vmath_exhaustive.py, every float32 input). Special values as C99 Annex F
+ * (exp(-inf) = 0, log1p(-1) = -inf, tanh(+-0) = +-0, NaN in gives NaN out). Nothing here
+ * assumes finite maths: do not compile it with -ffast-math or -ffinite-math-only.
+ * The two builds give the same results, bit for bit: neither contracts a * b + c into a
+ * fused multiply-add; the one fused operation, in the exact product of two numbers
+ * (tg_vm_two_prod), gives the same exact result as the portable build's Dekker product.
+ *
+ * Compiler options: the row functions carry two (TG_VMATH_LOOP), whatever the flags of the
+ * module including this header; a loop of one's own over the scalar functions needs them
+ * too to vectorize and to match the rows:
+ *   no-trapping-math  GCC vectorizes a loop with selects only where it may assume that
+ *                     floating-point operations do not trap (otherwise it will not evaluate
+ *                     both sides of a select). Nobody runs with FP traps enabled, and no
+ *                     value changes: NaN and inf behave as before. Clang assumes it already.
+ *   fp-contract=off   no fusing (GCC's default -ffp-contract=fast fuses wherever the target
+ *                     has FMA): the same roundings in both builds.
+ */
+#ifndef TG_VMATH_H
+#define TG_VMATH_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tg_cpu.h"
+
+/* Clang fuses a * b + c within an expression by default (GCC: see TG_VMATH_LOOP); off
+ * from here to the end of this header, where the default comes back. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+/* Scalar functions are always inlined: GCC inlines nothing into a function whose
+ * optimization options (TG_VMATH_LOOP) differ from the callee's, unless told to. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TG_VM_INLINE static inline __attribute__((always_inline))
+#else
+#define TG_VM_INLINE static inline
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define TG_VMATH_LOOP __attribute__((optimize("no-trapping-math", "fp-contract=off")))
+#else
+#define TG_VMATH_LOOP
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define TG_VMATH_HAVE_AVX2 1
+#define TG_VM_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define TG_VMATH_HAVE_AVX2 0
+#endif
+
+/* ---- bits of a floating-point number (memcpy compiles to nothing, in vectors too) ---- */
+
+TG_VM_INLINE uint64_t tg_vm_bits_d(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+TG_VM_INLINE double tg_vm_from_bits_d(uint64_t b)
+{
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+TG_VM_INLINE uint32_t tg_vm_bits_f(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+TG_VM_INLINE float tg_vm_from_bits_f(uint32_t b)
+{
+    float x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/* ---- the fitted polynomials (tools/vmath_coeffs.py), in Estrin's scheme: a shorter
+ * chain of dependent operations than Horner's, which bounds these loops ---- */
+
+/* P in exp(r) = 1 + r + r^2 P(r), |r| <= ln2/2; r2 = r^2 */
+TG_VM_INLINE double tg_vm_exp_poly_d(double r, double r2)
+{
+    double r4 = r2 * r2;
+    double p01 = 0.5 + r * 0x1.5555555555557p-3;
+    double p23 = 0x1.5555555555556p-5 + r * 0x1.111111110ff87p-7;
+    double p45 = 0x1.6c16c16c16212p-10 + r * 0x1.a01a01aca0134p-13;
+    double p67 = 0x1.a01a01a741b3cp-16 + r * 0x1.71ddffef9e7b1p-19;
+    double p89 = 0x1.27e4da1a3bf04p-22 + r * 0x1.af52906239de4p-26;
+    double p8a = p89 + r2 * 0x1.1f75aba0b1e2ep-29;
+    return (p01 + r2 * p23) + r4 * ((p45 + r2 * p67) + r4 * p8a);
+}
+
+TG_VM_INLINE float tg_vm_exp_poly_f(float r, float r2)
+{
+    float p01 = 0.5f + r * 0x1.555556p-3f;
+    float p23 = 0x1.5554e4p-5f + r * 0x1.1110ep-7f;
+    float p45 = 0x1.6d492p-10f + r * 0x1.a12a42p-13f;
+    return p01 + r2 * (p23 + r2 * p45);
+}
+
+/* Q in 2 atanh(s) = 2s + s z Q(z), z = s^2 <= (3 - 2 sqrt(2))^2 */
+TG_VM_INLINE double tg_vm_log1p_poly_d(double z)
+{
+    double z2 = z * z;
+    double q01 = 0x1.5555555555558p-1 + z * 0x1.9999999994e76p-2;
+    double q23 = 0x1.2492492e6dfddp-2 + z * 0x1.c71c6247410e3p-3;
+    double q45 = 0x1.7462e17b4cddp-3 + z * 0x1.39f8963ccbdc2p-3;
+    return q01 + z2 * (q23 + z2 * (q45 + z2 * 0x1.2b9f7fb3de73fp-3));
+}
+
+TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
+{
+    float q01 = 0x1.555556p-1f + z * 0x1.9999eep-2f;
+    float q23 = 0x1.245b28p-2f + z * 0x1.de0b02p-3f;
+    return q01 + (z * z) * q23;
+}
+
+/* ---- the functions, once per type and build ---- */
+
+#define TG_VM_T double
+#define TG_VM_U uint64_t
+#define TG_VM_MANT 52
+#define TG_VM_BIAS 1023
+#define TG_VM_SPLIT 0x1.000002p27 /* 2^27 + 1 */
+#define TG_VM_SHIFT 0x1.8p52
+#define TG_VM_INVLN2 0x1.71547652b82fep0
+#define TG_VM_LN2_HI 0x1.62e42feep-1 /* 32 significant bits */
+#define TG_VM_LN2_LO 0x1.a39ef35793c76p-33
+#define TG_VM_EXP_MAX 710.0
+#define TG_VM_EXP_MIN -748.0
+#define TG_VM_KB 1080 /* k >= -1079 */
+#define TG_VM_SQRT1_2_BITS 0x3fe6a09e667f3bcdULL
+#define TG_VM_TANH_TINY 0x1p-27
+#define TG_VM_FABS fabs
+#define TG_VM_COPYSIGN copysign
+#define TG_VM_FMA_OF fma
+#define TG_VM_BITS tg_vm_bits_d
+#define TG_VM_FROM_BITS tg_vm_from_bits_d
+#define TG_VM_EXP_POLY tg_vm_exp_poly_d
+#define TG_VM_LOG1P_POLY tg_vm_log1p_poly_d
+
+#define TG_VM_FN(f) f##_d
+#define TG_VM_ATTR
+#ifdef FP_FAST_FMA
+#define TG_VM_FMA 1
+#else
+#define TG_VM_FMA 0
+#endif
+#include "tg_vmath_type.h"
+
+#if TG_VMATH_HAVE_AVX2
+#define TG_VM_FN(f) f##_d_avx2
+#define TG_VM_ATTR TG_VM_AVX2
+#define TG_VM_FMA 1
+#include "tg_vmath_type.h"
+#endif
+
+#undef TG_VM_T
+#undef TG_VM_U
+#undef TG_VM_MANT
+#undef TG_VM_BIAS
+#undef TG_VM_SPLIT
+#undef TG_VM_SHIFT
+#undef TG_VM_INVLN2
+#undef TG_VM_LN2_HI
+#undef TG_VM_LN2_LO
+#undef TG_VM_EXP_MAX
+#undef TG_VM_EXP_MIN
+#undef TG_VM_KB
+#undef TG_VM_SQRT1_2_BITS
+#undef TG_VM_TANH_TINY
+#undef TG_VM_FABS
+#undef TG_VM_COPYSIGN
+#undef TG_VM_FMA_OF
+#undef TG_VM_BITS
+#undef TG_VM_FROM_BITS
+#undef TG_VM_EXP_POLY
+#undef TG_VM_LOG1P_POLY
+
+#define TG_VM_T float
+#define TG_VM_U uint32_t
+#define TG_VM_MANT 23
+#define TG_VM_BIAS 127
+#define TG_VM_SPLIT 0x1.002p12f /* 2^12 + 1 */
+#define TG_VM_SHIFT 0x1.8p23f
+#define TG_VM_INVLN2 0x1.715476p0f
+#define TG_VM_LN2_HI 0x1.62e4p-1f /* 15 significant bits */
+#define TG_VM_LN2_LO 0x1.7f7d1cp-20f
+#define TG_VM_EXP_MAX 89.0f
+#define TG_VM_EXP_MIN -106.0f
+#define TG_VM_KB 154 /* k >= -153 */
+#define TG_VM_SQRT1_2_BITS 0x3f3504f3U
+#define TG_VM_TANH_TINY 0x1p-12f
+#define TG_VM_FABS fabsf
+#define TG_VM_COPYSIGN copysignf
+#define TG_VM_FMA_OF fmaf
+#define TG_VM_BITS tg_vm_bits_f
+#define TG_VM_FROM_BITS tg_vm_from_bits_f
+#define TG_VM_EXP_POLY tg_vm_exp_poly_f
+#define TG_VM_LOG1P_POLY tg_vm_log1p_poly_f
+
+#define TG_VM_FN(f) f##_f
+#define TG_VM_ATTR
+#ifdef FP_FAST_FMAF
+#define TG_VM_FMA 1
+#else
+#define TG_VM_FMA 0
+#endif
+#include "tg_vmath_type.h"
+
+#if TG_VMATH_HAVE_AVX2
+#define TG_VM_FN(f) f##_f_avx2
+#define TG_VM_ATTR TG_VM_AVX2
+#define TG_VM_FMA 1
+#include "tg_vmath_type.h"
+#endif
+
+#undef TG_VM_T
+#undef TG_VM_U
+#undef TG_VM_MANT
+#undef TG_VM_BIAS
+#undef TG_VM_SPLIT
+#undef TG_VM_SHIFT
+#undef TG_VM_INVLN2
+#undef TG_VM_LN2_HI
+#undef TG_VM_LN2_LO
+#undef TG_VM_EXP_MAX
+#undef TG_VM_EXP_MIN
+#undef TG_VM_KB
+#undef TG_VM_SQRT1_2_BITS
+#undef TG_VM_TANH_TINY
+#undef TG_VM_FABS
+#undef TG_VM_COPYSIGN
+#undef TG_VM_FMA_OF
+#undef TG_VM_BITS
+#undef TG_VM_FROM_BITS
+#undef TG_VM_EXP_POLY
+#undef TG_VM_LOG1P_POLY
+
+/* ---- rows, once per build ---- */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TG_VM_SIMD _Pragma("omp simd")
+#else
+#define TG_VM_SIMD
+#endif
+
+/* y[i] = fn(x[i]) */
+#define TG_VM_ROW(attr, name, T, fn)                                                        \
+    TG_VMATH_LOOP attr static void name(const T *x, T *y, ptrdiff_t n)                      \
+    {                                                                                       \
+        TG_VM_SIMD for (ptrdiff_t i = 0; i < n; i++) y[i] = fn(x[i]);                       \
+    }
+
+/* a[i] = fn(z[i]), and d[i] its derivative from fn_and_grad where d is not NULL */
+#define TG_VM_ROW_GRAD(attr, name, T, fn, fn_and_grad)                                      \
+    TG_VMATH_LOOP attr static void name(const T *z, T *a, T *d, ptrdiff_t n)                \
+    {                                                                                       \
+        if (d == NULL) {                                                                    \
+            TG_VM_SIMD for (ptrdiff_t i = 0; i < n; i++) a[i] = fn(z[i]);                   \
+        } else {                                                                            \
+            TG_VM_SIMD for (ptrdiff_t i = 0; i < n; i++) a[i] = fn_and_grad(z[i], &d[i]);   \
+        }                                                                                   \
+    }
+
+/* One build's row functions. */
+typedef struct {
+    const char *name;
+    void (*exp_d)(const double *x, double *y, ptrdiff_t n);
+    void (*exp_f)(const float *x, float *y, ptrdiff_t n);
+    void (*log1p_d)(const double *x, double *y, ptrdiff_t n);
+    void (*log1p_f)(const float *x, float *y, ptrdiff_t n);
+    void (*softplus_d)(const double *z, double *y, ptrdiff_t n);
+    void (*softplus_f)(const float *z, float *y, ptrdiff_t n);
+    void (*sigmoid_d)(const double *z, double *a, double *d, ptrdiff_t n);
+    void (*sigmoid_f)(const float *z, float *a, float *d, ptrdiff_t n);
+    void (*tanh_d)(const double *z, double *a, double *d, ptrdiff_t n);
+    void (*tanh_f)(const float *z, float *a, float *d, ptrdiff_t n);
+} tg_vmath_rows;
+
+/* The row functions and table tg_vmath_<build> of one build, over the scalar functions
+ * named f_d<sfx>, f_f<sfx> */
+#define TG_VM_BUILD(build, attr, sfx)                                                       \
+    TG_VM_ROW(attr, tg_vexp_row_d_##build, double, tg_exp_d##sfx)                           \
+    TG_VM_ROW(attr, tg_vexp_row_f_##build, float, tg_exp_f##sfx)                            \
+    TG_VM_ROW(attr, tg_vlog1p_row_d_##build, double, tg_log1p_d##sfx)                       \
+    TG_VM_ROW(attr, tg_vlog1p_row_f_##build, float, tg_log1p_f##sfx)                        \
+    TG_VM_ROW(attr, tg_vsoftplus_row_d_##build, double, tg_softplus_d##sfx)                 \
+    TG_VM_ROW(attr, tg_vsoftplus_row_f_##build, float, tg_softplus_f##sfx)                  \
+    TG_VM_ROW_GRAD(attr, tg_vsigmoid_row_d_##build, double, tg_sigmoid_d##sfx,              \
+                   tg_sigmoid_and_grad_d##sfx)                                              \
+    TG_VM_ROW_GRAD(attr, tg_vsigmoid_row_f_##build, float, tg_sigmoid_f##sfx,               \
+                   tg_sigmoid_and_grad_f##sfx)                                              \
+    TG_VM_ROW_GRAD(attr, tg_vtanh_row_d_##build, double, tg_tanh_d##sfx,                    \
+                   tg_tanh_and_grad_d##sfx)                                                 \
+    TG_VM_ROW_GRAD(attr, tg_vtanh_row_f_##build, float, tg_tanh_f##sfx,                     \
+                   tg_tanh_and_grad_f##sfx)                                                 \
+    static const tg_vmath_rows tg_vmath_##build = {                                         \
+        #build, tg_vexp_row_d_##build, tg_vexp_row_f_##build, tg_vlog1p_row_d_##build,      \
+        tg_vlog1p_row_f_##build, tg_vsoftplus_row_d_##build, tg_vsoftplus_row_f_##build,   \
+        tg_vsigmoid_row_d_##build, tg_vsigmoid_row_f_##build, tg_vtanh_row_d_##build,       \
+        tg_vtanh_row_f_##build,                                                             \
+    };
+
+TG_VM_BUILD(portable, , )
+#if TG_VMATH_HAVE_AVX2
+TG_VM_BUILD(avx2, TG_VM_AVX2, _avx2)
+#endif
+
+/* ---- the build in use ---- */
+
+enum { TG_VMATH_AUTO = 0, TG_VMATH_PORTABLE = 1, TG_VMATH_AVX2 = 2 };
+
+/* The table of one build: portable; AVX2 (NULL where not compiled in or this CPU lacks
+ * AVX2 or FMA); auto, the AVX2 one where available and $TENSORGEN_NO_AVX2 is unset or
+ * empty, else portable. */
+static inline const tg_vmath_rows *tg_vmath_rows_of(int build)
+{
+    const tg_vmath_rows *avx2 = NULL;
+#if TG_VMATH_HAVE_AVX2
+    if (tg_cpu_avx2_fma()) avx2 = &tg_vmath_avx2;
+#endif
+    if (build == TG_VMATH_PORTABLE) return &tg_vmath_portable;
+    if (build == TG_VMATH_AVX2) return avx2;
+    const char *no_avx2 = getenv("TENSORGEN_NO_AVX2");
+    return avx2 != NULL && (no_avx2 == NULL || no_avx2[0] == '\0') ? avx2 : &tg_vmath_portable;
+}
+
+static const tg_vmath_rows *tg_vmath_active = &tg_vmath_portable;
+
+/* Picks the build the tg_v*_row functions run: once, before any of them is called. */
+static inline void tg_vmath_init(void) { tg_vmath_active = tg_vmath_rows_of(TG_VMATH_AUTO); }
+
+static inline void tg_vexp_row_d(const double *x, double *y, ptrdiff_t n)
+{
+    tg_vmath_active->exp_d(x, y, n);
+}
+
+static inline void tg_vexp_row_f(const float *x, float *y, ptrdiff_t n)
+{
+    tg_vmath_active->exp_f(x, y, n);
+}
+
+static inline void tg_vlog1p_row_d(const double *x, double *y, ptrdiff_t n)
+{
+    tg_vmath_active->log1p_d(x, y, n);
+}
+
+static inline void tg_vlog1p_row_f(const float *x, float *y, ptrdiff_t n)
+{
+    tg_vmath_active->log1p_f(x, y, n);
+}
+
+static inline void tg_vsoftplus_row_d(const double *z, double *y, ptrdiff_t n)
+{
+    tg_vmath_active->softplus_d(z, y, n);
+}
+
+static inline void tg_vsoftplus_row_f(const float *z, float *y, ptrdiff_t n)
+{
+    tg_vmath_active->softplus_f(z, y, n);
+}
+
+static inline void tg_vsigmoid_row_d(const double *z, double *a, double *d, ptrdiff_t n)
+{
+    tg_vmath_active->sigmoid_d(z, a, d, n);
+}
+
+static inline void tg_vsigmoid_row_f(const float *z, float *a, float *d, ptrdiff_t n)
+{
+    tg_vmath_active->sigmoid_f(z, a, d, n);
+}
+
+static inline void tg_vtanh_row_d(const double *z, double *a, double *d, ptrdiff_t n)
+{
+    tg_vmath_active->tanh_d(z, a, d, n);
+}
+
+static inline void tg_vtanh_row_f(const float *z, float *a, float *d, ptrdiff_t n)
+{
+    tg_vmath_active->tanh_f(z, a, d, n);
+}
+
+#ifdef __clang__
+#pragma STDC FP_CONTRACT DEFAULT
+#endif
+
+#endif /* TG_VMATH_H */
