@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +22,11 @@ from ._kernels import _optim
 from .functions import OPTIMIZER_KINDS
 
 Array = NDArray[np.float64]
+#: Arrays ``step`` reads and writes (float64 today: other dtypes are refused when called).
+FloatArray = NDArray[np.floating[Any]]
+#: The settings of the C update kernel: (kind, lr, momentum, nesterov, beta1, beta2, eps,
+#: weight_decay), as ``Optimizer.compiled_spec`` returns them.
+CompiledSpec = tuple[int, float, float, bool, float, float, float, float]
 
 
 @functools.cache
@@ -81,7 +86,7 @@ class Optimizer:
         self.m = np.zeros(n_params)
         self.v = np.zeros(n_params)
 
-    def compiled_spec(self) -> tuple[Any, ...] | None:
+    def compiled_spec(self) -> CompiledSpec | None:
         """The settings of the C update kernel that ``step`` runs, for fit's compiled
         loop, or None when the update is not that kernel (the base class, and subclasses
         with a ``step`` of their own).
@@ -100,7 +105,7 @@ class Optimizer:
             self.reset(n_params)
         return self.m, self.v
 
-    def step(self, params: Array, grad: Array, out: Array | None = None) -> bool:
+    def step(self, params: FloatArray, grad: FloatArray, out: FloatArray | None = None) -> bool:
         """Apply one update.
 
         Parameters
@@ -134,7 +139,8 @@ class Optimizer:
 
     def get_params(self) -> dict[str, Any]:
         """The hyper-parameters, as keyword arguments of the constructor."""
-        return {name: getattr(self, name) for name in _param_names(type(self))}
+        # cast to a plain type: mypy does not see that a class is Hashable (python/mypy#11470)
+        return {name: getattr(self, name) for name in _param_names(cast(type, type(self)))}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -185,7 +191,7 @@ class SGD(Optimizer):
             self._nesterov = False
             raise ValueError("nesterov: Nesterov momentum needs momentum > 0")
 
-    def compiled_spec(self) -> tuple[Any, ...]:
+    def compiled_spec(self) -> CompiledSpec:
         if self._nesterov and self.momentum == 0.0:
             raise ValueError("nesterov: Nesterov momentum needs momentum > 0 (momentum was "
                              "set to 0 afterwards)")
@@ -224,7 +230,7 @@ class Adam(Optimizer):
         self.eps = eps
         super().__init__(lr, weight_decay)
 
-    def compiled_spec(self) -> tuple[Any, ...]:
+    def compiled_spec(self) -> CompiledSpec:
         return (OPTIMIZER_KINDS["adam"], self.lr, 0.0, False, self.beta1, self.beta2,
                 self.eps, self.weight_decay)
 
@@ -264,7 +270,7 @@ def get_optimizer(optimizer: str | Optimizer, **params: Any) -> Optimizer:
                              f"{optimizer!r}, not as a fit() option")
         return optimizer
     cls, defaults = OPTIMIZERS[check_choice(optimizer, "optimizer", OPTIMIZERS)]
-    accepted = _param_names(cls)
+    accepted = _param_names(cast(type, cls))  # (python/mypy#11470, as in get_params)
     for key in given:
         if key not in accepted:
             raise ValueError(f"{key}: not a parameter of optimizer {optimizer!r} "
