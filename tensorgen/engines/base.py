@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from .._kernels._seam import GradientKernel
 from ..architecture import Architecture
 
 #: Type of the arrays engines take and return (float64, or the architecture's dtype).
@@ -67,7 +68,7 @@ class Engine(ABC):
             d cost / d params, in the layout of ``params``.
         """
 
-    def fit_kernel(self, architecture: Architecture) -> Any:
+    def fit_kernel(self, architecture: Architecture) -> GradientKernel | None:
         """The compiled form of this engine's gradient for ``fit``'s compiled loop.
 
         Parameters
