@@ -300,10 +300,11 @@ def _check_layers(layers: Any) -> tuple[int, ...]:
     for w in layers:
         if isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Integral):
             raise TypeError(f"layers: widths must be integers, got {w!r}")
-        if not 1 <= w <= MAX_WIDTH:
+        width = int(w)
+        if not 1 <= width <= MAX_WIDTH:
             raise ValueError(f"layers: widths must be >= 1 and <= {MAX_WIDTH} (the BLAS "
                              f"calls' C int), got {w!r} in {list(layers)!r}")
-        widths.append(int(w))
+        widths.append(width)
     return tuple(widths)
 
 
@@ -322,7 +323,7 @@ def _check_activations(activations: Any, n_layers: int) -> tuple[str, ...]:
 
 def _check_dtype(dtype: Any) -> str:
     try:
-        name = np.dtype(dtype).name
+        name: str = np.dtype(dtype).name
     except TypeError:
         raise TypeError(f"dtype: expected one of {list(DTYPES)}, got {dtype!r}") from None
     if name not in DTYPES:

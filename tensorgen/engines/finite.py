@@ -36,6 +36,7 @@ def sweep_build() -> ModuleType:
     return _finite
 
 
+# Either build (a module object to mypy): both have the names of _kernels/_finite.pyi.
 _sweep: Any = sweep_build()
 
 
