@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -19,7 +19,10 @@ from ._checks import check_choice
 from ._kernels import _arrays, _mlp
 from .architecture import Architecture
 from .engines import Engine, engine_for
-from .training import History
+from .training import FitOptions, History
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; mypy always has typing_extensions
+    from typing_extensions import Unpack
 
 INITS = ("auto", "glorot", "he", "uniform")
 
@@ -262,7 +265,7 @@ class Network:
         _check_finite(grad, "gradient")
         return cost, grad
 
-    def fit(self, X: ArrayLike, Y: ArrayLike, **options: Any) -> History:
+    def fit(self, X: ArrayLike, Y: ArrayLike, **options: Unpack[FitOptions]) -> History:
         """Train the network in place.
 
         Parameters

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypedDict, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -117,6 +117,30 @@ class History:
         if self._buf is not None and len(self._buf) > len(self.cost):
             self.cost = self.cost.copy()
         self._buf = None
+
+
+class FitOptions(TypedDict, total=False):
+    """The keyword options of ``fit``, as ``Network.fit`` passes them on (see ``fit``)."""
+
+    engine: str | Engine
+    optimizer: str | Optimizer
+    lr: float | None
+    epochs: int
+    batch_size: int | None
+    shuffle: bool
+    seed: int | None
+    tol: float | None
+    validation_data: tuple[ArrayLike, ArrayLike] | None
+    patience: int | None
+    min_delta: float
+    callbacks: Sequence[Callable[[Any, History], object]]
+    progress: bool
+    momentum: float | None
+    nesterov: bool | None
+    beta1: float | None
+    beta2: float | None
+    eps: float | None
+    weight_decay: float | None
 
 
 def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
