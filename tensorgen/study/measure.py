@@ -1,17 +1,26 @@
 """Measuring one engine on one problem: time per gradient, peak extra memory, gradient
 errors against the oracle, and the log-log slope of a scaling curve."""
 
+from __future__ import annotations
+
 import gc
 import time
 import tracemalloc
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._blas import limit_blas
 from ..gradcheck import block_relative_error
+from ..network import Network
+
+T = TypeVar("T")
 
 
-def one_blas_thread():
+def one_blas_thread() -> AbstractContextManager[str]:
     """Hold BLAS to one thread (the library's one limiter); yields a note saying so.
 
     A multithreaded BLAS on a busy machine turns a 0.2 ms GEMM into a 30 ms one while its
@@ -20,7 +29,8 @@ def one_blas_thread():
     return limit_blas(1)
 
 
-def time_per_call(call, budget, max_repeats=25):
+def time_per_call(call: Callable[[], T], budget: float,
+                  max_repeats: int = 25) -> tuple[float, int, T]:
     """Median seconds of ``call()`` over repeats fitting in ``budget`` seconds.
 
     One untimed warm-up call first (caches, workspaces, lazily built code). Then calls
@@ -36,7 +46,7 @@ def time_per_call(call, budget, max_repeats=25):
         What the last call returned.
     """
     result = call()
-    times = []
+    times: list[float] = []
     spent = 0.0
     while len(times) < max_repeats:
         start = time.perf_counter()
@@ -48,7 +58,7 @@ def time_per_call(call, budget, max_repeats=25):
     return float(np.median(times)), len(times), result
 
 
-def peak_python_bytes(call):
+def peak_python_bytes(call: Callable[[], object]) -> int:
     """Peak bytes of Python (and numpy) allocations made during one ``call()``.
 
     C-level scratch (malloc in the kernels) is invisible to tracemalloc; callers add the
@@ -64,7 +74,7 @@ def peak_python_bytes(call):
         tracemalloc.stop()
 
 
-def scratch_bytes(engine, net, n_samples):
+def scratch_bytes(engine: object, net: Network, n_samples: int) -> int | None:
     """The engine's own C scratch for one call (its ``scratch_bytes``), or None when the
     engine cannot say (the oracle, peers)."""
     method = getattr(engine, "scratch_bytes", None)
@@ -72,7 +82,8 @@ def scratch_bytes(engine, net, n_samples):
     return None if size is None else int(size)
 
 
-def gradient_errors(net, grad, ref):
+def gradient_errors(net: Network, grad: ArrayLike,
+                    ref: NDArray[np.floating[Any]]) -> tuple[float, float]:
     """(max absolute, max relative) error of ``grad`` against the oracle's ``ref``, relative
     errors as ``tg.gradcheck`` defines them (per ws/bs block)."""
     grad = np.asarray(grad, dtype=np.float64)
@@ -81,7 +92,7 @@ def gradient_errors(net, grad, ref):
             float(block_relative_error(net.architecture, grad, ref).max()))
 
 
-def loglog_slope(sizes, seconds):
+def loglog_slope(sizes: Sequence[float], seconds: Sequence[float]) -> float | None:
     """Least-squares slope of log(seconds) against log(sizes).
 
     Parameters

@@ -1,9 +1,16 @@
 """Writing a StudyResults: report.md (tables), results.json and results.csv."""
 
+from __future__ import annotations
+
 import csv
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+
+from . import StudyResults
+from .settings import Row
 
 #: Report sections: (table, heading, what it shows).
 SECTIONS = (
@@ -27,10 +34,10 @@ SECTIONS = (
 #: Columns kept out of the markdown tables (printed apart, or only in the JSON/CSV).
 LONG_COLUMNS = ("block",)
 #: Significant digits of float cells: 3, more where the digits matter (a cost just below tol).
-DIGITS = {"final_cost": 6}
+DIGITS: dict[str | None, int] = {"final_cost": 6}
 
 
-def fmt(value, column=None):
+def fmt(value: object, column: str | None = None) -> str:
     """A table cell: 3 significant digits for floats, '-' for a missing value."""
     if value is None:
         return "-"
@@ -41,7 +48,7 @@ def fmt(value, column=None):
     return str(value).replace("|", "\\|")
 
 
-def markdown_table(rows):
+def markdown_table(rows: Sequence[Row]) -> str:
     """A markdown table of dict rows (columns of the first row)."""
     if not rows:
         return "(no rows)\n"
@@ -51,7 +58,7 @@ def markdown_table(rows):
     return "\n".join(lines) + "\n"
 
 
-def markdown(results, command=None):
+def markdown(results: StudyResults, command: str | None = None) -> str:
     """The report: machine, notes, one section per table, the XOR blocks and the plots."""
     m = results.machine
     out = ["# TensorGen comparison study", "",
@@ -76,7 +83,8 @@ def markdown(results, command=None):
     return "\n".join(out)
 
 
-def write(results, out_dir, command=None):
+def write(results: StudyResults, out_dir: str | os.PathLike[str],
+          command: str | None = None) -> list[Path]:
     """Write report.md, results.json and results.csv into ``out_dir`` (created).
 
     Returns

@@ -1,10 +1,19 @@
 """What the study runs: the network sizes, repeats and time budgets of a quick and a full
 run, and the engine variants it measures."""
 
+from __future__ import annotations
+
+import os
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from .._checks import check_bool, check_number
-from ..engines import Autograd, Finite, Reverse, Symbolic
+from ..engines import Autograd, Engine, Finite, Reverse, Symbolic
+
+#: A row of a results table: column name -> a JSON-able value.
+Row = dict[str, Any]
+#: The symbolic engine's cache folder (None: its default).
+CacheDir = str | os.PathLike[str] | None
 
 
 @dataclass(frozen=True)
@@ -39,20 +48,20 @@ class Settings:
         per-call overheads dominate).
     """
 
-    widths: tuple
+    widths: tuple[int, ...]
     depth_width: int
-    depths: tuple
+    depths: tuple[int, ...]
     n_samples: int
     budget: float
     setup_budget: float
     xor_budget: float
     xor_epochs: int
-    efficiency_layers: tuple
-    eps_layers: tuple
+    efficiency_layers: tuple[int, ...]
+    eps_layers: tuple[int, ...]
     min_fit_params: int
 
     @classmethod
-    def preset(cls, quick=False, budget=None):
+    def preset(cls, quick: bool = False, budget: float | None = None) -> Settings:
         """The quick (under a minute) or full (under 15 minutes on 2 cores) settings.
 
         Parameters
@@ -77,16 +86,16 @@ class Settings:
                    efficiency_layers=(32, 32, 32, 1), eps_layers=(16, 16, 1),
                    min_fit_params=1000)
 
-    def sizes(self):
+    def sizes(self) -> list[tuple[str, tuple[int, ...]]]:
         """(sweep, layers) of every point of the two sweeps, smallest first per sweep."""
         return ([("width", (w, w, 1)) for w in self.widths]
                 + [("depth", (self.depth_width,) * (d + 1) + (1,)) for d in self.depths])
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def timed_engines(cache_dir):
+def timed_engines(cache_dir: CacheDir) -> dict[str, Engine]:
     """Engines of the efficiency table and the sweeps, by label."""
     return {
         "reverse": Reverse(),
@@ -97,7 +106,7 @@ def timed_engines(cache_dir):
     }
 
 
-def efficiency_engines(cache_dir):
+def efficiency_engines(cache_dir: CacheDir) -> dict[str, Engine]:
     """The timed engines and the other finite-difference methods."""
     return {**timed_engines(cache_dir), "finite fourth order": Finite(method="fourth_order"),
             "finite complex step": Finite(method="complex")}
@@ -107,10 +116,11 @@ def efficiency_engines(cache_dir):
 PAPER_EPS = tuple(10.0 ** -k for k in range(1, 9))
 
 
-def accuracy_engines(cache_dir):
+def accuracy_engines(cache_dir: CacheDir) -> list[tuple[str, float | None, Engine]]:
     """(label, eps or None, engine) of the accuracy table: the default central step, the
     paper's relative steps, fourth order, complex step, symbolic and reverse."""
-    rows = [("finite central (default step)", None, Finite())]
+    rows: list[tuple[str, float | None, Engine]] = [
+        ("finite central (default step)", None, Finite())]
     rows += [(f"finite central relative eps={eps:.0e}", eps, Finite(eps=eps))
              for eps in PAPER_EPS]
     rows += [("finite fourth order", None, Finite(method="fourth_order")),
