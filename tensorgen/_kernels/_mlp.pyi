@@ -1,8 +1,11 @@
-# Types of the compiled module _mlp.pyx (its Python-visible names).
+# Types of the compiled module _mlp.pyx (its Python-visible names). Its extension types
+# are built by __cinit__ (in tp_new), hence __new__ here; their C layout makes each a
+# disjoint base (PEP 800): no class can inherit from two of them.
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import Self, disjoint_base
 
 from ..architecture import Architecture
 from ._seam import GradientKernel
@@ -11,21 +14,24 @@ from ._seam import GradientKernel
 _In = NDArray[np.floating[Any]]
 _Out = NDArray[np.float64]
 
+@disjoint_base
 class Plan:
+    def __new__(cls, architecture: Architecture) -> Self: ...
     @property
     def architecture(self) -> Architecture: ...
-    def __init__(self, architecture: Architecture) -> None: ...
     @property
     def n_params(self) -> int: ...
     def scratch_doubles(self, n: int) -> int: ...
 
+@disjoint_base
 class Workspace:
+    def __new__(cls, plan: Plan) -> Self: ...
     @property
     def plan(self) -> Plan: ...
-    def __init__(self, plan: Plan) -> None: ...
 
+@disjoint_base
 class ReverseKernel(GradientKernel):
-    def __init__(self, plan: Plan) -> None: ...
+    def __new__(cls, plan: Plan) -> Self: ...
 
 def plan_for(architecture: Architecture) -> Plan: ...
 def value_and_grad(plan: Plan, params: _In, X: _In, Y: _In) -> tuple[float, _Out]: ...
