@@ -35,6 +35,18 @@ TRAIN_TIMES = ("reverse 2.4-5.2 s, autograd 4.9-11 s, finite 5.3 min, symbolic 3
 
 
 def cmd_xor(args: argparse.Namespace) -> int:
+    """``tensorgen xor``: train the paper's 2-2-1 sigmoid network on XOR and print it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's parsed options (``build_parser``).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+    """
     import tensorgen as tg
 
     _check_output(args.plot, "--plot", image=True)
@@ -51,6 +63,24 @@ def cmd_xor(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """``tensorgen train``: train a classifier or regressor on a data set or CSV file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's parsed options (``build_parser``).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    ValueError
+        Naming the option, for options that do not fit together or data that cannot be
+        used (also every error of the data's reading and of training).
+    """
     import tensorgen as tg
     from tensorgen.datasets import StandardScaler
 
@@ -134,6 +164,24 @@ def _split(
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """``tensorgen predict``: print a saved model's predictions for a CSV file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's parsed options (``build_parser``).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    ValueError
+        Naming the option, for a file that does not fit the model or a target column
+        that cannot score it.
+    """
     import tensorgen as tg
     from tensorgen.datasets import StandardScaler
 
@@ -227,6 +275,25 @@ def _score(table: Table, target: str, out: NDArray[Any], labels: list[str] | Non
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """``tensorgen compare``: run the study and write its report and plots.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's parsed options (``build_parser``).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    ValueError
+        For a budget that is not positive or an output folder that is not writable.
+    ImportError
+        When matplotlib or autograd is missing (before the study runs).
+    """
     import tensorgen as tg
     from tensorgen.study import plots, report
 
@@ -371,6 +438,13 @@ def _option_value(text: str, kind: Callable[[str], T], accept: Callable[[T], boo
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``tensorgen`` command line: its commands, options and their checks.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Each command sets ``run`` to the function that runs it.
+    """
     fmt = _HelpFormatter
     parser = _Parser(prog="tensorgen", description=__doc__, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"tensorgen {__version__}")
@@ -465,6 +539,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tensorgen`` command line; every error is one line and exit code 2.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit code (argparse's errors and the commands' exit through SystemExit).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

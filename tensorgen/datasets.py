@@ -50,7 +50,9 @@ def xor() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     Returns
     -------
     X : ndarray of shape (4, 2), float64
+        The four input pairs 00, 01, 10, 11.
     Y : ndarray of shape (4, 1), float64
+        0, 1, 1, 0.
     """
     return truth_table("xor")
 
@@ -92,17 +94,50 @@ def _sklearn_dataset(loader: str) -> Dataset:
 
 
 def load_digits() -> Dataset:
-    """8x8 handwritten digits: 1797 samples, 64 features (0..16), 10 classes."""
+    """8x8 handwritten digits: 1797 samples, 64 features (0..16), 10 classes.
+
+    Returns
+    -------
+    Dataset
+        scikit-learn's bundled copy, X as float64, y as int64 labels.
+
+    Raises
+    ------
+    ImportError
+        When scikit-learn is not installed.
+    """
     return _sklearn_dataset("load_digits")
 
 
 def load_iris() -> Dataset:
-    """Iris flowers: 150 samples, 4 features, 3 classes."""
+    """Iris flowers: 150 samples, 4 features, 3 classes.
+
+    Returns
+    -------
+    Dataset
+        scikit-learn's bundled copy, X as float64, y as int64 labels.
+
+    Raises
+    ------
+    ImportError
+        When scikit-learn is not installed.
+    """
     return _sklearn_dataset("load_iris")
 
 
 def load_breast_cancer() -> Dataset:
-    """Wisconsin breast cancer: 569 samples, 30 features, 2 classes."""
+    """Wisconsin breast cancer: 569 samples, 30 features, 2 classes.
+
+    Returns
+    -------
+    Dataset
+        scikit-learn's bundled copy, X as float64, y as int64 labels.
+
+    Raises
+    ------
+    ImportError
+        When scikit-learn is not installed.
+    """
     return _sklearn_dataset("load_breast_cancer")
 
 
@@ -125,6 +160,7 @@ def load_csv(path: str | os.PathLike[str], target: str | None = None, delimiter:
         Name of the target column; None when the file has only features (``y`` is then
         None).
     delimiter : str
+        The character between fields.
     task : {"classification", "regression"} or None
         What the target is. None (default): guessed by ``guess_task`` -- text labels, or
         integers with at most 20 distinct values, are classes; other numbers are a
@@ -156,6 +192,7 @@ def read_csv(path: str | os.PathLike[str], delimiter: str = ",", header: bool = 
     path : str or path-like
         A UTF-8 text file (a byte-order mark is allowed). Blank lines are left out.
     delimiter : str
+        The character between fields.
     header : bool
         Whether the first line names the columns; without a header they are named
         ``"column 1"``, ``"column 2"``, ...
@@ -163,6 +200,7 @@ def read_csv(path: str | os.PathLike[str], delimiter: str = ",", header: bool = 
     Returns
     -------
     Table
+        The cells as text, with their file lines.
 
     Raises
     ------
@@ -242,14 +280,48 @@ class Table:
     header: bool = True
 
     def index(self, name: str, what: str = "column") -> int:
-        """Position of the column ``name``; a ValueError naming ``what`` if there is none."""
+        """Position of the column ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A column name.
+        what : str
+            What the column is for, naming it in the message (e.g. ``"--target"``).
+
+        Returns
+        -------
+        int
+            Its index in ``columns``.
+
+        Raises
+        ------
+        ValueError
+            Naming ``what``, when there is no such column.
+        """
         if name not in self.columns:
             raise ValueError(f"{what}: no column {name!r} in {self.path} (columns: "
                              f"{_shortlist(self.columns)})")
         return self.columns.index(name)
 
     def column(self, name: str) -> list[str]:
-        """The cells of column ``name``, stripped of spaces, each non-empty (list of str)."""
+        """The cells of column ``name``, stripped of spaces, each non-empty.
+
+        Parameters
+        ----------
+        name : str
+            A column name.
+
+        Returns
+        -------
+        list of str
+            One cell per row.
+
+        Raises
+        ------
+        ValueError
+            When there is no such column, or an empty cell (naming its line).
+        """
         i = self.index(name)
         cells = [row[i].strip() for row in self.rows]
         for cell, line in zip(cells, self.lines):
@@ -268,6 +340,7 @@ class Table:
         Returns
         -------
         ndarray of shape (n_rows, n_columns), float64
+            The cells' values.
 
         Raises
         ------
@@ -292,8 +365,26 @@ class Table:
         return X
 
     def dataset(self, target: str | None = None, task: str | None = None) -> Dataset:
-        """A Dataset: the column ``target`` as target (``task`` as in ``load_csv``),
-        every other column a numeric feature."""
+        """A Dataset: the column ``target`` as target, every other column a numeric
+        feature.
+
+        Parameters
+        ----------
+        target : str or None
+            Name of the target column; None for features only (``y`` is then None).
+        task : {"classification", "regression"} or None
+            As in ``load_csv``.
+
+        Returns
+        -------
+        Dataset
+            As ``load_csv`` describes it.
+
+        Raises
+        ------
+        ValueError
+            As ``load_csv``.
+        """
         if target is not None:
             self.index(target, "target")
         features = tuple(c for c in self.columns if c != target)
@@ -316,6 +407,11 @@ class Table:
 
     def classes(self, name: str) -> tuple[NDArray[np.int64], tuple[str, ...]]:
         """Column ``name`` as class labels.
+
+        Parameters
+        ----------
+        name : str
+            A column name.
 
         Returns
         -------
@@ -372,6 +468,7 @@ def guess_task(values: Sequence[str]) -> tuple[str, str]:
     Returns
     -------
     task : {"classification", "regression"}
+        The guess.
     reason : str
         Why, for a message: e.g. ``"3 distinct integer values (20 or fewer)"``.
     """
@@ -407,7 +504,9 @@ def train_test_split(
     Parameters
     ----------
     X : array_like of shape (n_samples, ...)
+        Samples.
     y : array_like of shape (n_samples, ...)
+        Their targets.
     test_size : float
         Fraction of the samples in the test part, in (0, 1).
     stratify : array_like of shape (n_samples,), optional
@@ -419,6 +518,13 @@ def train_test_split(
     Returns
     -------
     X_train, X_test, y_train, y_test : ndarray
+        The two parts of ``X`` and of ``y``, each in a random order.
+
+    Raises
+    ------
+    ValueError
+        Different numbers of samples (or fewer than two), a ``stratify`` of another
+        shape, or a ``test_size`` that leaves one part empty.
     """
     X, y = np.asarray(X), np.asarray(y)
     if X.shape[:1] != y.shape[:1] or X.shape[0] < 2:
@@ -452,10 +558,16 @@ class StandardScaler:
     """Centre each feature and scale it to unit variance, with statistics of the data
     passed to ``fit`` only (the training part).
 
+    Parameters
+    ----------
+    mean, scale : array_like of shape (n_features,), optional
+        Statistics learnt before (e.g. stored with a model); otherwise call ``fit``.
+
     Attributes
     ----------
-    mean_, scale_ : ndarray of shape (n_features,)
-        Feature means and standard deviations (a zero deviation is stored as 1).
+    mean_, scale_ : ndarray of shape (n_features,) or None
+        Feature means and standard deviations (a zero deviation is stored as 1); None
+        until fitted.
     """
 
     def __init__(self, mean: ArrayLike | None = None, scale: ArrayLike | None = None) -> None:
@@ -463,7 +575,23 @@ class StandardScaler:
         self.scale_ = None if scale is None else np.asarray(scale, dtype=np.float64)
 
     def fit(self, X: ArrayLike) -> StandardScaler:
-        """Learn the means and deviations of X (n_samples, n_features); returns self."""
+        """Learn the means and deviations of ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training part.
+
+        Returns
+        -------
+        StandardScaler
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            When ``X`` is not a non-empty 2-D array.
+        """
         X = _features(X, "X")
         self.mean_ = X.mean(axis=0)
         std = X.std(axis=0)
@@ -471,7 +599,23 @@ class StandardScaler:
         return self
 
     def transform(self, X: ArrayLike) -> NDArray[np.float64]:
-        """``(X - mean_) / scale_`` as a new float64 array."""
+        """``(X - mean_) / scale_`` as a new float64 array.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples to scale.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), float64
+            The scaled samples.
+
+        Raises
+        ------
+        ValueError
+            Before ``fit``, or for ``X`` of another number of features.
+        """
         if self.mean_ is None or self.scale_ is None:
             raise ValueError("StandardScaler: call fit before transform")
         X = _features(X, "X")
@@ -480,7 +624,18 @@ class StandardScaler:
         return (X - self.mean_) / self.scale_
 
     def fit_transform(self, X: ArrayLike) -> NDArray[np.float64]:
-        """fit(X) then transform(X)."""
+        """fit(X) then transform(X).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training part.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), float64
+            ``X`` scaled by its own statistics.
+        """
         return self.fit(X).transform(X)
 
 

@@ -100,6 +100,7 @@ def gradcheck(net: Network, X: ArrayLike, Y: ArrayLike,
     Parameters
     ----------
     net : Network
+        The network, at its current parameters.
     X, Y : array_like
         Data, as for ``net.value_and_grad``.
     engine : str or Engine
@@ -110,6 +111,13 @@ def gradcheck(net: Network, X: ArrayLike, Y: ArrayLike,
     GradcheckReport
         Max absolute and relative errors overall and per ws/bs block; ``print`` it for a
         table.
+
+    Raises
+    ------
+    TypeError
+        When ``net`` is not a Network.
+    TypeError, ValueError
+        For the data or the engine, as ``net.value_and_grad``.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net: expected a tensorgen Network, got {type(net).__name__}")

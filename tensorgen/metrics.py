@@ -22,6 +22,7 @@ def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Returns
     -------
     float
+        In [0, 1].
 
     Raises
     ------

@@ -22,10 +22,10 @@ from ._kernels import _optim
 from .functions import OPTIMIZER_KINDS
 
 Array = NDArray[np.float64]
-#: Arrays ``step`` reads and writes (float64 today: other dtypes are refused when called).
+# Arrays ``step`` reads and writes (float64 today: other dtypes are refused when called).
 FloatArray = NDArray[np.floating[Any]]
-#: The settings of the C update kernel: (kind, lr, momentum, nesterov, beta1, beta2, eps,
-#: weight_decay), as ``Optimizer.compiled_spec`` returns them.
+# The settings of the C update kernel: (kind, lr, momentum, nesterov, beta1, beta2, eps,
+# weight_decay), as ``Optimizer.compiled_spec`` returns them.
 CompiledSpec = tuple[int, float, float, bool, float, float, float, float]
 
 
@@ -81,7 +81,13 @@ class Optimizer:
         self.reset()
 
     def reset(self, n_params: int = 0) -> None:
-        """Forget the state; the next step is step 1."""
+        """Forget the state; the next step is step 1.
+
+        Parameters
+        ----------
+        n_params : int
+            Size of the new, zero state arrays.
+        """
         self.t = 0
         self.m = np.zeros(n_params)
         self.v = np.zeros(n_params)
@@ -99,8 +105,20 @@ class Optimizer:
         return None
 
     def state(self, n_params: int) -> tuple[Array, Array]:
-        """The state arrays (momentum or first moment, second moment) for ``n_params``
-        parameters, reset when the count changes; updated in place by every step."""
+        """The state arrays for ``n_params`` parameters, reset when the count changes.
+
+        Parameters
+        ----------
+        n_params : int
+            Size of the parameter vector the state belongs to.
+
+        Returns
+        -------
+        m : ndarray of shape (n_params,), float64
+            Momentum buffer or Adam's first moment; updated in place by every step.
+        v : ndarray of shape (n_params,), float64
+            Adam's second moment (unused by SGD).
+        """
         if self.m.size != n_params:
             self.reset(n_params)
         return self.m, self.v
@@ -111,6 +129,7 @@ class Optimizer:
         Parameters
         ----------
         params : ndarray of shape (n,), float64, C-contiguous (native byte order, aligned)
+            The parameters the update starts from.
         grad : ndarray of shape (n,), float64, C-contiguous
             Gradient of the cost at ``params``.
         out : ndarray of shape (n,), float64, writable, C-contiguous, optional
@@ -127,6 +146,8 @@ class Optimizer:
         TypeError, ValueError
             Arrays of another type, dtype, byte order, layout or size (named), before
             anything is read or written.
+        NotImplementedError
+            For an optimizer without a compiled update that does not define ``step``.
         """
         spec = self.compiled_spec()
         if spec is None:
@@ -138,7 +159,13 @@ class Optimizer:
         return finite
 
     def get_params(self) -> dict[str, Any]:
-        """The hyper-parameters, as keyword arguments of the constructor."""
+        """The hyper-parameters, as keyword arguments of the constructor.
+
+        Returns
+        -------
+        dict
+            Parameter name -> current value.
+        """
         # cast to a plain type: mypy does not see that a class is Hashable (python/mypy#11470)
         return {name: getattr(self, name) for name in _param_names(cast(type, type(self)))}
 
@@ -250,6 +277,7 @@ def get_optimizer(optimizer: str | Optimizer, **params: Any) -> Optimizer:
     Parameters
     ----------
     optimizer : str or Optimizer
+        A key of ``OPTIMIZERS`` or an Optimizer object (returned as is).
     **params
         Hyper-parameters of the named optimizer; those whose value is None are not given.
         With an object, none may be given: its hyper-parameters are set on it.
@@ -257,6 +285,7 @@ def get_optimizer(optimizer: str | Optimizer, **params: Any) -> Optimizer:
     Returns
     -------
     Optimizer
+        ``optimizer`` itself, or a new one of the named kind.
 
     Raises
     ------

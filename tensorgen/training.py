@@ -48,10 +48,32 @@ class Model(Protocol):
         """The flat parameter vector, updated in place."""
 
     def loss(self, X: ArrayLike, Y: ArrayLike) -> float:
-        """The cost of a batch (see ``Network.loss``)."""
+        """The cost of a batch (see ``Network.loss``).
+
+        Parameters
+        ----------
+        X, Y : array_like
+            A batch.
+
+        Returns
+        -------
+        float
+            The cost.
+        """
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        """The outputs of a batch (see ``Network.predict``)."""
+        """The outputs of a batch (see ``Network.predict``).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs.
+
+        Returns
+        -------
+        ndarray
+            One row of outputs per sample.
+        """
 
 
 #: The model a fit trains (its callbacks receive it as it is).
@@ -158,7 +180,9 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
     Parameters
     ----------
     net : Network
+        Any model with ``architecture``, ``params``, ``loss`` and ``predict`` (``Model``).
     X : array_like of shape (n_samples, n_inputs)
+        Training inputs.
     Y : array_like of shape (n_samples, n_outputs) or (n_samples,)
         Targets; 1-D integer class labels are one-hot encoded when the network has several
         outputs (as in ``Network.value_and_grad``).
@@ -204,6 +228,7 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
     Returns
     -------
     History
+        The cost of every epoch and why training stopped.
 
     Raises
     ------

@@ -57,8 +57,9 @@ class Engine(ABC):
         params : ndarray of shape (architecture.n_params,)
             The parameters; read, never written.
         X : ndarray of shape (n_samples, architecture.n_inputs)
+            Checked inputs (see the class docstring).
         Y : ndarray of shape (n_samples, architecture.n_outputs)
-            Checked data (see the class docstring).
+            Checked targets.
 
         Returns
         -------
@@ -74,6 +75,7 @@ class Engine(ABC):
         Parameters
         ----------
         architecture : Architecture
+            The network's description.
 
         Returns
         -------
@@ -92,11 +94,14 @@ class Engine(ABC):
         Parameters
         ----------
         architecture : Architecture
+            The network's description.
         n_samples : int
+            Samples in the batch.
 
         Returns
         -------
         int or None
+            The bytes; None by default.
         """
         return None
 
@@ -107,10 +112,12 @@ class Engine(ABC):
         Parameters
         ----------
         architecture : Architecture
+            The network's description.
 
         Returns
         -------
         bool
+            True when this engine can compute its gradient.
         """
         return architecture.dtype in self.dtypes
 

@@ -56,7 +56,13 @@ class StudyResults:
 
 def machine() -> dict[str, Any]:
     """CPU model, cores, Python version and the 1-minute load average (other work on the
-    machine slows every measurement) of this machine."""
+    machine slows every measurement) of this machine.
+
+    Returns
+    -------
+    dict
+        ``cpu``, ``cores``, ``python``, ``platform``, ``load_average_at_start``.
+    """
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -92,6 +98,12 @@ def compare(quick: bool = False, budget: float | None = None,
     Returns
     -------
     StudyResults
+        Every table, curve and note of the run.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an option of the wrong type or range (named).
     """
     settings = Settings.preset(quick, budget)
     check_bool(progress, "progress")

@@ -37,6 +37,7 @@ def count_code_lines(text: str, suffix: str) -> int:
     Returns
     -------
     int
+        The lines of code.
     """
     python = suffix in (".py", ".pyx", ".pxd")
     opener: str | None = None  # the delimiter of the comment or docstring block we are inside
@@ -63,7 +64,13 @@ def count_code_lines(text: str, suffix: str) -> int:
 
 
 def lines_of_code() -> list[Row]:
-    """Rows (engine, files, lines) for every engine in ``IMPLEMENTATION``."""
+    """Rows (engine, files, lines) for every engine in ``IMPLEMENTATION``.
+
+    Returns
+    -------
+    list of dict
+        ``engine``, ``files`` (space-separated) and ``lines`` per engine.
+    """
     root = resources.files("tensorgen")
     rows = []
     for engine, files in IMPLEMENTATION.items():

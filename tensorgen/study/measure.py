@@ -25,6 +25,11 @@ def one_blas_thread() -> AbstractContextManager[str]:
 
     A multithreaded BLAS on a busy machine turns a 0.2 ms GEMM into a 30 ms one while its
     threads wait for a core, which would measure the machine, not the engine.
+
+    Returns
+    -------
+    context manager
+        Entering it yields the note (str).
     """
     return limit_blas(1)
 
@@ -37,12 +42,22 @@ def time_per_call(call: Callable[[], T], budget: float,
     repeat until ``max_repeats`` or until the next one would overrun ``budget``, with at
     least one timed call.
 
+    Parameters
+    ----------
+    call : callable
+        Called with no arguments.
+    budget : float
+        Seconds the timed calls may take together.
+    max_repeats : int
+        Most timed calls.
+
     Returns
     -------
     seconds : float
         Median over the timed calls.
     repeats : int
-    result
+        Number of timed calls.
+    result : object
         What the last call returned.
     """
     result = call()
@@ -63,6 +78,16 @@ def peak_python_bytes(call: Callable[[], object]) -> int:
 
     C-level scratch (malloc in the kernels) is invisible to tracemalloc; callers add the
     engine's own ``scratch_bytes``.
+
+    Parameters
+    ----------
+    call : callable
+        Called once, with no arguments.
+
+    Returns
+    -------
+    int
+        The peak, in bytes.
     """
     gc.collect()
     tracemalloc.start()
@@ -76,7 +101,22 @@ def peak_python_bytes(call: Callable[[], object]) -> int:
 
 def scratch_bytes(engine: object, net: Network, n_samples: int) -> int | None:
     """The engine's own C scratch for one call (its ``scratch_bytes``), or None when the
-    engine cannot say (the oracle, peers)."""
+    engine cannot say (the oracle, peers).
+
+    Parameters
+    ----------
+    engine : Engine or peer
+        What computes the gradient.
+    net : Network
+        The problem's network.
+    n_samples : int
+        Samples per call.
+
+    Returns
+    -------
+    int or None
+        The bytes.
+    """
     method = getattr(engine, "scratch_bytes", None)
     size = None if method is None else method(net.architecture, n_samples)
     return None if size is None else int(size)
@@ -85,7 +125,22 @@ def scratch_bytes(engine: object, net: Network, n_samples: int) -> int | None:
 def gradient_errors(net: Network, grad: ArrayLike,
                     ref: NDArray[np.floating[Any]]) -> tuple[float, float]:
     """(max absolute, max relative) error of ``grad`` against the oracle's ``ref``, relative
-    errors as ``tg.gradcheck`` defines them (per ws/bs block)."""
+    errors as ``tg.gradcheck`` defines them (per ws/bs block).
+
+    Parameters
+    ----------
+    net : Network
+        Whose architecture's blocks scale the relative errors.
+    grad : array_like of shape (n_params,)
+        The gradient measured.
+    ref : ndarray of shape (n_params,)
+        The oracle's gradient.
+
+    Returns
+    -------
+    max_abs_error, max_rel_error : float
+        The largest errors over all parameters.
+    """
     grad = np.asarray(grad, dtype=np.float64)
     abs_err = np.abs(grad - ref)
     return (float(abs_err.max()),

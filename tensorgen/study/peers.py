@@ -47,7 +47,13 @@ class TorchPeer:
 
     @contextmanager
     def one_thread(self) -> Iterator[str]:
-        """Run PyTorch on one intra-op thread (as the reverse engine runs), then restore."""
+        """Run PyTorch on one intra-op thread (as the reverse engine runs), then restore.
+
+        Yields
+        ------
+        str
+            A note saying so.
+        """
         before = self._torch.get_num_threads()
         self._torch.set_num_threads(1)
         try:
@@ -57,6 +63,29 @@ class TorchPeer:
 
     def value_and_grad(self, arch: Architecture, params: _In, X: _In,
                        Y: _In) -> tuple[float, _Array]:
+        """Cost and gradient, as an engine's ``value_and_grad`` (see ``Engine``).
+
+        Parameters
+        ----------
+        arch : Architecture
+            A sigmoid/sigmoid mse network's description.
+        params : ndarray of shape (arch.n_params,)
+            The flat parameter vector.
+        X, Y : ndarray
+            The batch.
+
+        Returns
+        -------
+        cost : float
+            The mse cost.
+        grad : ndarray of shape (arch.n_params,)
+            Its gradient, from PyTorch's autograd.
+
+        Raises
+        ------
+        ValueError
+            For another architecture than sigmoid/sigmoid mse.
+        """
         _check_supported(arch)
         torch = self._torch
         p = torch.tensor(params, requires_grad=True)
@@ -83,11 +112,41 @@ class JaxPeer:
         self._compiled: dict[Architecture, Any] = {}
 
     def one_thread(self) -> AbstractContextManager[str]:
-        """XLA fixes its threads at start-up: nothing to change (the note says so)."""
+        """XLA fixes its threads at start-up: nothing to change (the note says so).
+
+        Returns
+        -------
+        context manager
+            Entering it yields the note (str).
+        """
         return nullcontext("jax: XLA's own thread pool (not changed)")
 
     def value_and_grad(self, arch: Architecture, params: _In, X: _In,
                        Y: _In) -> tuple[float, _Array]:
+        """Cost and gradient, as an engine's ``value_and_grad`` (see ``Engine``).
+
+        Parameters
+        ----------
+        arch : Architecture
+            A sigmoid/sigmoid mse network's description.
+        params : ndarray of shape (arch.n_params,)
+            The flat parameter vector.
+        X, Y : ndarray
+            The batch.
+
+        Returns
+        -------
+        cost : float
+            The mse cost.
+        grad : ndarray of shape (arch.n_params,)
+            Its gradient, from JAX's ``value_and_grad`` (jit-compiled once per
+            architecture).
+
+        Raises
+        ------
+        ValueError
+            For another architecture than sigmoid/sigmoid mse.
+        """
         _check_supported(arch)
         if arch not in self._compiled:
             self._compiled[arch] = self._jax.jit(self._jax.value_and_grad(self._cost(arch)))
@@ -115,7 +174,15 @@ PEERS: dict[str, tuple[str, type[Peer]]] = {"torch": ("torch", TorchPeer),
 
 
 def available_peers() -> tuple[list[Peer], list[str]]:
-    """(peers, notes): peer objects for the importable libraries, a note for each missing."""
+    """Peer objects for the importable libraries, a note for each missing one.
+
+    Returns
+    -------
+    peers : list of TorchPeer or JaxPeer
+        One per library that imports.
+    notes : list of str
+        Why each other one is skipped.
+    """
     peers: list[Peer] = []
     notes: list[str] = []
     for name, (module, cls) in PEERS.items():

@@ -19,7 +19,20 @@ if TYPE_CHECKING:  # matplotlib is optional: imported by pyplot() when a plot is
 
 
 def scaling(results: StudyResults, path: Path) -> Path:
-    """Seconds per gradient against parameters, one panel per sweep, slopes in the legend."""
+    """Seconds per gradient against parameters, one panel per sweep, slopes in the legend.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = pyplot()
     rows = results.tables["scaling"]
     slope = {(r["sweep"], r["engine"]): r["slope"] for r in results.tables["slopes"]}
@@ -48,7 +61,20 @@ def _fitted(settings: dict[str, Any]) -> str:
 
 
 def error_vs_eps(results: StudyResults, path: Path) -> Path:
-    """Max relative error of the finite central difference against the relative step."""
+    """Max relative error of the finite central difference against the relative step.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = pyplot()
     rows = results.tables["accuracy"]
     fig, ax = plt.subplots(figsize=(9.5, 4.5))
@@ -72,7 +98,20 @@ def error_vs_eps(results: StudyResults, path: Path) -> Path:
 
 def xor_cost(results: StudyResults, path: Path) -> Path:
     """XOR training cost per epoch of each engine; the title says whether the curves
-    coincide, which they do when every engine computes the same gradient."""
+    coincide, which they do when every engine computes the same gradient.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     stops = {r["engine"]: r["stop"] for r in results.tables.get("xor", [])}
@@ -116,7 +155,20 @@ def _save(fig: Figure, path: Path, plt: ModuleType) -> Path:
 
 
 def write(results: StudyResults, out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write scaling.png, error_vs_eps.png and xor_cost.png into ``out_dir``."""
+    """Write scaling.png, error_vs_eps.png and xor_cost.png into ``out_dir``.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    out_dir : str or path-like
+        An existing folder.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     out = Path(out_dir)
     return [scaling(results, out / "scaling.png"),
             error_vs_eps(results, out / "error_vs_eps.png"),

@@ -38,7 +38,20 @@ DIGITS: dict[str | None, int] = {"final_cost": 6}
 
 
 def fmt(value: object, column: str | None = None) -> str:
-    """A table cell: 3 significant digits for floats, '-' for a missing value."""
+    """A table cell: 3 significant digits for floats, '-' for a missing value.
+
+    Parameters
+    ----------
+    value : object
+        The cell's value.
+    column : str, optional
+        Its column (some have more digits, see ``DIGITS``).
+
+    Returns
+    -------
+    str
+        The cell's markdown text (``|`` escaped; booleans as yes/no).
+    """
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -49,7 +62,18 @@ def fmt(value: object, column: str | None = None) -> str:
 
 
 def markdown_table(rows: Sequence[Row]) -> str:
-    """A markdown table of dict rows (columns of the first row)."""
+    """A markdown table of dict rows (columns of the first row).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        The table's rows.
+
+    Returns
+    -------
+    str
+        The table, or ``(no rows)``.
+    """
     if not rows:
         return "(no rows)\n"
     columns = [c for c in rows[0] if c not in LONG_COLUMNS]
@@ -59,7 +83,20 @@ def markdown_table(rows: Sequence[Row]) -> str:
 
 
 def markdown(results: StudyResults, command: str | None = None) -> str:
-    """The report: machine, notes, one section per table, the XOR blocks and the plots."""
+    """The report: machine, notes, one section per table, the XOR blocks and the plots.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    command : str, optional
+        The command that ran it, quoted in the report.
+
+    Returns
+    -------
+    str
+        Markdown text.
+    """
     m = results.machine
     out = ["# TensorGen comparison study", "",
            f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']} ({m['platform']}), "
@@ -86,6 +123,15 @@ def markdown(results: StudyResults, command: str | None = None) -> str:
 def write(results: StudyResults, out_dir: str | os.PathLike[str],
           command: str | None = None) -> list[Path]:
     """Write report.md, results.json and results.csv into ``out_dir`` (created).
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    out_dir : str or path-like
+        The folder.
+    command : str, optional
+        The command that ran the study, quoted in the report.
 
     Returns
     -------

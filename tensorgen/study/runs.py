@@ -38,7 +38,24 @@ _Last = tuple[int, float, float] | Literal["skipped"]
 
 def problem(layers: Sequence[int], n_samples: int,
             seed: int = 0) -> tuple[Network, _Array, _Array]:
-    """A sigmoid/mse network and random data of matching shape (the sweeps' problems)."""
+    """A sigmoid/mse network and random data of matching shape (the sweeps' problems).
+
+    Parameters
+    ----------
+    layers : sequence of int
+        The network's widths.
+    n_samples : int
+        Rows of data.
+    seed : int
+        Seed of the network and the data.
+
+    Returns
+    -------
+    net : Network
+        The network.
+    X, Y : ndarray
+        Normal inputs and uniform [0, 1) targets.
+    """
     rng = np.random.default_rng(seed)
     net = Network(list(layers), activation="sigmoid", loss="mse", seed=seed)
     X = rng.normal(size=(n_samples, layers[0]))
@@ -76,7 +93,22 @@ def _setup_row(engine: Symbolic, net: Network, where: str) -> Row:
 
 
 def accuracy(settings: Settings, cache_dir: CacheDir, tick: Tick) -> list[Row]:
-    """Max absolute and relative gradient error of each variant on XOR and a larger net."""
+    """Max absolute and relative gradient error of each variant on XOR and a larger net.
+
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+    tick : callable
+        Called after each measurement (progress).
+
+    Returns
+    -------
+    list of dict
+        One row per problem and engine variant.
+    """
     X, Y = datasets.xor()
     problems = [("xor 2-2-1", Network([2, 2, 1], init="uniform", seed=0), X, Y),
                 (_label(settings.eps_layers), *problem(settings.eps_layers, settings.n_samples))]
@@ -94,7 +126,26 @@ def accuracy(settings: Settings, cache_dir: CacheDir, tick: Tick) -> list[Row]:
 
 def efficiency(settings: Settings, cache_dir: CacheDir, peers: Sequence[Peer],
                tick: Tick) -> tuple[list[Row], list[Row]]:
-    """Median time per gradient and peak extra memory per call on one network."""
+    """Median time per gradient and peak extra memory per call on one network.
+
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+    peers : sequence of TorchPeer or JaxPeer
+        Peer libraries timed like the engines.
+    tick : callable
+        Called after each measurement (progress).
+
+    Returns
+    -------
+    rows : list of dict
+        One row per engine.
+    setup : list of dict
+        The symbolic engine's setup rows.
+    """
     net, X, Y = problem(settings.efficiency_layers, settings.n_samples)
     engines: dict[str, Engine | Peer] = {**efficiency_engines(cache_dir),
                                          **{p.name: p for p in peers}}
@@ -123,6 +174,24 @@ def scaling(settings: Settings, cache_dir: CacheDir, peers: Sequence[Peer],
     predicted (quadratic growth from its last point, the worst engine's) to exceed the
     budget, or, for the symbolic engine, whose build is predicted (growth ** 1.5) to
     exceed the setup budget.
+
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+    peers : sequence of TorchPeer or JaxPeer
+        Peer libraries timed like the engines.
+    tick : callable
+        Called after each point and engine (progress).
+
+    Returns
+    -------
+    rows : list of dict
+        One row per point and engine (``status`` says why one was skipped).
+    setup : list of dict
+        The symbolic engine's setup rows.
     """
     engines: dict[str, Engine | Peer] = {**timed_engines(cache_dir),
                                          **{p.name: p for p in peers}}
@@ -179,7 +248,20 @@ def _skip_reason(previous: _Last | None, n_params: int, settings: Settings,
 
 
 def slopes(settings: Settings, scaling_rows: Sequence[Row]) -> list[Row]:
-    """Fitted log-log slope of time per gradient against parameters, per sweep and engine."""
+    """Fitted log-log slope of time per gradient against parameters, per sweep and engine.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``min_fit_params`` selects the points fitted.
+    scaling_rows : sequence of dict
+        The rows ``scaling`` returned.
+
+    Returns
+    -------
+    list of dict
+        One row per sweep and engine (slope None with fewer than two points).
+    """
     rows = []
     for sweep in ("width", "depth"):
         for engine in dict.fromkeys(r["engine"] for r in scaling_rows):
@@ -198,7 +280,21 @@ def xor(settings: Settings, cache_dir: CacheDir,
         tick: Tick) -> tuple[list[Row], dict[str, list[float]]]:
     """Each engine trains the paper's 2-2-1 sigmoid network from the same seed.
 
-    Returns the rows and the cost per epoch of each engine.
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+    tick : callable
+        Called after each engine (progress).
+
+    Returns
+    -------
+    rows : list of dict
+        One row per engine, with the printed block.
+    curves : dict of str to list of float
+        The cost per epoch of each engine.
     """
     X, Y = datasets.xor()
     engines: dict[str, str | Engine] = {name: name for name in XOR_ENGINES}
@@ -230,7 +326,20 @@ def xor(settings: Settings, cache_dir: CacheDir,
 
 
 def peer_rows(peers: Sequence[Peer], notes: Sequence[str]) -> list[Row]:
-    """Which peers ran (autograd always, as the oracle) and which were skipped."""
+    """Which peers ran (autograd always, as the oracle) and which were skipped.
+
+    Parameters
+    ----------
+    peers : sequence of TorchPeer or JaxPeer
+        The peers timed.
+    notes : sequence of str
+        ``"name: why"`` for each peer skipped.
+
+    Returns
+    -------
+    list of dict
+        ``peer``, ``version`` and ``status`` per peer.
+    """
     rows: list[Row] = [{"peer": "autograd", "version": version("autograd"),
                         "status": "timed (the oracle)"}]
     rows += [{"peer": p.name, "version": p.version, "status": "timed"} for p in peers]

@@ -67,8 +67,19 @@ class Settings:
         Parameters
         ----------
         quick : bool
+            The quick settings.
         budget : float, optional
             Per-point seconds (see ``budget``); the symbolic and XOR budgets scale with it.
+
+        Returns
+        -------
+        Settings
+            The preset.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a ``quick`` that is not a bool or a ``budget`` that is not positive.
         """
         check_bool(quick, "quick")
         if budget is not None:
@@ -87,16 +98,40 @@ class Settings:
                    min_fit_params=1000)
 
     def sizes(self) -> list[tuple[str, tuple[int, ...]]]:
-        """(sweep, layers) of every point of the two sweeps, smallest first per sweep."""
+        """(sweep, layers) of every point of the two sweeps, smallest first per sweep.
+
+        Returns
+        -------
+        list of (str, tuple of int)
+            ``("width", layers)`` points, then ``("depth", layers)`` points.
+        """
         return ([("width", (w, w, 1)) for w in self.widths]
                 + [("depth", (self.depth_width,) * (d + 1) + (1,)) for d in self.depths])
 
     def as_dict(self) -> dict[str, Any]:
+        """The settings by field name (for the results' JSON).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return asdict(self)
 
 
 def timed_engines(cache_dir: CacheDir) -> dict[str, Engine]:
-    """Engines of the efficiency table and the sweeps, by label."""
+    """Engines of the efficiency table and the sweeps, by label.
+
+    Parameters
+    ----------
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+
+    Returns
+    -------
+    dict of str to Engine
+        Reverse, finite (cached and naive), symbolic and autograd.
+    """
     return {
         "reverse": Reverse(),
         "finite cached": Finite(),
@@ -107,7 +142,18 @@ def timed_engines(cache_dir: CacheDir) -> dict[str, Engine]:
 
 
 def efficiency_engines(cache_dir: CacheDir) -> dict[str, Engine]:
-    """The timed engines and the other finite-difference methods."""
+    """The timed engines and the other finite-difference methods.
+
+    Parameters
+    ----------
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+
+    Returns
+    -------
+    dict of str to Engine
+        ``timed_engines`` and finite differences of fourth order and by complex step.
+    """
     return {**timed_engines(cache_dir), "finite fourth order": Finite(method="fourth_order"),
             "finite complex step": Finite(method="complex")}
 
@@ -118,7 +164,18 @@ PAPER_EPS = tuple(10.0 ** -k for k in range(1, 9))
 
 def accuracy_engines(cache_dir: CacheDir) -> list[tuple[str, float | None, Engine]]:
     """(label, eps or None, engine) of the accuracy table: the default central step, the
-    paper's relative steps, fourth order, complex step, symbolic and reverse."""
+    paper's relative steps, fourth order, complex step, symbolic and reverse.
+
+    Parameters
+    ----------
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+
+    Returns
+    -------
+    list of (str, float or None, Engine)
+        One entry per row of the table.
+    """
     rows: list[tuple[str, float | None, Engine]] = [
         ("finite central (default step)", None, Finite())]
     rows += [(f"finite central relative eps={eps:.0e}", eps, Finite(eps=eps))
