@@ -8,6 +8,8 @@ the header's architecture needs and below a cap, and that the header is ours and
 version we read. Every refusal is a ValueError saying what is wrong.
 """
 
+from __future__ import annotations
+
 import io
 import itertools
 import json
@@ -15,8 +17,10 @@ import os
 import tempfile
 import zipfile
 import zlib
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from ._version import __version__
 
@@ -31,18 +35,26 @@ MAX_HEADER_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 1 << 32
 
 
-def write(path, config, params, metadata=None):
+def write(path: str | os.PathLike[str], config: dict[str, Any],
+          params: NDArray[np.floating[Any]], metadata: dict[str, Any] | None = None) -> None:
     """Write a network to ``path`` (exactly that name), replacing it atomically.
 
     Parameters
     ----------
     path : str or path-like
+        The file to write.
     config : dict
         The network's constructor arguments (``Network(**config)`` rebuilds it).
     params : ndarray of shape (n_params,)
+        The flat parameter vector.
     metadata : dict, optional
         JSON-serialisable extras kept in the header (e.g. feature names, scaler
         statistics), returned by ``read``.
+
+    Raises
+    ------
+    ValueError
+        When the header (``metadata`` included) is not JSON-serialisable.
     """
     header = {
         "format": FORMAT,
@@ -69,12 +81,14 @@ def write(path, config, params, metadata=None):
         raise
 
 
-def read(path, max_bytes=DEFAULT_MAX_BYTES):
+def read(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES,
+         ) -> tuple[dict[str, Any], NDArray[np.float64], dict[str, Any]]:
     """Read a network written by ``write``.
 
     Parameters
     ----------
     path : str or path-like
+        The file to read.
     max_bytes : int
         Refuse files, and archives whose members would decompress, to more than this.
 
@@ -83,7 +97,9 @@ def read(path, max_bytes=DEFAULT_MAX_BYTES):
     config : dict
         The network's constructor arguments.
     params : ndarray of shape (n_params,)
+        The flat parameter vector, float64.
     metadata : dict
+        The extras stored by ``write``.
 
     Raises
     ------
@@ -115,7 +131,7 @@ def read(path, max_bytes=DEFAULT_MAX_BYTES):
     return header["network"], params, header.get("metadata", {})
 
 
-def _open_archive(path, data):
+def _open_archive(path: str, data: bytes) -> zipfile.ZipFile:
     if data[:4] != b"PK\x03\x04":
         raise ValueError(f"{path}: not a TensorGen model file (not a zip/.npz archive)")
     try:
@@ -124,7 +140,7 @@ def _open_archive(path, data):
         raise ValueError(f"{path}: truncated or corrupt zip archive ({exc})") from None
 
 
-def _check_members(path, archive, max_bytes):
+def _check_members(path: str, archive: zipfile.ZipFile, max_bytes: int) -> None:
     """Names and uncompressed sizes, from the zip directory, before anything is read."""
     seen = set()
     total = 0
@@ -151,7 +167,8 @@ def _check_members(path, archive, max_bytes):
                          f"max_bytes={max_bytes} (a zip bomb?); refused")
 
 
-def _read_member(path, archive, name, dtype, length, exact=False):
+def _read_member(path: str, archive: zipfile.ZipFile, name: str, dtype: DTypeLike,
+                 length: int, exact: bool = False) -> NDArray[Any]:
     """A 1-D array member, its .npy header checked before its data is allocated.
 
     Without ``exact``, ``length`` is the largest number of elements accepted.
@@ -185,7 +202,7 @@ def _read_member(path, archive, name, dtype, length, exact=False):
         return np.lib.format.read_array(f, allow_pickle=False)
 
 
-def _parse_header(path, raw):
+def _parse_header(path: str, raw: NDArray[np.uint8]) -> dict[str, Any]:
     try:
         header = json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -206,7 +223,7 @@ def _parse_header(path, raw):
     return header
 
 
-def _n_params(path, header):
+def _n_params(path: str, header: dict[str, Any]) -> int:
     """Parameters the header's layers need, refused when absurd (checked before any
     allocation)."""
     layers = header["network"].get("layers")
@@ -215,7 +232,7 @@ def _n_params(path, header):
                     for w in layers)):
         raise ValueError(f"{path}: header 'layers' must be a list of >= 2 positive ints, "
                          f"got {layers!r}")
-    n_params = sum((a + 1) * b for a, b in itertools.pairwise(layers))
+    n_params: int = sum((a + 1) * b for a, b in itertools.pairwise(layers))
     if n_params > MAX_PARAMS:
         raise ValueError(f"{path}: header layers {layers} ask for {n_params} parameters "
                          f"({8 * n_params} bytes), more than the {MAX_PARAMS} supported")
