@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -315,7 +316,8 @@ class Network:
 
     # ---- persistence ----
 
-    def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None,
+             ) -> None:
         """Write the network to ``path`` (``.npz`` with a JSON header).
 
         Parameters
@@ -337,7 +339,7 @@ class Network:
                           self.metadata if metadata is None else metadata)
 
     @classmethod
-    def load(cls, path: Any, max_bytes: int | None = None) -> Network:
+    def load(cls, path: str | os.PathLike[str], max_bytes: int | None = None) -> Network:
         """Read a network written by ``save``.
 
         Parameters
