@@ -58,8 +58,8 @@ def check_number(value: object, name: str, low: float | None = None,
         raise TypeError(f"{name}: expected {what}, got {value!r}")
     # A numbers.Real (int, float, numpy scalar, ...): compared as itself, so ints exactly.
     value = cast(float, value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: expected a finite value, got {value!r}")
+    if not isinstance(value, numbers.Integral) and not math.isfinite(value):  # ints are
+        raise ValueError(f"{name}: expected a finite value, got {value!r}")   # (10**400 too)
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:

@@ -237,7 +237,8 @@ def _model_features(table: Table, n_in: int, names: list[str] | None,
             raise ValueError(f"--csv: {args.csv} has {len(columns)} feature columns, the "
                              f"model takes {n_in}")
         return table.numeric(columns)
-    missing = [f for f in names if f not in table.columns]
+    present = set(table.columns)
+    missing = [f for f in names if f not in present]
     if missing:
         shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
         raise ValueError(

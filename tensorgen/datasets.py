@@ -299,10 +299,13 @@ class Table:
         ValueError
             Naming ``what``, when there is no such column.
         """
-        if name not in self.columns:
+        if "_positions" not in self.__dict__:  # a dict, not tuple.index: 100,000 columns
+            self.__dict__["_positions"] = {c: i for i, c in enumerate(self.columns)}
+        position: int | None = self.__dict__["_positions"].get(name)
+        if position is None:
             raise ValueError(f"{what}: no column {name!r} in {self.path} (columns: "
                              f"{_shortlist(self.columns)})")
-        return self.columns.index(name)
+        return position
 
     def column(self, name: str) -> list[str]:
         """The cells of column ``name``, stripped of spaces, each non-empty.

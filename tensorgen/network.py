@@ -331,8 +331,12 @@ class Network:
         Raises
         ------
         ValueError
-            What ``load`` would refuse: non-finite parameters, metadata that is not a
-            JSON object or makes the header too large (see ``tensorgen.persistence``).
+            Before anything is written, what ``load`` would refuse: non-finite
+            parameters (naming ``params``); metadata (naming ``metadata``) that is not a
+            dict, not JSON-serialisable (NaN, infinity, other objects), nested more than
+            63 deep, with keys that repeat once made strings, or making the header hold
+            more than 1,000,000 arrays and objects or more than 16 MiB; more than 10,000
+            layers (naming ``layers``). See ``tensorgen.persistence``.
         """
         self.check_params()
         persistence.write(path, self._config(), self._params,
@@ -345,9 +349,11 @@ class Network:
         Parameters
         ----------
         path : str or path-like
-            A file written by ``save``.
+            A regular file; anything else (FIFO, device, socket, directory) is refused
+            without reading from it or waiting on it.
         max_bytes : int, optional
-            Refuse files larger than this (default ``persistence.DEFAULT_MAX_BYTES``).
+            Refuse files larger than this, before reading them (default
+            ``persistence.DEFAULT_MAX_BYTES``, 4 GiB).
 
         Returns
         -------
@@ -361,13 +367,16 @@ class Network:
         ValueError
             Anything else that is not a file written by ``save`` (see
             ``tensorgen.persistence.read``), naming the path.
+        TypeError
+            When ``path`` is not a path or ``max_bytes`` not an int.
         """
-        config, params, metadata = persistence.read(
-            path, persistence.DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+        config, params, metadata = persistence.read(path, max_bytes)
         try:
             net = _rebuild(config, params)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path}: header describes an invalid network ({exc})") from None
+        except MemoryError as exc:  # checked before allocating: the network is too large
+            raise ValueError(f"{path}: the network does not fit in memory ({exc})") from None
         net.metadata = metadata
         return net
 

@@ -197,7 +197,7 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
     lr : float, optional
         Learning rate; default 0.1 for the SGD family, 0.001 for Adam.
     epochs : int
-        Maximum number of passes over the data (>= 1).
+        Maximum number of passes over the data, in [1, 2**62].
     batch_size : int or None
         Samples per update; None (default) or >= n_samples is full-batch gradient descent.
         The last batch of an epoch may be smaller.
@@ -247,7 +247,7 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
     engine = engine_for(engine, arch)
     opt = get_optimizer(optimizer, lr=lr, momentum=momentum, nesterov=nesterov, beta1=beta1,
                         beta2=beta2, eps=eps, weight_decay=weight_decay)
-    epochs = check_number(epochs, "epochs", 1, integer=True)
+    epochs = check_number(epochs, "epochs", 1, 2**62, integer=True)  # a C count
     X, Y = arch.check_batch(X, Y)
     if not _arrays.all_finite(net.params):
         raise ValueError("params: contains NaN or infinity (written through net.params, "

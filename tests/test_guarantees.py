@@ -238,3 +238,11 @@ def test_import_tensorgen_loads_no_optional_or_heavy_module():
                          check=True).stdout.strip()
     assert out == "[]"
     assert callable(tg.compare)  # the study is still there, imported on first use
+
+
+def test_integers_beyond_the_float_range_are_out_of_range_not_overflow():
+    # math.isfinite(10**400) raised OverflowError from every integer option check
+    with pytest.raises(ValueError, match="^epochs: expected a value in"):
+        tg.Network([2, 2, 1]).fit(X, Y, epochs=10**400)
+    with pytest.raises(ValueError, match="^n_threads: "):
+        Finite(n_threads=10**400)
