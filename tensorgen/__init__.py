@@ -5,7 +5,7 @@ gradients, computed by compiled kernels.
 SymPy, autograd, SciPy's BLAS and matplotlib load when first used.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import datasets, engines, metrics, optimizers
 from ._config import show_config
@@ -32,14 +32,28 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """``tg.compare``: the study, imported on first use (it is large and rarely needed)."""
-    if name == "compare":
-        from .study import compare
+if TYPE_CHECKING:
+    # For type checkers compare is an ordinary name, and the module has no __getattr__:
+    # its Any would let every misspelt name of tensorgen pass unnoticed.
+    from .study import compare
+else:
 
-        return compare
-    raise AttributeError(f"module 'tensorgen' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        """``tg.compare``: the study, imported on first use (it is large and rarely
+        needed)."""
+        if name == "compare":
+            from .study import compare
+
+            return compare
+        raise AttributeError(f"module 'tensorgen' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
+    """The module's names, ``compare`` included (imported on first use).
+
+    Returns
+    -------
+    list of str
+        Sorted.
+    """
     return sorted(set(globals()) | {"compare"})

@@ -5,26 +5,46 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Container, Iterable
-from typing import Any, Generic, TypeVar, overload
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 T = TypeVar("T")
 
 
-def check_number(value: Any, name: str, low: float | None = None, high: float | None = None,
-                 *, integer: bool = False, low_open: bool = False,
-                 high_open: bool = False) -> Any:
+@overload
+def check_number(value: object, name: str, low: float | None = None,
+                 high: float | None = None, *, integer: Literal[True],
+                 low_open: bool = False, high_open: bool = False) -> int: ...
+
+
+@overload
+def check_number(value: object, name: str, low: float | None = None,
+                 high: float | None = None, *, integer: Literal[False] = False,
+                 low_open: bool = False, high_open: bool = False) -> float: ...
+
+
+def check_number(value: object, name: str, low: float | None = None,
+                 high: float | None = None, *, integer: bool = False, low_open: bool = False,
+                 high_open: bool = False) -> int | float:
     """Return ``value`` if it is a finite real (an int if ``integer``) within the bounds.
 
     Parameters
     ----------
     value : object
+        The value to check.
     name : str
         The argument's name, for the message.
     low, high : float, optional
         Bounds, inclusive unless ``low_open``/``high_open``.
     integer : bool
         Require an integral value (returned as int; otherwise float).
+    low_open, high_open : bool
+        Exclude the bound itself.
+
+    Returns
+    -------
+    int or float
+        ``value`` as an int if ``integer``, else as a float.
 
     Raises
     ------
@@ -36,6 +56,8 @@ def check_number(value: Any, name: str, low: float | None = None, high: float | 
     kind, what = (numbers.Integral, "an int") if integer else (numbers.Real, "a number")
     if isinstance(value, bool) or not isinstance(value, kind):
         raise TypeError(f"{name}: expected {what}, got {value!r}")
+    # A numbers.Real (int, float, numpy scalar, ...): compared as itself, so ints exactly.
+    value = cast(float, value)
     if not isinstance(value, numbers.Integral) and not math.isfinite(value):  # ints are
         raise ValueError(f"{name}: expected a finite value, got {value!r}")   # (10**400 too)
     too_low = low is not None and (value <= low if low_open else value < low)
@@ -48,17 +70,57 @@ def check_number(value: Any, name: str, low: float | None = None, high: float | 
     return int(value) if integer else float(value)
 
 
-def check_bool(value: Any, name: str) -> bool:
-    """Return ``value`` if it is a bool, else raise TypeError naming the argument."""
+def check_bool(value: object, name: str) -> bool:
+    """Return ``value`` if it is a bool, else raise TypeError naming the argument.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    bool
+        ``value``.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` is not a bool.
+    """
     if not isinstance(value, bool):
         raise TypeError(f"{name}: expected True or False, got {value!r}")
     return value
 
 
-def check_choice(value: Any, name: str, choices: Container[str] | Iterable[str]) -> str:
+def check_choice(value: object, name: str, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices`` (strings), else raise naming the
-    argument (TypeError for a non-string, ValueError for an unknown name)."""
-    listed = sorted(choices)  # type: ignore[type-var]
+    argument.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument's name, for the message.
+    choices : iterable of str
+        The accepted names (a dict's keys count).
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` is not a string.
+    ValueError
+        When it is not one of ``choices``.
+    """
+    listed = sorted(choices)
     if not isinstance(value, str):
         raise TypeError(f"{name}: expected one of {listed}, got {value!r}")
     if value not in listed:

@@ -10,11 +10,12 @@ derives an offset.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._checks import check_choice
 from ._kernels import _arrays
@@ -22,6 +23,8 @@ from .functions import ACTIVATIONS, DTYPES, HIDDEN_ACTIVATIONS, LOSS_OUTPUT, LOS
 
 #: Largest layer width: the BLAS calls take C ``int`` dimensions.
 MAX_WIDTH = 2**31 - 1
+#: Layer widths as a network takes them: a sequence (or a 1-D array) of ints.
+Layers = Sequence[int] | NDArray[np.integer[Any]]
 
 
 @dataclass(frozen=True)
@@ -135,25 +138,34 @@ class Architecture:
         return self._hash
 
     @classmethod
-    def from_options(cls, layers: Any, activation: str = "sigmoid",
+    def from_options(cls, layers: Layers, activation: str = "sigmoid",
                      output_activation: str | None = None, loss: str = "mse",
-                     dtype: Any = "float64") -> Architecture:
+                     dtype: DTypeLike = "float64") -> Architecture:
         """The architecture ``Network(...)`` builds from its options.
 
         Parameters
         ----------
         layers : sequence of int
+            Widths from input to output.
         activation : str
             Activation of every hidden layer.
         output_activation : str or None
             Default: ``"sigmoid"`` for ``loss="bce"``, ``"softmax"`` for
             ``loss="cross_entropy"``, otherwise the hidden activation.
         loss : str
+            The loss's name.
         dtype : str or numpy dtype
+            The floating-point type (``"float64"``).
 
         Returns
         -------
         Architecture
+            Checked like any other.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming the option and what was expected.
         """
         layers = _check_layers(layers)
         check_choice(activation, "activation", HIDDEN_ACTIVATIONS)
@@ -162,7 +174,7 @@ class Architecture:
             output_activation = required or activation
         check_choice(output_activation, "output_activation", ACTIVATIONS)
         acts = (activation,) * (len(layers) - 2) + (output_activation,)
-        return cls(layers, acts, loss, dtype)
+        return cls(layers, acts, loss, cast(str, dtype))  # __post_init__ takes its name
 
     # ---- the layers ----
 
@@ -197,15 +209,63 @@ class Architecture:
         return np.dtype(self.dtype)
 
     def weight_slice(self, l: int) -> slice:
-        """Slice of ``params`` holding ``W_l`` (row-major, shape ``weight_shape(l)``)."""
+        """Slice of ``params`` holding ``W_l`` (row-major, shape ``weight_shape(l)``).
+
+        Parameters
+        ----------
+        l : int
+            Index of the weight layer, in [0, n_layers).
+
+        Returns
+        -------
+        slice
+            ``params[weight_slice(l)]`` is ``W_l``, flat.
+
+        Raises
+        ------
+        ValueError
+            For an index that is not a weight layer's.
+        """
         return self.blocks[2 * self._layer(l)].slice
 
     def bias_slice(self, l: int) -> slice:
-        """Slice of ``params`` holding ``b_l``."""
+        """Slice of ``params`` holding ``b_l``.
+
+        Parameters
+        ----------
+        l : int
+            Index of the weight layer, in [0, n_layers).
+
+        Returns
+        -------
+        slice
+            ``params[bias_slice(l)]`` is ``b_l``.
+
+        Raises
+        ------
+        ValueError
+            For an index that is not a weight layer's.
+        """
         return self.blocks[2 * self._layer(l) + 1].slice
 
     def weight_shape(self, l: int) -> tuple[int, int]:
-        """``(layers[l], layers[l + 1])``: inputs by outputs of weight layer ``l``."""
+        """``(layers[l], layers[l + 1])``: inputs by outputs of weight layer ``l``.
+
+        Parameters
+        ----------
+        l : int
+            Index of the weight layer, in [0, n_layers).
+
+        Returns
+        -------
+        tuple of (int, int)
+            The shape of ``W_l``.
+
+        Raises
+        ------
+        ValueError
+            For an index that is not a weight layer's.
+        """
         l = self._layer(l)
         return self.layers[l], self.layers[l + 1]
 
@@ -216,12 +276,20 @@ class Architecture:
         Parameters
         ----------
         params : ndarray of shape (n_params,)
+            A flat parameter vector laid out as ``blocks`` say.
 
         Returns
         -------
-        ws, bs : tuple of ndarray
-            ``ws[l]`` of shape ``weight_shape(l)``, ``bs[l]`` of shape ``(layers[l+1],)``;
-            views (no copies) where ``params`` is contiguous.
+        ws : tuple of ndarray
+            ``ws[l]`` of shape ``weight_shape(l)``; views (no copies) where ``params`` is
+            contiguous.
+        bs : tuple of ndarray
+            ``bs[l]`` of shape ``(layers[l+1],)``; views likewise.
+
+        Raises
+        ------
+        ValueError
+            When ``params`` does not have shape ``(n_params,)``.
         """
         if np.shape(params) != (self.n_params,):
             raise ValueError(f"params: expected shape ({self.n_params},), got "
@@ -232,10 +300,20 @@ class Architecture:
 
     # ---- data ----
 
-    def check_inputs(self, X: Any) -> NDArray[Any]:
+    def check_inputs(self, X: ArrayLike) -> NDArray[Any]:
         """``X`` as the engines receive it: a finite, C-contiguous array of ``dtype`` and
         shape (n_samples, n_inputs), 1 <= n_samples <= 2**31 - 1 (a copy only when the
         input does not already conform).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_inputs)
+            Inputs, in any layout and real dtype.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_inputs)
+            ``X`` itself when it conforms, else a conforming copy.
 
         Raises
         ------
@@ -244,11 +322,25 @@ class Architecture:
         """
         return _arrays.matrix(X, "X", self.layers[0], self.dtype)
 
-    def check_batch(self, X: Any, Y: Any) -> tuple[NDArray[Any], NDArray[Any]]:
+    def check_batch(self, X: ArrayLike, Y: ArrayLike) -> tuple[NDArray[Any], NDArray[Any]]:
         """``(X, Y)`` as the engines receive them (see ``check_inputs``).
 
         A 1-D ``Y`` is a column when there is one output, else integer class labels, one-hot
         encoded. ``bce`` targets must lie in [0, 1], ``cross_entropy`` targets be >= 0.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_inputs)
+            Inputs.
+        Y : array_like of shape (n_samples, n_outputs) or (n_samples,)
+            Targets.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_inputs)
+            As ``check_inputs`` returns it.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Checked likewise, one-hot encoded from labels where needed.
 
         Raises
         ------
@@ -262,20 +354,48 @@ class Architecture:
         return X, Y
 
     def label(self) -> str:
-        """A short description, e.g. ``"2-2-1 sigmoid/sigmoid mse"``."""
+        """A short description, e.g. ``"2-2-1 sigmoid/sigmoid mse"``.
+
+        Returns
+        -------
+        str
+            Widths, hidden/output activations and loss (and the dtype unless float64).
+        """
         widths = "-".join(map(str, self.layers))
         hidden = self.hidden_activation or "-"
         text = f"{widths} {hidden}/{self.output_activation} {self.loss}"
         return text if self.dtype == "float64" else f"{text} {self.dtype}"
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as JSON-able values (``from_dict`` reads them back)."""
+        """The fields as JSON-able values (``from_dict`` reads them back).
+
+        Returns
+        -------
+        dict
+            ``layers``, ``activations`` (lists), ``loss`` and ``dtype``.
+        """
         return {"layers": list(self.layers), "activations": list(self.activations),
                 "loss": self.loss, "dtype": self.dtype}
 
     @classmethod
     def from_dict(cls, fields: dict[str, Any]) -> Architecture:
-        """The architecture ``to_dict`` described (checked like any other)."""
+        """The architecture ``to_dict`` described (checked like any other).
+
+        Parameters
+        ----------
+        fields : dict
+            Exactly ``layers``, ``activations``, ``loss`` and ``dtype``.
+
+        Returns
+        -------
+        Architecture
+            Checked as the constructor checks.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Other fields than those four, or values the constructor refuses.
+        """
         if not isinstance(fields, dict) or set(fields) != {"layers", "activations", "loss",
                                                            "dtype"}:
             raise ValueError(f"architecture: expected the fields layers, activations, loss "
@@ -300,10 +420,11 @@ def _check_layers(layers: Any) -> tuple[int, ...]:
     for w in layers:
         if isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Integral):
             raise TypeError(f"layers: widths must be integers, got {w!r}")
-        if not 1 <= w <= MAX_WIDTH:
+        width = int(w)
+        if not 1 <= width <= MAX_WIDTH:
             raise ValueError(f"layers: widths must be >= 1 and <= {MAX_WIDTH} (the BLAS "
                              f"calls' C int), got {w!r} in {list(layers)!r}")
-        widths.append(int(w))
+        widths.append(width)
     return tuple(widths)
 
 
@@ -322,7 +443,7 @@ def _check_activations(activations: Any, n_layers: int) -> tuple[str, ...]:
 
 def _check_dtype(dtype: Any) -> str:
     try:
-        name = np.dtype(dtype).name
+        name: str = np.dtype(dtype).name
     except TypeError:
         raise TypeError(f"dtype: expected one of {list(DTYPES)}, got {dtype!r}") from None
     if name not in DTYPES:

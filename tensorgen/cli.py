@@ -2,19 +2,27 @@
 file, prediction with a saved model, and the engine comparison study. Every error is one
 line and exit code 2."""
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._version import __version__
-from .datasets import MAX_GUESSED_CLASSES, TASKS
+from .datasets import MAX_GUESSED_CLASSES, TASKS, Dataset, Table
 from .engines import ENGINES
 from .functions import HIDDEN_ACTIVATIONS
-from .network import INITS
+from .network import INITS, Network
 from .optimizers import OPTIMIZERS
+from .training import History
+
+T = TypeVar("T")
 
 DATASETS = ("digits", "iris", "breast_cancer")
 # How long each command's default run took, whole command, per engine: `tensorgen xor
@@ -26,7 +34,19 @@ TRAIN_TIMES = ("reverse 2.4-5.2 s, autograd 4.9-11 s, finite 5.3 min, symbolic 3
                "once its compiled gradient is cached)")
 
 
-def cmd_xor(args):
+def cmd_xor(args: argparse.Namespace) -> int:
+    """``tensorgen xor``: train the paper's 2-2-1 sigmoid network on XOR and print it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's parsed options (``build_parser``).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+    """
     import tensorgen as tg
 
     _check_output(args.plot, "--plot", image=True)
@@ -42,7 +62,25 @@ def cmd_xor(args):
     return 0
 
 
-def cmd_train(args):
+def cmd_train(args: argparse.Namespace) -> int:
+    """``tensorgen train``: train a classifier or regressor on a data set or CSV file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's parsed options (``build_parser``).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    ValueError
+        Naming the option, for options that do not fit together or data that cannot be
+        used (also every error of the data's reading and of training).
+    """
     import tensorgen as tg
     from tensorgen.datasets import StandardScaler
 
@@ -52,29 +90,31 @@ def cmd_train(args):
         raise ValueError("--patience: early stopping watches the validation cost, which "
                          "--val-size 0 turns off")
     data = _load(args)
-    classify = data.target_names is not None
-    if classify and len(data.target_names) < 2:
-        raise ValueError(f"--target: every sample has the class {data.target_names[0]!r}; "
+    assert data.y is not None, "_load always reads a target"
+    target_names = data.target_names
+    classify = target_names is not None
+    if target_names is not None and len(target_names) < 2:
+        raise ValueError(f"--target: every sample has the class {target_names[0]!r}; "
                          "nothing to classify")
     X_train, X_test, y_train, y_test = _split(data.X, data.y, args.test_size, "--test-size",
                                               classify, args.seed)
     X_train, X_val, y_train, y_val = _split(X_train, y_train, args.val_size, "--val-size",
                                             classify, args.seed)
     scaler = StandardScaler().fit(X_train)
-    n_out = len(data.target_names) if classify else 1
+    n_out = 1 if target_names is None else len(target_names)
     try:
         net = tg.Network([data.X.shape[1], *args.hidden, n_out], activation=args.activation,
                          loss="cross_entropy" if classify else "mse",
                          output_activation=None if classify else "identity", seed=args.seed)
     except (MemoryError, OverflowError, ValueError) as exc:  # the options are checked: layers
         raise ValueError(f"--hidden {' '.join(map(str, args.hidden))}: {exc}") from None
-    validation = None if X_val is None else (scaler.transform(X_val), y_val)
+    validation = None if X_val is None or y_val is None else (scaler.transform(X_val), y_val)
     history = net.fit(scaler.transform(X_train), y_train, engine=args.engine,
                       optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                       batch_size=args.batch_size, seed=args.seed, patience=args.patience,
                       validation_data=validation, progress=not args.no_progress)
     print(f"stopped: {_stopped(history, args)}; wall time: {history.wall_time:.2f} s")
-    if X_test is None:
+    if X_test is None or y_test is None:
         print(f"training cost: {net.loss(scaler.transform(X_train), y_train):.6f} "
               "(no test part: --test-size 0)")
     else:
@@ -84,6 +124,7 @@ def cmd_train(args):
             print(f"test accuracy: {tg.datasets.accuracy(y_test, net.predict(X_test)):.4f} "
                   f"({len(y_test)} samples)")
     if args.save:
+        assert scaler.mean_ is not None and scaler.scale_ is not None, "fitted above"
         net.save(args.save, metadata={
             "features": list(data.feature_names), "classes": _names(data.target_names),
             "task": "classification" if classify else "regression",
@@ -95,7 +136,7 @@ def cmd_train(args):
     return 0
 
 
-def _stopped(history, args):
+def _stopped(history: History, args: argparse.Namespace) -> str:
     """What ended training, in words."""
     n = history.epochs
     if history.stop_reason == "epochs":
@@ -106,7 +147,9 @@ def _stopped(history, args):
     return f"{history.stop_reason} after {n} of {args.epochs} epochs"
 
 
-def _split(X, y, size, option, classify, seed):
+def _split(
+    X: NDArray[Any], y: NDArray[Any], size: float, option: str, classify: bool, seed: int,
+) -> tuple[NDArray[Any], NDArray[Any] | None, NDArray[Any], NDArray[Any] | None]:
     """(X_keep, X_held, y_keep, y_held): a stratified split for classes; size 0 holds out
     nothing (X_held and y_held None)."""
     from tensorgen.datasets import train_test_split
@@ -120,7 +163,25 @@ def _split(X, y, size, option, classify, seed):
                          "non-empty parts") from None
 
 
-def cmd_predict(args):
+def cmd_predict(args: argparse.Namespace) -> int:
+    """``tensorgen predict``: print a saved model's predictions for a CSV file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's parsed options (``build_parser``).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    ValueError
+        Naming the option, for a file that does not fit the model or a target column
+        that cannot score it.
+    """
     import tensorgen as tg
     from tensorgen.datasets import StandardScaler
 
@@ -148,7 +209,7 @@ def cmd_predict(args):
     return 0
 
 
-def _metadata(net, path):
+def _metadata(net: Network, path: str) -> dict[str, Any]:
     """What ``train --save`` stored with the model, checked against the network."""
     meta = net.metadata if isinstance(net.metadata, dict) else {}
     n_in, n_out = net.layers[0], net.layers[-1]
@@ -165,7 +226,8 @@ def _metadata(net, path):
     return meta
 
 
-def _model_features(table, n_in, names, args):
+def _model_features(table: Table, n_in: int, names: list[str] | None,
+                    args: argparse.Namespace) -> NDArray[np.float64]:
     """The model's input columns of the table as numbers, in the model's order: by name
     when the model stores its feature names (other columns are left out), else every
     column but the target."""
@@ -186,7 +248,8 @@ def _model_features(table, n_in, names, args):
     return table.numeric(names)
 
 
-def _score(table, target, out, labels, classes):
+def _score(table: Table, target: str, out: NDArray[Any], labels: list[str] | None,
+           classes: list[str] | None) -> str:
     """The line that scores the predictions against the column ``target``."""
     if classes is None:
         if out.shape[1] != 1:
@@ -197,8 +260,8 @@ def _score(table, target, out, labels, classes):
         except ValueError as exc:
             raise ValueError(f"--target: {exc} (the model predicts numbers)") from None
         return f"mean squared error: {np.mean((out[:, 0] - y) ** 2):.6g} ({len(y)} samples)"
-    y, names = table.classes(target)
-    truth = np.array(names, dtype=object)[y]
+    codes, names = table.classes(target)
+    truth = np.array(names, dtype=object)[codes]
     unknown = sorted(set(names) - set(classes))
     if len(unknown) == len(names):
         raise ValueError(f"--target: no value of column {target!r} is one of the model's "
@@ -212,7 +275,26 @@ def _score(table, target, out, labels, classes):
     return line
 
 
-def cmd_compare(args):
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``tensorgen compare``: run the study and write its report and plots.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's parsed options (``build_parser``).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    ValueError
+        For a budget that is not positive or an output folder that is not writable.
+    ImportError
+        When matplotlib or autograd is missing (before the study runs).
+    """
     import tensorgen as tg
     from tensorgen.study import plots, report
 
@@ -234,7 +316,7 @@ def cmd_compare(args):
     return 0
 
 
-def _load(args):
+def _load(args: argparse.Namespace) -> Dataset:
     import tensorgen as tg
 
     if (args.dataset is None) == (args.csv is None):
@@ -255,10 +337,11 @@ def _load(args):
         return data
     if args.task == "regression":
         raise ValueError(f"--task: --dataset {args.dataset} is a classification problem")
-    return getattr(tg.datasets, f"load_{args.dataset}")()
+    bundled: Dataset = getattr(tg.datasets, f"load_{args.dataset}")()
+    return bundled
 
 
-def _check_output(path, option, image=False):
+def _check_output(path: str | None, option: str, image: bool = False) -> None:
     """Refuse, before any work, an output file that could not be written: a missing or
     read-only folder; for an image, an unknown suffix or no matplotlib."""
     if path is None:
@@ -278,12 +361,12 @@ def _check_output(path, option, image=False):
         _needs("matplotlib", f"{option}: plots need matplotlib: pip install 'tensorgen[plot]'")
 
 
-def _check_writable(path, option):
+def _check_writable(path: str | os.PathLike[str], option: str) -> None:
     if not os.access(path, os.W_OK):
         raise ValueError(f"{option}: {path} is not writable")
 
 
-def _needs(module, message):
+def _needs(module: str, message: str) -> None:
     """ImportError with ``message`` unless ``module`` can be imported."""
     try:
         __import__(module)
@@ -291,11 +374,11 @@ def _needs(module, message):
         raise ImportError(message) from None
 
 
-def _names(target_names):
+def _names(target_names: Sequence[str] | None) -> list[str] | None:
     return None if target_names is None else list(target_names)
 
 
-def _plot(history, path, title):
+def _plot(history: History, path: str, title: str) -> None:
     from tensorgen.plotting import plot_history
 
     plot_history(history, path, title)
@@ -306,8 +389,10 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each option's default once: not for flags and options without one, nor where
     the help text already says it."""
 
-    def _get_help_string(self, action):
-        if action.default is None or action.default is False or "(default" in action.help:
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        # (called only for actions with a help text)
+        if action.default is None or action.default is False or "(default" in (action.help
+                                                                                or ""):
             return action.help
         return super()._get_help_string(action)
 
@@ -315,33 +400,35 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 class _Parser(argparse.ArgumentParser):
     """argparse whose errors are one line, like the commands' own."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"tensorgen: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text):
+def _positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     return _option_value(text, int, lambda v: v >= 1, "an integer >= 1")
 
 
-def _natural_int(text):
+def _natural_int(text: str) -> int:
     """argparse type: an integer >= 0."""
     return _option_value(text, int, lambda v: v >= 0, "an integer >= 0")
 
 
-def _positive_float(text):
+def _positive_float(text: str) -> float:
     """argparse type: a finite number > 0."""
     return _option_value(text, float, lambda v: 0 < v < float("inf"), "a positive number")
 
 
-def _fraction(text):
+def _fraction(text: str) -> float:
     """argparse type: a number in [0, 1)."""
     return _option_value(text, float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
 
 
-def _option_value(text, kind, accept, expected):
+def _option_value(text: str, kind: Callable[[str], T], accept: Callable[[T], bool],
+                  expected: str) -> T:
     """``kind(text)`` when it converts and ``accept`` holds for it (never for nan), else
     argparse's error saying what was ``expected``."""
+    value: T | None
     try:
         value = kind(text)
     except ValueError:
@@ -351,7 +438,14 @@ def _option_value(text, kind, accept, expected):
     return value
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tensorgen`` command line: its commands, options and their checks.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Each command sets ``run`` to the function that runs it.
+    """
     fmt = _HelpFormatter
     parser = _Parser(prog="tensorgen", description=__doc__, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"tensorgen {__version__}")
@@ -445,11 +539,24 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tensorgen`` command line; every error is one line and exit code 2.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit code (argparse's errors and the commands' exit through SystemExit).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        code: int = args.run(args)
+        return code
     except KeyboardInterrupt:
         parser.exit(130, "tensorgen: interrupted\n")
     except (ValueError, TypeError, FloatingPointError, ImportError, OSError) as exc:

@@ -1,22 +1,39 @@
 """Compare an engine's gradient with the autograd oracle, overall and per layer."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .architecture import Architecture
 from .engines import Autograd, Engine, engine_for
 from .network import Network
 
 
-def relative_error(grad, ref, blocks):
+def relative_error(grad: NDArray[np.floating[Any]], ref: NDArray[np.floating[Any]],
+                   blocks: Sequence[slice]) -> NDArray[np.floating[Any]]:
     """Componentwise |grad - ref| / max(|ref|, floor), floor = 1e-4 * max|ref| of the block.
 
     A block is one ws/bs array (``blocks`` are slices of the flat vector). Components far
     smaller than their block's largest are sums that cancel, where any two correct engines
     differ by rounding noise of the block's scale; the floor measures those against that
     scale instead of reporting the noise as a large relative error.
+
+    Parameters
+    ----------
+    grad : ndarray of shape (n_params,)
+        The gradient checked.
+    ref : ndarray of shape (n_params,)
+        The reference gradient (the oracle's).
+    blocks : sequence of slice
+        The blocks of the flat vector, each measured against its own scale.
+
+    Returns
+    -------
+    ndarray of shape (n_params,)
+        The relative error of every component (float64 when ``ref`` is).
     """
     err = np.abs(grad - ref)
     for sl in blocks:
@@ -26,8 +43,22 @@ def relative_error(grad, ref, blocks):
     return err
 
 
-def block_relative_error(architecture: Architecture, grad, ref):
-    """``relative_error`` over the architecture's ws/bs blocks."""
+def block_relative_error(architecture: Architecture, grad: NDArray[np.floating[Any]],
+                         ref: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
+    """``relative_error`` over the architecture's ws/bs blocks.
+
+    Parameters
+    ----------
+    architecture : Architecture
+        Whose blocks (``architecture.blocks``) split the vectors.
+    grad, ref : ndarray of shape (architecture.n_params,)
+        The gradient checked and the reference.
+
+    Returns
+    -------
+    ndarray of shape (architecture.n_params,)
+        The relative error of every component.
+    """
     return relative_error(grad, ref, [b.slice for b in architecture.blocks])
 
 
@@ -52,7 +83,7 @@ class GradcheckReport:
     cost_error: float
     max_abs_error: float
     max_rel_error: float
-    rows: tuple
+    rows: tuple[tuple[str, int, float, float], ...]
 
     def __str__(self) -> str:
         lines = [f"gradcheck: engine {self.engine!r} vs autograd "
@@ -69,6 +100,7 @@ def gradcheck(net: Network, X: ArrayLike, Y: ArrayLike,
     Parameters
     ----------
     net : Network
+        The network, at its current parameters.
     X, Y : array_like
         Data, as for ``net.value_and_grad``.
     engine : str or Engine
@@ -79,6 +111,13 @@ def gradcheck(net: Network, X: ArrayLike, Y: ArrayLike,
     GradcheckReport
         Max absolute and relative errors overall and per ws/bs block; ``print`` it for a
         table.
+
+    Raises
+    ------
+    TypeError
+        When ``net`` is not a Network.
+    TypeError, ValueError
+        For the data or the engine, as ``net.value_and_grad``.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net: expected a tensorgen Network, got {type(net).__name__}")

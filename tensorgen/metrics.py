@@ -1,9 +1,15 @@
 """Metrics of predictions against targets (used by ``fit``'s validation and the CLI)."""
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+#: For class scores: (number of classes, a description for messages).
+_Scores = tuple[int, str]
 
 
-def accuracy(y_true, y_pred):
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Fraction of samples whose predicted class is the true one.
 
     Parameters
@@ -16,6 +22,7 @@ def accuracy(y_true, y_pred):
     Returns
     -------
     float
+        In [0, 1].
 
     Raises
     ------
@@ -36,7 +43,7 @@ def accuracy(y_true, y_pred):
     return float(np.mean(t == p))
 
 
-def _classes(y, name):
+def _classes(y: ArrayLike, name: str) -> tuple[NDArray[Any], _Scores | None]:
     """The class of each sample, and for scores (number of classes, description)."""
     y = np.asarray(y)
     if y.ndim == 1:
@@ -53,7 +60,8 @@ def _classes(y, name):
     return np.argmax(y, axis=1), (y.shape[1], f"scores for {y.shape[1]} classes")
 
 
-def _check_labels(labels, name, scores, other):
+def _check_labels(labels: NDArray[Any], name: str, scores: _Scores | None,
+                  other: str) -> None:
     """Labels compared with k classes' scores in ``other`` must be integers in [0, k)."""
     if scores is None:
         return
@@ -65,7 +73,7 @@ def _check_labels(labels, name, scores, other):
                      f"{other}, got {_span(labels)}")
 
 
-def _span(y):
+def _span(y: NDArray[Any]) -> str:
     """A short description of an array's values, for messages."""
     if y.dtype.kind not in "biuf":
         return f"dtype {y.dtype}"

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import persistence, training
 from ._checks import check_choice
 from ._kernels import _arrays, _mlp
-from .architecture import Architecture
+from .architecture import Architecture, Layers
 from .engines import Engine, engine_for
-from .training import History
+from .training import FitOptions, History
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; mypy always has typing_extensions
+    from typing_extensions import Unpack
 
 INITS = ("auto", "glorot", "he", "uniform")
 
@@ -89,9 +93,9 @@ class Network:
     laid out for them.
     """
 
-    def __init__(self, layers: ArrayLike, activation: str = "sigmoid",
+    def __init__(self, layers: Layers, activation: str = "sigmoid",
                  output_activation: str | None = None, loss: str = "mse", init: str = "auto",
-                 seed: int | None = None, dtype: Any = "float64") -> None:
+                 seed: int | None = None, dtype: DTypeLike = "float64") -> None:
         arch = Architecture.from_options(layers, activation, output_activation, loss, dtype)
         self._activation = activation  # checked by from_options; not in arch without hidden
         self._init = check_choice(init, "init", INITS)
@@ -187,7 +191,13 @@ class Network:
     def check_params(self) -> None:
         """Raise ValueError if a parameter is NaN or infinite (written through
         ``params``, ``ws`` or ``bs``). Every computation calls this first: a C scan, a
-        few nanoseconds for XOR."""
+        few nanoseconds for XOR.
+
+        Raises
+        ------
+        ValueError
+            Naming ``params``, when a parameter is not finite.
+        """
         if not _arrays.all_finite(self._params):
             raise ValueError("params: contains NaN or infinity (written through net.params, "
                              "net.ws or net.bs); set finite values before computing")
@@ -202,10 +212,18 @@ class Network:
         Parameters
         ----------
         X : array_like of shape (n_samples, layers[0])
+            Inputs, one row per sample (see the README for the layouts accepted).
 
         Returns
         -------
-        ndarray of shape (n_samples, layers[-1]), of the network's dtype
+        ndarray of shape (n_samples, layers[-1])
+            The output layer's activations, of the network's dtype.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming ``X`` (or ``params``) and what was expected; ValueError naming ``X, Y,
+            params`` when the output overflows.
         """
         X = self._architecture.check_inputs(X)
         self.check_params()
@@ -224,6 +242,12 @@ class Network:
         Returns
         -------
         float
+            The cost.
+
+        Raises
+        ------
+        TypeError, ValueError
+            As ``value_and_grad``.
         """
         X, Y = self._architecture.check_batch(X, Y)
         self.check_params()
@@ -238,6 +262,7 @@ class Network:
         Parameters
         ----------
         X : array_like of shape (n_samples, layers[0])
+            Inputs, one row per sample.
         Y : array_like of shape (n_samples, layers[-1])
             Targets; 1-D integer class labels are one-hot encoded when there are several
             outputs, and a 1-D vector is taken as a column when there is one.
@@ -248,7 +273,16 @@ class Network:
         Returns
         -------
         cost : float
-        grad : ndarray of shape (n_params,), laid out like ``params``
+            Mean over samples of the per-sample loss.
+        grad : ndarray of shape (n_params,)
+            d cost / d params, laid out like ``params``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming the argument (``X``, ``Y``, ``params``, ``engine``) and what was
+            expected; ValueError naming ``X, Y, params`` when the cost or the gradient
+            overflows; TypeError when an engine returns a gradient of another shape.
         """
         engine = engine_for(engine, self._architecture)
         X, Y = self._architecture.check_batch(X, Y)
@@ -262,7 +296,7 @@ class Network:
         _check_finite(grad, "gradient")
         return cost, grad
 
-    def fit(self, X: ArrayLike, Y: ArrayLike, **options: Any) -> History:
+    def fit(self, X: ArrayLike, Y: ArrayLike, **options: Unpack[FitOptions]) -> History:
         """Train the network in place.
 
         Parameters
@@ -282,7 +316,8 @@ class Network:
 
     # ---- persistence ----
 
-    def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None,
+             ) -> None:
         """Write the network to ``path`` (``.npz`` with a JSON header).
 
         Parameters
@@ -308,7 +343,7 @@ class Network:
                           self.metadata if metadata is None else metadata)
 
     @classmethod
-    def load(cls, path: Any, max_bytes: int | None = None) -> Network:
+    def load(cls, path: str | os.PathLike[str], max_bytes: int | None = None) -> Network:
         """Read a network written by ``save``.
 
         Parameters
@@ -364,6 +399,21 @@ class Network:
 
         Each row is the sample's inputs, `` : `` and the network's outputs (6 decimals),
         e.g. ``0 1 : 0.983400``.
+
+        Parameters
+        ----------
+        X, Y : array_like
+            Data, as for ``value_and_grad``.
+
+        Returns
+        -------
+        str
+            The block's lines.
+
+        Raises
+        ------
+        TypeError, ValueError
+            As ``value_and_grad``.
         """
         X, Y = self._architecture.check_batch(X, Y)
         out = self.predict(X)
@@ -391,7 +441,13 @@ class Network:
                     init=self.init, seed=self.seed, dtype=self.dtype.name)
 
     def copy(self) -> Network:
-        """An independent network with the same architecture and parameters."""
+        """An independent network with the same architecture and parameters.
+
+        Returns
+        -------
+        Network
+            With its own parameter buffer and a copy of ``metadata``.
+        """
         net = _rebuild(self._config(), self._params)
         net.metadata = dict(self.metadata)
         return net

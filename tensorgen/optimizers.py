@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +22,11 @@ from ._kernels import _optim
 from .functions import OPTIMIZER_KINDS
 
 Array = NDArray[np.float64]
+# Arrays ``step`` reads and writes (float64 today: other dtypes are refused when called).
+FloatArray = NDArray[np.floating[Any]]
+# The settings of the C update kernel: (kind, lr, momentum, nesterov, beta1, beta2, eps,
+# weight_decay), as ``Optimizer.compiled_spec`` returns them.
+CompiledSpec = tuple[int, float, float, bool, float, float, float, float]
 
 
 @functools.cache
@@ -76,12 +81,18 @@ class Optimizer:
         self.reset()
 
     def reset(self, n_params: int = 0) -> None:
-        """Forget the state; the next step is step 1."""
+        """Forget the state; the next step is step 1.
+
+        Parameters
+        ----------
+        n_params : int
+            Size of the new, zero state arrays.
+        """
         self.t = 0
         self.m = np.zeros(n_params)
         self.v = np.zeros(n_params)
 
-    def compiled_spec(self) -> tuple[Any, ...] | None:
+    def compiled_spec(self) -> CompiledSpec | None:
         """The settings of the C update kernel that ``step`` runs, for fit's compiled
         loop, or None when the update is not that kernel (the base class, and subclasses
         with a ``step`` of their own).
@@ -94,18 +105,31 @@ class Optimizer:
         return None
 
     def state(self, n_params: int) -> tuple[Array, Array]:
-        """The state arrays (momentum or first moment, second moment) for ``n_params``
-        parameters, reset when the count changes; updated in place by every step."""
+        """The state arrays for ``n_params`` parameters, reset when the count changes.
+
+        Parameters
+        ----------
+        n_params : int
+            Size of the parameter vector the state belongs to.
+
+        Returns
+        -------
+        m : ndarray of shape (n_params,), float64
+            Momentum buffer or Adam's first moment; updated in place by every step.
+        v : ndarray of shape (n_params,), float64
+            Adam's second moment (unused by SGD).
+        """
         if self.m.size != n_params:
             self.reset(n_params)
         return self.m, self.v
 
-    def step(self, params: Array, grad: Array, out: Array | None = None) -> bool:
+    def step(self, params: FloatArray, grad: FloatArray, out: FloatArray | None = None) -> bool:
         """Apply one update.
 
         Parameters
         ----------
         params : ndarray of shape (n,), float64, C-contiguous (native byte order, aligned)
+            The parameters the update starts from.
         grad : ndarray of shape (n,), float64, C-contiguous
             Gradient of the cost at ``params``.
         out : ndarray of shape (n,), float64, writable, C-contiguous, optional
@@ -122,6 +146,8 @@ class Optimizer:
         TypeError, ValueError
             Arrays of another type, dtype, byte order, layout or size (named), before
             anything is read or written.
+        NotImplementedError
+            For an optimizer without a compiled update that does not define ``step``.
         """
         spec = self.compiled_spec()
         if spec is None:
@@ -133,8 +159,15 @@ class Optimizer:
         return finite
 
     def get_params(self) -> dict[str, Any]:
-        """The hyper-parameters, as keyword arguments of the constructor."""
-        return {name: getattr(self, name) for name in _param_names(type(self))}
+        """The hyper-parameters, as keyword arguments of the constructor.
+
+        Returns
+        -------
+        dict
+            Parameter name -> current value.
+        """
+        # cast to a plain type: mypy does not see that a class is Hashable (python/mypy#11470)
+        return {name: getattr(self, name) for name in _param_names(cast(type, type(self)))}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -185,7 +218,7 @@ class SGD(Optimizer):
             self._nesterov = False
             raise ValueError("nesterov: Nesterov momentum needs momentum > 0")
 
-    def compiled_spec(self) -> tuple[Any, ...]:
+    def compiled_spec(self) -> CompiledSpec:
         if self._nesterov and self.momentum == 0.0:
             raise ValueError("nesterov: Nesterov momentum needs momentum > 0 (momentum was "
                              "set to 0 afterwards)")
@@ -224,7 +257,7 @@ class Adam(Optimizer):
         self.eps = eps
         super().__init__(lr, weight_decay)
 
-    def compiled_spec(self) -> tuple[Any, ...]:
+    def compiled_spec(self) -> CompiledSpec:
         return (OPTIMIZER_KINDS["adam"], self.lr, 0.0, False, self.beta1, self.beta2,
                 self.eps, self.weight_decay)
 
@@ -244,6 +277,7 @@ def get_optimizer(optimizer: str | Optimizer, **params: Any) -> Optimizer:
     Parameters
     ----------
     optimizer : str or Optimizer
+        A key of ``OPTIMIZERS`` or an Optimizer object (returned as is).
     **params
         Hyper-parameters of the named optimizer; those whose value is None are not given.
         With an object, none may be given: its hyper-parameters are set on it.
@@ -251,6 +285,7 @@ def get_optimizer(optimizer: str | Optimizer, **params: Any) -> Optimizer:
     Returns
     -------
     Optimizer
+        ``optimizer`` itself, or a new one of the named kind.
 
     Raises
     ------
@@ -264,7 +299,7 @@ def get_optimizer(optimizer: str | Optimizer, **params: Any) -> Optimizer:
                              f"{optimizer!r}, not as a fit() option")
         return optimizer
     cls, defaults = OPTIMIZERS[check_choice(optimizer, "optimizer", OPTIMIZERS)]
-    accepted = _param_names(cls)
+    accepted = _param_names(cast(type, cls))  # (python/mypy#11470, as in get_params)
     for key in given:
         if key not in accepted:
             raise ValueError(f"{key}: not a parameter of optimizer {optimizer!r} "

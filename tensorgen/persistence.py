@@ -23,6 +23,8 @@ back exactly. The limit also bounds what a hostile header costs: 16 MiB of JSON 
 costliest per byte, are refused before parsing (``MAX_CONTAINERS``).
 """
 
+from __future__ import annotations
+
 import io
 import itertools
 import json
@@ -33,8 +35,10 @@ import stat
 import tempfile
 import zipfile
 import zlib
+from typing import Any, NoReturn
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._kernels import _arrays
 from ._version import __version__
@@ -65,7 +69,8 @@ MAX_DIRECTORY_BYTES = 1 << 16
 DEFAULT_MAX_BYTES = 1 << 32
 
 
-def write(path, config, params, metadata=None):
+def write(path: str | os.PathLike[str], config: dict[str, Any], params: ArrayLike,
+          metadata: dict[str, Any] | None = None) -> None:
     """Write a network to ``path`` (exactly that name), replacing it atomically.
 
     Everything ``read`` checks is checked first, on the header about to be written, so a
@@ -74,6 +79,7 @@ def write(path, config, params, metadata=None):
     Parameters
     ----------
     path : str or path-like
+        The file to write.
     config : dict
         The network's constructor arguments (``Network(**config)`` rebuilds it).
     params : ndarray of shape (n_params,)
@@ -133,7 +139,8 @@ def write(path, config, params, metadata=None):
         raise
 
 
-def read(path, max_bytes=None):
+def read(path: str | os.PathLike[str], max_bytes: int | None = None,
+         ) -> tuple[dict[str, Any], NDArray[Any], dict[str, Any]]:
     """Read a network written by ``write``.
 
     Parameters
@@ -151,7 +158,9 @@ def read(path, max_bytes=None):
         The network's constructor arguments, ``dtype`` included (``"float64"`` for files
         written before networks had one).
     params : ndarray of shape (n_params,), of that dtype
+        The flat parameter vector.
     metadata : dict
+        The extras stored by ``write``.
 
     Raises
     ------
@@ -199,24 +208,24 @@ def read(path, max_bytes=None):
 # ---- the file ----
 
 
-def _check_max_bytes(max_bytes):
+def _check_max_bytes(max_bytes: object) -> int:
     if max_bytes is None:
         return DEFAULT_MAX_BYTES
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral):
         raise TypeError(f"max_bytes: expected an int or None, got {max_bytes!r}")
-    if max_bytes < 0:
+    if int(max_bytes) < 0:
         raise ValueError(f"max_bytes: expected a non-negative int, got {max_bytes!r}")
     return int(max_bytes)
 
 
-def _check_path(path):
+def _check_path(path: str | os.PathLike[str]) -> str:
     try:
         return os.fspath(path)
     except TypeError:
         raise TypeError(f"path: expected a str or path-like object, got {path!r}") from None
 
 
-def _read_file(path, max_bytes):
+def _read_file(path: str, max_bytes: int) -> bytes:
     """The bytes of the regular file at ``path``.
 
     The file is opened without blocking (O_NONBLOCK: a FIFO without a writer would wait
@@ -264,7 +273,7 @@ def _read_file(path, max_bytes):
     return data
 
 
-def _kind(mode):
+def _kind(mode: int) -> str:
     kinds = [("directory", stat.S_ISDIR), ("FIFO", stat.S_ISFIFO),
              ("character device", stat.S_ISCHR), ("block device", stat.S_ISBLK),
              ("socket", stat.S_ISSOCK)]
@@ -274,7 +283,7 @@ def _kind(mode):
 # ---- the archive (the checks below raise without the path; read adds it) ----
 
 
-def _open_archive(data):
+def _open_archive(data: bytes) -> zipfile.ZipFile:
     if data[:4] != b"PK\x03\x04":
         raise ValueError("not a TensorGen model file (not a zip/.npz archive)")
     size = _directory_size(data)
@@ -288,7 +297,7 @@ def _open_archive(data):
         raise ValueError(f"truncated or corrupt zip archive ({exc})") from None
 
 
-def _directory_size(data):
+def _directory_size(data: bytes) -> int:
     """Size of the zip directory, read from the end record as zipfile reads it.
 
     zipfile builds an object for every entry of the directory before anything can look
@@ -313,9 +322,9 @@ def _directory_size(data):
     return size
 
 
-def _check_members(archive, max_bytes):
+def _check_members(archive: zipfile.ZipFile, max_bytes: int) -> None:
     """Names and uncompressed sizes, from the zip directory, before anything is read."""
-    seen = set()
+    seen: set[str] = set()
     total = 0
     for info in archive.infolist():
         name = info.filename
@@ -344,7 +353,8 @@ def _check_members(archive, max_bytes):
                          f"machine's {memory} bytes of memory; refused")
 
 
-def _read_member(archive, name, dtype, length, exact=False):
+def _read_member(archive: zipfile.ZipFile, name: str, dtype: DTypeLike, length: int,
+                 exact: bool = False) -> NDArray[Any]:
     """A 1-D array member, its .npy header checked before its data is allocated.
 
     Without ``exact``, ``length`` is the largest number of elements accepted.
@@ -381,7 +391,7 @@ def _read_member(archive, name, dtype, length, exact=False):
 # ---- the header ----
 
 
-def _decode_header(text):
+def _decode_header(text: bytes) -> dict[str, Any]:
     """The header JSON in ``text`` (bytes), every field checked by type and range.
 
     Its size and nesting depth are checked before it is parsed (``json.loads`` recurses
@@ -430,7 +440,7 @@ def _decode_header(text):
     return header
 
 
-def _check_network(network):
+def _check_network(network: dict[str, Any]) -> int:
     """Number of parameters of a saved network, its fields checked by type and range.
 
     What the values mean (activation names, which go together) is the constructor's to
@@ -464,14 +474,14 @@ def _check_network(network):
                          f"{_show(layers)}{count}")
     if not all(type(w) is int and 1 <= w <= MAX_WIDTH for w in layers):
         raise ValueError(f"layers: expected widths in [1, {MAX_WIDTH}], got {_show(layers)}")
-    n_params = sum((a + 1) * b for a, b in itertools.pairwise(layers))
+    n_params: int = sum((a + 1) * b for a, b in itertools.pairwise(layers))
     if n_params > MAX_PARAMS:
         raise ValueError(f"layers: {_show(layers)} ask for {n_params} parameters "
                          f"({8 * n_params} bytes), more than the {MAX_PARAMS} supported")
     return n_params
 
 
-def _structure(text):
+def _structure(text: bytes) -> tuple[int, int]:
     """How deep arrays and objects nest in the JSON ``text`` (bytes), and how many there
     are: found without recursion, 1 MiB at a time.
 
@@ -498,7 +508,7 @@ def _structure(text):
     return deepest, count
 
 
-def _depth(value, limit):
+def _depth(value: object, limit: int) -> int:
     """How deep lists, tuples and dicts nest in ``value``, counted level by level (no
     recursion) up to ``limit``.
 
@@ -506,7 +516,8 @@ def _depth(value, limit):
     recursion limit has been raised. A container met twice on a level is expanded once,
     so a cycle costs ``limit`` levels, not an exponential number of items.
     """
-    level, depth = [value], 0
+    level: list[Any] = [value]
+    depth = 0
     while depth < limit:
         containers = {id(v): v for v in level if isinstance(v, (list, tuple, dict))}
         if not containers:
@@ -517,19 +528,21 @@ def _depth(value, limit):
     return depth
 
 
-def _distinct_keys(pairs):
+def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        seen: set[str] = set()
+        # (set.add's None is the false branch: the first key seen twice)
+        twice = next(k for k, _ in pairs
+                     if k in seen or seen.add(k))  # type: ignore[func-returns-value]
         raise ValueError(f"key {_show(twice)} appears twice in an object")
     return obj
 
 
-def _not_json(name):
+def _not_json(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _show(value):
+def _show(value: object) -> str:
     """``repr`` cut short: a hostile header's values may be megabytes long."""
     return reprlib.repr(value)

@@ -2,15 +2,29 @@
 
 import os
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
+
+from .training import History
 
 # The image types plot_history writes, by file suffix (matplotlib's format names).
 IMAGE_FORMATS = ("png", "jpg", "jpeg", "pdf", "svg")
 
 
-def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend, or a clear ImportError."""
+def pyplot() -> ModuleType:
+    """matplotlib.pyplot on the file-only Agg backend, or a clear ImportError.
+
+    Returns
+    -------
+    module
+        ``matplotlib.pyplot``.
+
+    Raises
+    ------
+    ImportError
+        When matplotlib is not installed, saying how to install it.
+    """
     try:
         import matplotlib
     except ImportError:
@@ -21,9 +35,26 @@ def pyplot():
     return plt
 
 
-def image_format(path, name="path"):
-    """The image type that ``path``'s suffix names, one of ``IMAGE_FORMATS``; a ValueError
-    naming ``name`` for any other suffix."""
+def image_format(path: str | os.PathLike[str], name: str = "path") -> str:
+    """The image type that ``path``'s suffix names, one of ``IMAGE_FORMATS``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An image file name.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    str
+        The suffix without its dot, in lower case (e.g. ``"png"``).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, for a suffix that is not one of ``IMAGE_FORMATS``.
+    """
     suffix = Path(path).suffix
     if suffix.lower()[1:] not in IMAGE_FORMATS:
         raise ValueError(f"{name}: {os.fspath(path)!r} has "
@@ -32,16 +63,26 @@ def image_format(path, name="path"):
     return suffix.lower()[1:]
 
 
-def plot_history(history, path, title=None):
+def plot_history(history: History, path: str | os.PathLike[str],
+                 title: str | None = None) -> None:
     """Save the cost curves (and the validation metric, when recorded) as an image.
 
     Parameters
     ----------
     history : History
+        What ``fit`` returned.
     path : str or path-like
         Where to write the figure; its suffix (``.png``, ``.jpg``, ``.pdf``, ``.svg``)
         sets the image type.
     title : str, optional
+        The figure's title.
+
+    Raises
+    ------
+    ValueError
+        For an unknown suffix, or a history without epochs.
+    ImportError
+        When matplotlib is not installed.
     """
     fmt = image_format(path)
     plt = pyplot()

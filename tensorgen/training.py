@@ -11,20 +11,24 @@ only through its public interface (``Model``): it imports nothing of ``network``
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Literal, Protocol, TypedDict, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import check_bool, check_number
 from ._kernels import _arrays, _train
+from ._kernels._seam import GradientKernel
 from .architecture import Architecture
-from .engines import engine_for
+from .engines import Engine, engine_for
 from .metrics import accuracy
-from .optimizers import get_optimizer
+from .optimizers import CompiledSpec, Optimizer, get_optimizer
 
 _Status = _train.Status
+# Data as the loops receive it: checked by Architecture.check_batch.
+_Data = NDArray[Any]
 
 # Epochs a compiled run may cover between two returns to Python, and the seconds after
 # which it returns anyway, so progress stays live.
@@ -36,14 +40,44 @@ class Model(Protocol):
     """What ``fit`` needs of a model (``Network`` is one)."""
 
     @property
-    def architecture(self) -> Architecture: ...
+    def architecture(self) -> Architecture:
+        """The model's Architecture."""
 
     @property
-    def params(self) -> NDArray[Any]: ...
+    def params(self) -> NDArray[Any]:
+        """The flat parameter vector, updated in place."""
 
-    def loss(self, X: ArrayLike, Y: ArrayLike) -> float: ...
+    def loss(self, X: ArrayLike, Y: ArrayLike) -> float:
+        """The cost of a batch (see ``Network.loss``).
 
-    def predict(self, X: ArrayLike) -> NDArray[Any]: ...
+        Parameters
+        ----------
+        X, Y : array_like
+            A batch.
+
+        Returns
+        -------
+        float
+            The cost.
+        """
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        """The outputs of a batch (see ``Network.predict``).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs.
+
+        Returns
+        -------
+        ndarray
+            One row of outputs per sample.
+        """
+
+
+#: The model a fit trains (its callbacks receive it as it is).
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(eq=False)
@@ -71,21 +105,21 @@ class History:
         Seconds spent in ``fit``.
     """
 
-    cost: np.ndarray = field(default_factory=lambda: np.empty(0))
-    val_cost: list = field(default_factory=list)
-    val_metric: list = field(default_factory=list)
+    cost: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    val_cost: list[float] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)
     metric: str | None = None
     stop_reason: str = ""
     steps: int = 0
     wall_time: float = 0.0
-    _buf: np.ndarray | None = field(default=None, init=False, repr=False)
+    _buf: NDArray[np.float64] | None = field(default=None, init=False, repr=False)
 
     @property
     def epochs(self) -> int:
         """Number of epochs run."""
         return len(self.cost)
 
-    def _room(self, k, limit):
+    def _room(self, k: int, limit: int) -> NDArray[np.float64]:
         """A writable view of the next k cost entries; ``cost`` grows by _commit. The
         buffer doubles as needed, up to ``limit`` entries (the fit's epochs)."""
         n = len(self.cost)
@@ -95,27 +129,60 @@ class History:
             self.cost = self._buf[:n]
         return self._buf[n : n + k]
 
-    def _commit(self, k):
+    def _commit(self, k: int) -> None:
         """Take the next k entries of the buffer into ``cost``."""
+        assert self._buf is not None, "_commit follows _room"
         self.cost = self._buf[: len(self.cost) + k]
 
-    def _seal(self):
+    def _seal(self) -> None:
         """End of fit: ``cost`` stops sharing the buffer, and holds no unused room."""
         if self._buf is not None and len(self._buf) > len(self.cost):
             self.cost = self.cost.copy()
         self._buf = None
 
 
-def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batch_size=None,
-        shuffle=True, seed=None, tol=None, validation_data=None, patience=None,
-        min_delta=0.0, callbacks=(), progress=False, momentum=None, nesterov=None,
-        beta1=None, beta2=None, eps=None, weight_decay=None):
+class FitOptions(TypedDict, total=False):
+    """The keyword options of ``fit``, as ``Network.fit`` passes them on (see ``fit``)."""
+
+    engine: str | Engine
+    optimizer: str | Optimizer
+    lr: float | None
+    epochs: int
+    batch_size: int | None
+    shuffle: bool
+    seed: int | None
+    tol: float | None
+    validation_data: tuple[ArrayLike, ArrayLike] | None
+    patience: int | None
+    min_delta: float
+    callbacks: Sequence[Callable[[Any, History], object]]
+    progress: bool
+    momentum: float | None
+    nesterov: bool | None
+    beta1: float | None
+    beta2: float | None
+    eps: float | None
+    weight_decay: float | None
+
+
+def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
+        optimizer: str | Optimizer = "sgd", lr: float | None = None, epochs: int = 1000,
+        batch_size: int | None = None, shuffle: bool = True, seed: int | None = None,
+        tol: float | None = None,
+        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+        patience: int | None = None, min_delta: float = 0.0,
+        callbacks: Sequence[Callable[[M, History], object]] = (), progress: bool = False,
+        momentum: float | None = None, nesterov: bool | None = None,
+        beta1: float | None = None, beta2: float | None = None, eps: float | None = None,
+        weight_decay: float | None = None) -> History:
     """Train ``net`` in place.
 
     Parameters
     ----------
     net : Network
+        Any model with ``architecture``, ``params``, ``loss`` and ``predict`` (``Model``).
     X : array_like of shape (n_samples, n_inputs)
+        Training inputs.
     Y : array_like of shape (n_samples, n_outputs) or (n_samples,)
         Targets; 1-D integer class labels are one-hot encoded when the network has several
         outputs (as in ``Network.value_and_grad``).
@@ -161,6 +228,7 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batc
     Returns
     -------
     History
+        The cost of every epoch and why training stopped.
 
     Raises
     ------
@@ -200,7 +268,7 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batc
         _drive(loop, watch, history, epochs, tol, progress)
     except (KeyboardInterrupt, FloatingPointError) as exc:
         history.stop_reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else "nonfinite"
-        exc.history = history
+        exc.history = history  # type: ignore[union-attr]  # ours, documented above
         raise
     finally:
         history._seal()
@@ -209,17 +277,18 @@ def fit(net, X, Y, engine="reverse", optimizer="sgd", lr=None, epochs=1000, batc
     return history
 
 
-def _make_loop(net, engine, opt, X, Y, batch_size, shuffle, rng):
+def _make_loop(net: Model, engine: Engine, opt: Optimizer, X: _Data, Y: _Data,
+               batch_size: int, shuffle: bool, rng: int) -> _CompiledLoop | _PythonLoop:
     """The compiled loop where the engine and the optimizer both declare a compiled form,
     else the Python loop."""
     spec = opt.compiled_spec()
     kernel = engine.fit_kernel(net.architecture) if spec is not None else None
-    if kernel is not None:
+    if spec is not None and kernel is not None:
         return _CompiledLoop(net, kernel, opt, spec, X, Y, batch_size, shuffle, rng)
     return _PythonLoop(net, engine, opt, X, Y, batch_size, shuffle, rng)
 
 
-def _seed_state(seed, draw):
+def _seed_state(seed: int | None, draw: bool) -> int:
     """The sample-order generator's state from ``seed`` (checked); 0 unless ``draw``
     (full batch or no shuffle: no order is drawn)."""
     if seed is not None:
@@ -232,20 +301,21 @@ def _seed_state(seed, draw):
 class _NoBar:
     """tqdm's interface, doing nothing (a disabled tqdm still costs ~0.05 ms per fit)."""
 
-    def __enter__(self):
+    def __enter__(self) -> _NoBar:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         return False
 
-    def update(self, n):
+    def update(self, n: int) -> None:
         pass
 
-    def set_postfix(self, postfix, refresh):
+    def set_postfix(self, postfix: dict[str, str], refresh: bool) -> None:
         pass
 
 
-def _drive(loop, watch, history, epochs, tol, progress):
+def _drive(loop: _CompiledLoop | _PythonLoop, watch: _Watch[Any], history: History,
+           epochs: int, tol: float, progress: bool) -> None:
     """Run epochs in chunks; between chunks: progress, validation, callbacks, stops."""
     from tqdm.auto import tqdm
 
@@ -270,14 +340,16 @@ def _drive(loop, watch, history, epochs, tol, progress):
         history.stop_reason = "epochs"
 
 
-class _Watch:
+class _Watch(Generic[M]):
     """Per-epoch observers: validation cost/metric, patience, callbacks."""
 
-    def __init__(self, net, validation_data, patience, min_delta, callbacks):
+    def __init__(self, net: M, validation_data: tuple[ArrayLike, ArrayLike] | None,
+                 patience: int | None, min_delta: float,
+                 callbacks: Sequence[Callable[[M, History], object]]) -> None:
         self.net = net
         self.metric = ("accuracy" if net.architecture.loss in ("bce", "cross_entropy")
                        else None)
-        self.val = None
+        self.val: tuple[_Data, _Data] | None = None
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError("validation_data: expected a pair (X_val, Y_val)")
@@ -297,7 +369,7 @@ class _Watch:
                 raise TypeError(f"callbacks: {cb!r} is not callable")
         self.per_epoch = self.val is not None or bool(self.callbacks)
 
-    def after_epoch(self, history):
+    def after_epoch(self, history: History) -> str | None:
         """Record validation figures; return a stop reason or None."""
         reason = None
         if self.val is not None:
@@ -317,7 +389,7 @@ class _Watch:
             reason = "callback"
         return reason
 
-    def postfix(self, history):
+    def postfix(self, history: History) -> dict[str, str]:
         out = {"cost": f"{history.cost[-1]:.4g}"} if len(history.cost) else {}
         if history.val_metric:
             out["val_acc"] = f"{history.val_metric[-1]:.4f}"
@@ -329,17 +401,19 @@ class _Watch:
 class _CompiledLoop:
     """Epochs in the Cython loop; the optimizer's state is shared with it."""
 
-    def __init__(self, net, kernel, opt, spec, X, Y, batch_size, shuffle, rng):
+    def __init__(self, net: Model, kernel: GradientKernel, opt: Optimizer, spec: CompiledSpec,
+                 X: _Data, Y: _Data, batch_size: int, shuffle: bool, rng: int) -> None:
         m, v = opt.state(net.architecture.n_params)
         self.opt = opt
         self.loop = _train.Loop(kernel, net.params, X, Y, batch_size, shuffle, rng, spec, m, v,
                                 opt.t)
 
     @property
-    def steps(self):
+    def steps(self) -> int:
         return self.loop.steps
 
-    def run(self, history, max_epochs, tol, budget, limit):
+    def run(self, history: History, max_epochs: int, tol: float, budget: float,
+            limit: int) -> int:
         """Run up to max_epochs epochs, appending their costs to history.cost (which may
         grow to ``limit``); return the loop's status."""
         try:
@@ -353,7 +427,8 @@ class _CompiledLoop:
 class _PythonLoop:
     """The same epochs through engine.value_and_grad and optimizer.step, for any engine."""
 
-    def __init__(self, net, engine, opt, X, Y, batch_size, shuffle, rng):
+    def __init__(self, net: Model, engine: Engine, opt: Optimizer, X: _Data, Y: _Data,
+                 batch_size: int, shuffle: bool, rng: int) -> None:
         self.arch, self.params = net.architecture, net.params
         self.engine, self.opt, self.X, self.Y = engine, opt, X, Y
         self.batch_size, self.shuffle, self.rng = batch_size, shuffle, rng
@@ -361,12 +436,13 @@ class _PythonLoop:
         self.spare = np.empty_like(net.params)
         self.steps = 0
 
-    def run(self, history, max_epochs, tol, budget, limit):
+    def run(self, history: History, max_epochs: int, tol: float, budget: float,
+            limit: int) -> int:
         """As _CompiledLoop.run; checks the clock between epochs."""
         deadline = time.perf_counter() + budget
         for _ in range(max_epochs):
             status, cost = self._epoch(tol)
-            if status == _Status.NONFINITE:
+            if status == _Status.NONFINITE or cost is None:  # (cost is None exactly then)
                 return status
             history._room(1, limit)[0] = cost
             history._commit(1)
@@ -376,7 +452,7 @@ class _PythonLoop:
                 break
         return _Status.RUNNING
 
-    def _epoch(self, tol):
+    def _epoch(self, tol: float) -> tuple[_train.Status, float | None]:
         n, bs, params = self.X.shape[0], self.batch_size, self.params
         full = bs == n
         if self.shuffle and not full:

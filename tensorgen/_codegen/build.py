@@ -15,6 +15,8 @@ parses and the library's SHA-256 matches the one recorded there; otherwise it is
 The compiler runs through ``subprocess`` with an argument list, never a shell.
 """
 
+from __future__ import annotations
+
 import ctypes
 import hashlib
 import importlib.resources
@@ -26,13 +28,19 @@ import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 import sympy
 
+from ..architecture import Architecture
 from . import emit, expressions, tgmath
+
+#: A compiler command: the program and its arguments.
+Command = tuple[str | os.PathLike[str], ...]
 
 #: Optimisation and output flags: position-independent shared library, ISO C99 (so no
 #: floating-point contraction: the C computes exactly the expressions), -O2.
@@ -54,7 +62,7 @@ class CompilerError(RuntimeError):
 
 # ---- where the cache lives ----
 
-def cache_dir(explicit=None):
+def cache_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The cache directory (created 0700 if missing), checked to be private.
 
     ``explicit``, else ``$TENSORGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tensorgen``
@@ -89,12 +97,13 @@ def cache_dir(explicit=None):
 class Compiler:
     """A C compiler command (argument list), its flags and its identity for the cache key."""
 
-    command: tuple
-    flags: tuple
+    command: Command
+    flags: tuple[str, ...]
     identity: str
 
 
-def compiler_command(compiler=None):
+def compiler_command(compiler: str | os.PathLike[str] | Sequence[str] | None = None,
+                     ) -> Command:
     """The compiler as an argument list: ``compiler`` (a program, or program and
     arguments), else ``$CC`` split like a shell would, else ``cc``."""
     if compiler is None:
@@ -103,7 +112,7 @@ def compiler_command(compiler=None):
 
 
 @cache
-def find_compiler(command):
+def find_compiler(command: Command) -> Compiler:
     """A working Compiler for ``command`` (tuple), or CompilerError saying why not."""
     program = shutil.which(command[0])
     if program is None:
@@ -120,7 +129,7 @@ def find_compiler(command):
                     f"{program}\n{version.stdout.strip()}\n{host.stderr.strip()}")
 
 
-def _run(command, *args):
+def _run(command: Command, *args: str) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60,
                               check=False)
@@ -131,7 +140,7 @@ def _run(command, *args):
 # ---- keys and entries ----
 
 @cache
-def _csrc():
+def _csrc() -> dict[str, str]:
     """name -> text of the C files the generated code is compiled with: all of
     tensorgen._csrc, so a header split or added there is part of the build and its key."""
     root = importlib.resources.files("tensorgen._csrc")
@@ -140,11 +149,12 @@ def _csrc():
 
 
 @cache
-def _pipeline_sources():
-    return [Path(m.__file__).read_text() for m in (expressions, emit, tgmath)]
+def _pipeline_sources() -> list[str]:
+    # (cast: these modules are always loaded from files)
+    return [Path(cast(str, m.__file__)).read_text() for m in (expressions, emit, tgmath)]
 
 
-def cache_key(arch, cse, compiler):
+def cache_key(arch: Architecture, cse: bool, compiler: Compiler) -> str:
     """SHA-256 (hex) of everything that changes the generated library."""
     material = {
         "format": FORMAT,
@@ -159,20 +169,20 @@ def cache_key(arch, cse, compiler):
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
-def _digest(path):
+def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _checked_meta(entry):
+def _checked_meta(entry: Path) -> dict[str, Any] | None:
     """The entry's meta dict if it parses and the library's digest matches, else None."""
     try:
-        meta = json.loads((entry / META).read_text())
+        meta: dict[str, Any] = json.loads((entry / META).read_text())
         return meta if _digest(entry / LIBRARY) == meta["sha256"] else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def load(entry):
+def load(entry: Path) -> tuple[ctypes.CDLL, dict[str, Any]] | None:
     """(ctypes library, meta dict) for a valid entry directory, or None if it is missing
     or does not check out (unreadable meta, library digest mismatch, dlopen failure)."""
     meta = _checked_meta(entry)
@@ -184,7 +194,8 @@ def load(entry):
         return None
 
 
-def compile_entry(cache, key, sources, compiler, meta):
+def compile_entry(cache: Path, key: str, sources: dict[str, str], compiler: Compiler,
+                  meta: dict[str, Any]) -> Path:
     """Compile ``sources`` (name -> text, with tg_sample.c) into ``<cache>/<key>``.
 
     ``meta`` (a JSON-able dict) is stored with the library, completed with
@@ -229,7 +240,7 @@ def compile_entry(cache, key, sources, compiler, meta):
     return entry
 
 
-def _discard(entry):
+def _discard(entry: Path) -> None:
     """Move an existing entry out of the way atomically, then delete it."""
     if not entry.exists():
         return

@@ -11,8 +11,14 @@ re-implemented. ``numpy_function`` turns the same program into a vectorised nump
 with ``sympy.lambdify``, for when no C compiler works.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import sympy as sp
+from numpy.typing import NDArray
 from sympy.printing.c import C99CodePrinter
 from sympy.utilities.codegen import (
     C99CodeGen,
@@ -24,25 +30,27 @@ from sympy.utilities.codegen import (
 )
 
 from . import tgmath
+from .expressions import Derivation
 
 #: Name of the generated routine (declared in csrc/tg_driver.h).
 ROUTINE = "tg_sample"
 
 
-class _Printer(C99CodePrinter):
+class _Printer(C99CodePrinter):  # type: ignore[misc]  # sympy has no type information
     """C99 printer that reads the input symbols out of the routine's arrays."""
 
-    def __init__(self, arrays):
+    def __init__(self, arrays: dict[sp.Symbol, str]) -> None:
         super().__init__({"order": "none"})  # sorting the terms of every sum is slow
         self._arrays = arrays
 
-    def _print_Symbol(self, expr):
-        return self._arrays.get(expr) or super()._print_Symbol(expr)
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        printed: str = self._arrays.get(expr) or super()._print_Symbol(expr)
+        return printed
 
 
-def _routine(derivation):
+def _routine(derivation: Derivation) -> Routine:
     """The codegen Routine: inputs params, x, y; outputs loss (scalar) and grad (array)."""
-    def array(name, size):
+    def array(name: str, size: int) -> tuple[sp.MatrixSymbol, list[tuple[sp.Expr, int]]]:
         return sp.MatrixSymbol(name, size, 1), [(sp.S.Zero, size - 1)]
 
     params, x, y = (array(name, len(syms)) for name, syms in
@@ -64,9 +72,9 @@ def _routine(derivation):
     return Routine(ROUTINE, arguments, [], local_vars, scalars)
 
 
-def c_source(derivation):
+def c_source(derivation: Derivation) -> tuple[str, str]:
     """C99 source (text) of the per-sample routine; it includes tg_sample.h and tg_math.h."""
-    arrays = {}
+    arrays: dict[sp.Symbol, str] = {}
     for name, syms in (("params", derivation.params), ("x", derivation.x),
                        ("y", derivation.y)):
         arrays.update((s, f"{name}[{i}]") for i, s in enumerate(syms))
@@ -76,7 +84,8 @@ def c_source(derivation):
     return source, header
 
 
-def numpy_function(derivation):
+def numpy_function(derivation: Derivation) -> Callable[
+        [NDArray[Any], NDArray[Any], NDArray[Any]], tuple[float, NDArray[np.float64]]]:
     """f(params, X, Y) -> (cost, grad): the mean over samples, vectorised with lambdify.
 
     ``params`` is the flat parameter vector, ``X`` (n, n_in) and ``Y`` (n, n_out).
@@ -87,7 +96,8 @@ def numpy_function(derivation):
         modules=[tgmath.NUMPY, "numpy"], cse=lambda exprs: (list(derivation.steps), exprs),
     )
 
-    def value_and_grad(params, X, Y):
+    def value_and_grad(params: NDArray[Any], X: NDArray[Any],
+                       Y: NDArray[Any]) -> tuple[float, NDArray[np.float64]]:
         n = X.shape[0]
         values = per_sample(params, X.T, Y.T)
         means = [float(np.sum(np.broadcast_to(v, (n,)))) / n for v in values]

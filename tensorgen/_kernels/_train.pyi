@@ -1,8 +1,10 @@
-# Types of the compiled module _train.pyx (its Python-visible names).
+# Types of the compiled module _train.pyx (its Python-visible names). Loop is built by
+# __cinit__ (in tp_new), hence __new__ here; an extension type, so a disjoint base.
 from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import Self, disjoint_base
 
 from ._seam import GradientKernel
 
@@ -15,18 +17,20 @@ class Status(IntEnum):
 
 def shuffle(order: NDArray[np.intp], state: int) -> int: ...
 
+@disjoint_base
 class Loop:
     rng: int
     t: int
+    def __new__(
+        cls, kernel: GradientKernel, params: _Array, X: _Array, Y: _Array, batch_size: int,
+        shuffle: bool, rng: int,
+        opt: tuple[int, float, float, bool, float, float, float, float], m: _Array,
+        v: _Array, t: int,
+    ) -> Self: ...
     @property
     def steps(self) -> int: ...
     @property
     def epochs_run(self) -> int: ...
     @property
     def status(self) -> int: ...
-    def __init__(
-        self, kernel: GradientKernel, params: _Array, X: _Array, Y: _Array,
-        batch_size: int, shuffle: bool, rng: int, opt: tuple[float, ...], m: _Array,
-        v: _Array, t: int,
-    ) -> None: ...
     def run(self, costs: _Array, max_epochs: int, tol: float, budget: float) -> int: ...

@@ -29,6 +29,7 @@ def get_engine(engine: str | Engine) -> Engine:
     Returns
     -------
     Engine
+        ``engine`` itself, or the shared instance of the named engine.
 
     Raises
     ------
@@ -44,6 +45,18 @@ def get_engine(engine: str | Engine) -> Engine:
 
 def engine_for(engine: str | Engine, architecture: Architecture) -> Engine:
     """``get_engine(engine)``, checked to compute for ``architecture`` (its dtype).
+
+    Parameters
+    ----------
+    engine : str or Engine
+        As for ``get_engine``.
+    architecture : Architecture
+        What the engine must compute for.
+
+    Returns
+    -------
+    Engine
+        As ``get_engine`` returns it.
 
     Raises
     ------

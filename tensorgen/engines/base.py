@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from .._kernels._seam import GradientKernel
 from ..architecture import Architecture
 
 #: Type of the arrays engines take and return (float64, or the architecture's dtype).
@@ -56,8 +57,9 @@ class Engine(ABC):
         params : ndarray of shape (architecture.n_params,)
             The parameters; read, never written.
         X : ndarray of shape (n_samples, architecture.n_inputs)
+            Checked inputs (see the class docstring).
         Y : ndarray of shape (n_samples, architecture.n_outputs)
-            Checked data (see the class docstring).
+            Checked targets.
 
         Returns
         -------
@@ -67,12 +69,13 @@ class Engine(ABC):
             d cost / d params, in the layout of ``params``.
         """
 
-    def fit_kernel(self, architecture: Architecture) -> Any:
+    def fit_kernel(self, architecture: Architecture) -> GradientKernel | None:
         """The compiled form of this engine's gradient for ``fit``'s compiled loop.
 
         Parameters
         ----------
         architecture : Architecture
+            The network's description.
 
         Returns
         -------
@@ -91,11 +94,14 @@ class Engine(ABC):
         Parameters
         ----------
         architecture : Architecture
+            The network's description.
         n_samples : int
+            Samples in the batch.
 
         Returns
         -------
         int or None
+            The bytes; None by default.
         """
         return None
 
@@ -106,10 +112,12 @@ class Engine(ABC):
         Parameters
         ----------
         architecture : Architecture
+            The network's description.
 
         Returns
         -------
         bool
+            True when this engine can compute its gradient.
         """
         return architecture.dtype in self.dtypes
 

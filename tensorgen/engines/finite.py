@@ -26,7 +26,13 @@ SWEEPS = ("cached", "naive")
 
 def sweep_build() -> ModuleType:
     """The compiled sweep this machine runs: _finite_avx2 where it was built and the CPU
-    runs AVX2 and FMA (not with $TENSORGEN_NO_AVX2 set), else the portable _finite."""
+    runs AVX2 and FMA (not with $TENSORGEN_NO_AVX2 set), else the portable _finite.
+
+    Returns
+    -------
+    module
+        ``tensorgen._kernels._finite_avx2`` or ``tensorgen._kernels._finite``.
+    """
     if _buildinfo.cpu_avx2_fma() and not os.environ.get("TENSORGEN_NO_AVX2"):
         try:
             from .._kernels import _finite_avx2
@@ -36,6 +42,7 @@ def sweep_build() -> ModuleType:
     return _finite
 
 
+# Either build (a module object to mypy): both have the names of _kernels/_finite.pyi.
 _sweep: Any = sweep_build()
 
 
@@ -149,6 +156,18 @@ class Finite(ReadOnlyOptions, Engine):
 
         Shared: one unperturbed forward pass (pre-activations and activations). Per thread:
         a few rows (cached sweep) or a parameter copy and a whole forward pass (naive).
+
+        Parameters
+        ----------
+        architecture : Architecture
+            The network's description.
+        n_samples : int
+            Samples in the batch (>= 1).
+
+        Returns
+        -------
+        int
+            The bytes, for this engine's method, sweep and thread count.
         """
         n_samples = check_number(n_samples, "n_samples", 1, integer=True)
         n_doubles, n_pointers, _ = _sweep.scratch_sizes(

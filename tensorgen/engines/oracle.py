@@ -56,6 +56,7 @@ def cost_function(architecture: Architecture, X: FloatArray,
     Parameters
     ----------
     architecture : Architecture
+        The network's description.
     X, Y : ndarray
         A batch (float64; a float32 batch is compared in float64).
 

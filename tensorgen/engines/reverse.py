@@ -28,5 +28,18 @@ class Reverse(Engine):
 
     def scratch_bytes(self, architecture: Architecture, n_samples: int) -> int:
         """Bytes of the per-thread workspace for batches of ``n_samples``: every layer's
-        Z and A and two backprop blocks (reused between calls)."""
+        Z and A and two backprop blocks (reused between calls).
+
+        Parameters
+        ----------
+        architecture : Architecture
+            The network's description.
+        n_samples : int
+            Samples in the batch.
+
+        Returns
+        -------
+        int
+            The bytes.
+        """
         return 8 * _mlp.plan_for(architecture).scratch_doubles(n_samples)

@@ -6,17 +6,27 @@ Modules: ``settings`` (sizes, budgets, engine variants), ``measure`` (one measur
 ``report`` (markdown, JSON, CSV) and ``plots`` (PNG figures).
 """
 
+from __future__ import annotations
+
 import os
 import platform
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import Any
 
 from .._checks import check_bool
 from . import measure, runs
 from .loc import lines_of_code
 from .peers import available_peers
-from .settings import XOR_ENGINES, Settings, accuracy_engines, efficiency_engines, timed_engines
+from .settings import (
+    XOR_ENGINES,
+    Row,
+    Settings,
+    accuracy_engines,
+    efficiency_engines,
+    timed_engines,
+)
 
 
 @dataclass
@@ -37,16 +47,22 @@ class StudyResults:
     notes : list of str
     """
 
-    settings: dict
-    machine: dict
-    tables: dict = field(default_factory=dict)
-    curves: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
+    settings: dict[str, Any]
+    machine: dict[str, Any]
+    tables: dict[str, list[Row]] = field(default_factory=dict)
+    curves: dict[str, list[float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
-def machine():
+def machine() -> dict[str, Any]:
     """CPU model, cores, Python version and the 1-minute load average (other work on the
-    machine slows every measurement) of this machine."""
+    machine slows every measurement) of this machine.
+
+    Returns
+    -------
+    dict
+        ``cpu``, ``cores``, ``python``, ``platform``, ``load_average_at_start``.
+    """
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -60,7 +76,9 @@ def machine():
             "load_average_at_start": None if load is None else round(load[0], 2)}
 
 
-def compare(quick=False, budget=None, cache_dir=None, progress=False):
+def compare(quick: bool = False, budget: float | None = None,
+            cache_dir: str | os.PathLike[str] | None = None,
+            progress: bool = False) -> StudyResults:
     """Run the comparison study.
 
     Parameters
@@ -80,6 +98,12 @@ def compare(quick=False, budget=None, cache_dir=None, progress=False):
     Returns
     -------
     StudyResults
+        Every table, curve and note of the run.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an option of the wrong type or range (named).
     """
     settings = Settings.preset(quick, budget)
     check_bool(progress, "progress")
@@ -92,7 +116,8 @@ def compare(quick=False, budget=None, cache_dir=None, progress=False):
     return _run(settings, cache_dir, progress, str(cache_dir))
 
 
-def _run(settings, cache_dir, progress, cache_name):
+def _run(settings: Settings, cache_dir: str | os.PathLike[str], progress: bool,
+         cache_name: str) -> StudyResults:
     from tqdm.auto import tqdm
 
     peers, notes = available_peers()
@@ -114,7 +139,7 @@ def _run(settings, cache_dir, progress, cache_name):
         tables["efficiency"], setup = runs.efficiency(settings, cache_dir, peers, tick)
         tables["scaling"], sweep_setup = runs.scaling(settings, cache_dir, peers, tick)
         # one row per architecture: later look-ups of the same one reuse its library
-        first = {}
+        first: dict[str, Row] = {}
         for row in setup + sweep_setup:
             first.setdefault(row["layers"], row)
         tables["symbolic_setup"] = list(first.values())

@@ -1,7 +1,11 @@
 """Ease of implementation: lines of code of each engine's own implementation, counted from
 the installed package (importlib.resources), not typed in."""
 
+from __future__ import annotations
+
 from importlib import resources
+
+from .settings import Row
 
 #: Each engine's own files (wrapper, kernel, code generator, C driver), relative to the
 #: installed ``tensorgen`` package. ``shared`` is the C every engine computes with (one
@@ -19,7 +23,7 @@ IMPLEMENTATION = {
 }
 
 
-def count_code_lines(text, suffix):
+def count_code_lines(text: str, suffix: str) -> int:
     """Non-blank lines that are not comments or docstrings.
 
     Parameters
@@ -33,9 +37,10 @@ def count_code_lines(text, suffix):
     Returns
     -------
     int
+        The lines of code.
     """
     python = suffix in (".py", ".pyx", ".pxd")
-    opener = None  # the delimiter of the comment or docstring block we are inside
+    opener: str | None = None  # the delimiter of the comment or docstring block we are inside
     count = 0
     for raw in text.splitlines():
         line = raw.strip()
@@ -58,8 +63,14 @@ def count_code_lines(text, suffix):
     return count
 
 
-def lines_of_code():
-    """Rows (engine, files, lines) for every engine in ``IMPLEMENTATION``."""
+def lines_of_code() -> list[Row]:
+    """Rows (engine, files, lines) for every engine in ``IMPLEMENTATION``.
+
+    Returns
+    -------
+    list of dict
+        ``engine``, ``files`` (space-separated) and ``lines`` per engine.
+    """
     root = resources.files("tensorgen")
     rows = []
     for engine, files in IMPLEMENTATION.items():

@@ -1,42 +1,67 @@
 """Measuring one engine on one problem: time per gradient, peak extra memory, gradient
 errors against the oracle, and the log-log slope of a scaling curve."""
 
+from __future__ import annotations
+
 import gc
 import time
 import tracemalloc
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._blas import limit_blas
 from ..gradcheck import block_relative_error
+from ..network import Network
+
+T = TypeVar("T")
 
 
-def one_blas_thread():
+def one_blas_thread() -> AbstractContextManager[str]:
     """Hold BLAS to one thread (the library's one limiter); yields a note saying so.
 
     A multithreaded BLAS on a busy machine turns a 0.2 ms GEMM into a 30 ms one while its
     threads wait for a core, which would measure the machine, not the engine.
+
+    Returns
+    -------
+    context manager
+        Entering it yields the note (str).
     """
     return limit_blas(1)
 
 
-def time_per_call(call, budget, max_repeats=25):
+def time_per_call(call: Callable[[], T], budget: float,
+                  max_repeats: int = 25) -> tuple[float, int, T]:
     """Median seconds of ``call()`` over repeats fitting in ``budget`` seconds.
 
     One untimed warm-up call first (caches, workspaces, lazily built code). Then calls
     repeat until ``max_repeats`` or until the next one would overrun ``budget``, with at
     least one timed call.
 
+    Parameters
+    ----------
+    call : callable
+        Called with no arguments.
+    budget : float
+        Seconds the timed calls may take together.
+    max_repeats : int
+        Most timed calls.
+
     Returns
     -------
     seconds : float
         Median over the timed calls.
     repeats : int
-    result
+        Number of timed calls.
+    result : object
         What the last call returned.
     """
     result = call()
-    times = []
+    times: list[float] = []
     spent = 0.0
     while len(times) < max_repeats:
         start = time.perf_counter()
@@ -48,11 +73,21 @@ def time_per_call(call, budget, max_repeats=25):
     return float(np.median(times)), len(times), result
 
 
-def peak_python_bytes(call):
+def peak_python_bytes(call: Callable[[], object]) -> int:
     """Peak bytes of Python (and numpy) allocations made during one ``call()``.
 
     C-level scratch (malloc in the kernels) is invisible to tracemalloc; callers add the
     engine's own ``scratch_bytes``.
+
+    Parameters
+    ----------
+    call : callable
+        Called once, with no arguments.
+
+    Returns
+    -------
+    int
+        The peak, in bytes.
     """
     gc.collect()
     tracemalloc.start()
@@ -64,24 +99,55 @@ def peak_python_bytes(call):
         tracemalloc.stop()
 
 
-def scratch_bytes(engine, net, n_samples):
+def scratch_bytes(engine: object, net: Network, n_samples: int) -> int | None:
     """The engine's own C scratch for one call (its ``scratch_bytes``), or None when the
-    engine cannot say (the oracle, peers)."""
+    engine cannot say (the oracle, peers).
+
+    Parameters
+    ----------
+    engine : Engine or peer
+        What computes the gradient.
+    net : Network
+        The problem's network.
+    n_samples : int
+        Samples per call.
+
+    Returns
+    -------
+    int or None
+        The bytes.
+    """
     method = getattr(engine, "scratch_bytes", None)
     size = None if method is None else method(net.architecture, n_samples)
     return None if size is None else int(size)
 
 
-def gradient_errors(net, grad, ref):
+def gradient_errors(net: Network, grad: ArrayLike,
+                    ref: NDArray[np.floating[Any]]) -> tuple[float, float]:
     """(max absolute, max relative) error of ``grad`` against the oracle's ``ref``, relative
-    errors as ``tg.gradcheck`` defines them (per ws/bs block)."""
+    errors as ``tg.gradcheck`` defines them (per ws/bs block).
+
+    Parameters
+    ----------
+    net : Network
+        Whose architecture's blocks scale the relative errors.
+    grad : array_like of shape (n_params,)
+        The gradient measured.
+    ref : ndarray of shape (n_params,)
+        The oracle's gradient.
+
+    Returns
+    -------
+    max_abs_error, max_rel_error : float
+        The largest errors over all parameters.
+    """
     grad = np.asarray(grad, dtype=np.float64)
     abs_err = np.abs(grad - ref)
     return (float(abs_err.max()),
             float(block_relative_error(net.architecture, grad, ref).max()))
 
 
-def loglog_slope(sizes, seconds):
+def loglog_slope(sizes: Sequence[float], seconds: Sequence[float]) -> float | None:
     """Least-squares slope of log(seconds) against log(sizes).
 
     Parameters

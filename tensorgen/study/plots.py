@@ -1,15 +1,38 @@
 """PNG figures of a StudyResults: time against parameters (log-log, with fitted slopes),
 gradient error against the finite-difference step, and XOR cost curves."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..plotting import pyplot
+from . import StudyResults
+
+if TYPE_CHECKING:  # matplotlib is optional: imported by pyplot() when a plot is made
+    from matplotlib.figure import Figure
 
 
-def scaling(results, path):
-    """Seconds per gradient against parameters, one panel per sweep, slopes in the legend."""
+def scaling(results: StudyResults, path: Path) -> Path:
+    """Seconds per gradient against parameters, one panel per sweep, slopes in the legend.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = pyplot()
     rows = results.tables["scaling"]
     slope = {(r["sweep"], r["engine"]): r["slope"] for r in results.tables["slopes"]}
@@ -31,14 +54,27 @@ def scaling(results, path):
     return _save(fig, path, plt)
 
 
-def _fitted(settings):
+def _fitted(settings: dict[str, Any]) -> str:
     """Which points the slopes were fitted over, in words."""
     low = settings["min_fit_params"]
     return "all points" if low <= 0 else f"points with >= {low} parameters"
 
 
-def error_vs_eps(results, path):
-    """Max relative error of the finite central difference against the relative step."""
+def error_vs_eps(results: StudyResults, path: Path) -> Path:
+    """Max relative error of the finite central difference against the relative step.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = pyplot()
     rows = results.tables["accuracy"]
     fig, ax = plt.subplots(figsize=(9.5, 4.5))
@@ -60,9 +96,22 @@ def error_vs_eps(results, path):
     return _save(fig, path, plt)
 
 
-def xor_cost(results, path):
+def xor_cost(results: StudyResults, path: Path) -> Path:
     """XOR training cost per epoch of each engine; the title says whether the curves
-    coincide, which they do when every engine computes the same gradient."""
+    coincide, which they do when every engine computes the same gradient.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     stops = {r["engine"]: r["stop"] for r in results.tables.get("xor", [])}
@@ -87,26 +136,39 @@ def xor_cost(results, path):
     return _save(fig, path, plt)
 
 
-def _largest_gap(curves):
+def _largest_gap(curves: Iterable[Sequence[float]]) -> float | None:
     """Largest relative difference between two curves over the epochs both ran (None for
     fewer than two curves)."""
-    curves = [np.asarray(c, dtype=np.float64) for c in curves]
-    if len(curves) < 2:
+    arrays = [np.asarray(c, dtype=np.float64) for c in curves]
+    if len(arrays) < 2:
         return None
-    n = min(len(c) for c in curves)
-    stack = np.stack([c[:n] for c in curves])
+    n = min(len(c) for c in arrays)
+    stack = np.stack([c[:n] for c in arrays])
     return float(np.max((stack.max(axis=0) - stack.min(axis=0)) / np.abs(stack).max(axis=0)))
 
 
-def _save(fig, path, plt):
+def _save(fig: Figure, path: Path, plt: ModuleType) -> Path:
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return Path(path)
 
 
-def write(results, out_dir):
-    """Write scaling.png, error_vs_eps.png and xor_cost.png into ``out_dir``."""
+def write(results: StudyResults, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write scaling.png, error_vs_eps.png and xor_cost.png into ``out_dir``.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    out_dir : str or path-like
+        An existing folder.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     out = Path(out_dir)
     return [scaling(results, out / "scaling.png"),
             error_vs_eps(results, out / "error_vs_eps.png"),

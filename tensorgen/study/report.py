@@ -1,9 +1,16 @@
 """Writing a StudyResults: report.md (tables), results.json and results.csv."""
 
+from __future__ import annotations
+
 import csv
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+
+from . import StudyResults
+from .settings import Row
 
 #: Report sections: (table, heading, what it shows).
 SECTIONS = (
@@ -27,11 +34,24 @@ SECTIONS = (
 #: Columns kept out of the markdown tables (printed apart, or only in the JSON/CSV).
 LONG_COLUMNS = ("block",)
 #: Significant digits of float cells: 3, more where the digits matter (a cost just below tol).
-DIGITS = {"final_cost": 6}
+DIGITS: dict[str | None, int] = {"final_cost": 6}
 
 
-def fmt(value, column=None):
-    """A table cell: 3 significant digits for floats, '-' for a missing value."""
+def fmt(value: object, column: str | None = None) -> str:
+    """A table cell: 3 significant digits for floats, '-' for a missing value.
+
+    Parameters
+    ----------
+    value : object
+        The cell's value.
+    column : str, optional
+        Its column (some have more digits, see ``DIGITS``).
+
+    Returns
+    -------
+    str
+        The cell's markdown text (``|`` escaped; booleans as yes/no).
+    """
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -41,8 +61,19 @@ def fmt(value, column=None):
     return str(value).replace("|", "\\|")
 
 
-def markdown_table(rows):
-    """A markdown table of dict rows (columns of the first row)."""
+def markdown_table(rows: Sequence[Row]) -> str:
+    """A markdown table of dict rows (columns of the first row).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        The table's rows.
+
+    Returns
+    -------
+    str
+        The table, or ``(no rows)``.
+    """
     if not rows:
         return "(no rows)\n"
     columns = [c for c in rows[0] if c not in LONG_COLUMNS]
@@ -51,8 +82,21 @@ def markdown_table(rows):
     return "\n".join(lines) + "\n"
 
 
-def markdown(results, command=None):
-    """The report: machine, notes, one section per table, the XOR blocks and the plots."""
+def markdown(results: StudyResults, command: str | None = None) -> str:
+    """The report: machine, notes, one section per table, the XOR blocks and the plots.
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    command : str, optional
+        The command that ran it, quoted in the report.
+
+    Returns
+    -------
+    str
+        Markdown text.
+    """
     m = results.machine
     out = ["# TensorGen comparison study", "",
            f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']} ({m['platform']}), "
@@ -76,8 +120,18 @@ def markdown(results, command=None):
     return "\n".join(out)
 
 
-def write(results, out_dir, command=None):
+def write(results: StudyResults, out_dir: str | os.PathLike[str],
+          command: str | None = None) -> list[Path]:
     """Write report.md, results.json and results.csv into ``out_dir`` (created).
+
+    Parameters
+    ----------
+    results : StudyResults
+        What the study measured.
+    out_dir : str or path-like
+        The folder.
+    command : str, optional
+        The command that ran the study, quoted in the report.
 
     Returns
     -------

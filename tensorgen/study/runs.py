@@ -1,21 +1,61 @@
 """The study's five parts, each a function filling rows of tables: accuracy, efficiency
 (time, memory, symbolic setup), scalability, the XOR case study and peers."""
 
+from __future__ import annotations
+
 import time
+from collections.abc import Callable, Sequence
 from functools import partial
 from importlib.metadata import version
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import datasets
-from ..engines import Autograd, Finite, Symbolic
+from ..engines import Autograd, Engine, Finite, Symbolic
 from ..network import Network
+from ..training import History
 from . import measure
-from .settings import XOR_ENGINES, accuracy_engines, efficiency_engines, timed_engines
+from .peers import Peer
+from .settings import (
+    XOR_ENGINES,
+    CacheDir,
+    Row,
+    Settings,
+    accuracy_engines,
+    efficiency_engines,
+    timed_engines,
+)
+
+_Array = NDArray[np.float64]
+#: Called once per step of the study (the progress bar's update).
+Tick = Callable[[], object]
+#: What scaling remembers of an engine's last point: (n_params, seconds, setup seconds),
+#: or that it was skipped.
+_Last = tuple[int, float, float] | Literal["skipped"]
 
 
-def problem(layers, n_samples, seed=0):
-    """A sigmoid/mse network and random data of matching shape (the sweeps' problems)."""
+def problem(layers: Sequence[int], n_samples: int,
+            seed: int = 0) -> tuple[Network, _Array, _Array]:
+    """A sigmoid/mse network and random data of matching shape (the sweeps' problems).
+
+    Parameters
+    ----------
+    layers : sequence of int
+        The network's widths.
+    n_samples : int
+        Rows of data.
+    seed : int
+        Seed of the network and the data.
+
+    Returns
+    -------
+    net : Network
+        The network.
+    X, Y : ndarray
+        Normal inputs and uniform [0, 1) targets.
+    """
     rng = np.random.default_rng(seed)
     net = Network(list(layers), activation="sigmoid", loss="mse", seed=seed)
     X = rng.normal(size=(n_samples, layers[0]))
@@ -23,9 +63,9 @@ def problem(layers, n_samples, seed=0):
     return net, X, Y
 
 
-def _label(layers):
+def _label(layers: Sequence[int]) -> str:
     """e.g. "32-32x8-1": input width, runs of equal hidden widths, output width."""
-    hidden = []
+    hidden: list[list[int]] = []
     for width in layers[1:-1]:
         if hidden and hidden[-1][0] == width:
             hidden[-1][1] += 1
@@ -35,11 +75,11 @@ def _label(layers):
     return "-".join([str(layers[0]), *parts, str(layers[-1])])
 
 
-def _oracle(net, X, Y):
+def _oracle(net: Network, X: _Array, Y: _Array) -> NDArray[np.floating[Any]]:
     return net.value_and_grad(X, Y, engine=Autograd())[1]
 
 
-def _setup_row(engine, net, where):
+def _setup_row(engine: Symbolic, net: Network, where: str) -> Row:
     """Build (or load) the symbolic library of ``net`` and describe it; setup_seconds is
     derive + generate + compile as measured when the library was built."""
     report = engine.report(net.architecture)
@@ -52,8 +92,23 @@ def _setup_row(engine, net, where):
             "backend": report.backend, "library_bytes": report.library_bytes}
 
 
-def accuracy(settings, cache_dir, tick):
-    """Max absolute and relative gradient error of each variant on XOR and a larger net."""
+def accuracy(settings: Settings, cache_dir: CacheDir, tick: Tick) -> list[Row]:
+    """Max absolute and relative gradient error of each variant on XOR and a larger net.
+
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+    tick : callable
+        Called after each measurement (progress).
+
+    Returns
+    -------
+    list of dict
+        One row per problem and engine variant.
+    """
     X, Y = datasets.xor()
     problems = [("xor 2-2-1", Network([2, 2, 1], init="uniform", seed=0), X, Y),
                 (_label(settings.eps_layers), *problem(settings.eps_layers, settings.n_samples))]
@@ -69,11 +124,33 @@ def accuracy(settings, cache_dir, tick):
     return rows
 
 
-def efficiency(settings, cache_dir, peers, tick):
-    """Median time per gradient and peak extra memory per call on one network."""
+def efficiency(settings: Settings, cache_dir: CacheDir, peers: Sequence[Peer],
+               tick: Tick) -> tuple[list[Row], list[Row]]:
+    """Median time per gradient and peak extra memory per call on one network.
+
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+    peers : sequence of TorchPeer or JaxPeer
+        Peer libraries timed like the engines.
+    tick : callable
+        Called after each measurement (progress).
+
+    Returns
+    -------
+    rows : list of dict
+        One row per engine.
+    setup : list of dict
+        The symbolic engine's setup rows.
+    """
     net, X, Y = problem(settings.efficiency_layers, settings.n_samples)
-    engines = {**efficiency_engines(cache_dir), **{p.name: p for p in peers}}
-    rows, setup = [], []
+    engines: dict[str, Engine | Peer] = {**efficiency_engines(cache_dir),
+                                         **{p.name: p for p in peers}}
+    rows: list[Row] = []
+    setup: list[Row] = []
     for label, engine in engines.items():
         if isinstance(engine, Symbolic):
             setup.append(_setup_row(engine, net, "efficiency"))
@@ -89,17 +166,38 @@ def efficiency(settings, cache_dir, peers, tick):
     return rows, setup
 
 
-def scaling(settings, cache_dir, peers, tick):
+def scaling(settings: Settings, cache_dir: CacheDir, peers: Sequence[Peer],
+            tick: Tick) -> tuple[list[Row], list[Row]]:
     """Time per gradient (and its error) of each engine over the width and depth sweeps.
 
     Within a sweep an engine is skipped from the first point whose single gradient is
     predicted (quadratic growth from its last point, the worst engine's) to exceed the
     budget, or, for the symbolic engine, whose build is predicted (growth ** 1.5) to
     exceed the setup budget.
+
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+    peers : sequence of TorchPeer or JaxPeer
+        Peer libraries timed like the engines.
+    tick : callable
+        Called after each point and engine (progress).
+
+    Returns
+    -------
+    rows : list of dict
+        One row per point and engine (``status`` says why one was skipped).
+    setup : list of dict
+        The symbolic engine's setup rows.
     """
-    engines = {**timed_engines(cache_dir), **{p.name: p for p in peers}}
-    rows, setup = [], []
-    last = {}
+    engines: dict[str, Engine | Peer] = {**timed_engines(cache_dir),
+                                         **{p.name: p for p in peers}}
+    rows: list[Row] = []
+    setup: list[Row] = []
+    last: dict[tuple[str, str], _Last] = {}
     for sweep, layers in settings.sizes():
         net, X, Y = problem(layers, settings.n_samples)
         ref = _oracle(net, X, Y)
@@ -132,7 +230,8 @@ def scaling(settings, cache_dir, peers, tick):
     return rows, setup
 
 
-def _skip_reason(previous, n_params, settings, symbolic):
+def _skip_reason(previous: _Last | None, n_params: int, settings: Settings,
+                 symbolic: bool) -> str:
     if previous is None:
         return "ok"
     if previous == "skipped":
@@ -148,8 +247,21 @@ def _skip_reason(previous, n_params, settings, symbolic):
     return "ok"
 
 
-def slopes(settings, scaling_rows):
-    """Fitted log-log slope of time per gradient against parameters, per sweep and engine."""
+def slopes(settings: Settings, scaling_rows: Sequence[Row]) -> list[Row]:
+    """Fitted log-log slope of time per gradient against parameters, per sweep and engine.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``min_fit_params`` selects the points fitted.
+    scaling_rows : sequence of dict
+        The rows ``scaling`` returned.
+
+    Returns
+    -------
+    list of dict
+        One row per sweep and engine (slope None with fewer than two points).
+    """
     rows = []
     for sweep in ("width", "depth"):
         for engine in dict.fromkeys(r["engine"] for r in scaling_rows):
@@ -164,22 +276,38 @@ def slopes(settings, scaling_rows):
     return rows
 
 
-def xor(settings, cache_dir, tick):
+def xor(settings: Settings, cache_dir: CacheDir,
+        tick: Tick) -> tuple[list[Row], dict[str, list[float]]]:
     """Each engine trains the paper's 2-2-1 sigmoid network from the same seed.
 
-    Returns the rows and the cost per epoch of each engine.
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+    tick : callable
+        Called after each engine (progress).
+
+    Returns
+    -------
+    rows : list of dict
+        One row per engine, with the printed block.
+    curves : dict of str to list of float
+        The cost per epoch of each engine.
     """
     X, Y = datasets.xor()
-    engines = {name: name for name in XOR_ENGINES}
+    engines: dict[str, str | Engine] = {name: name for name in XOR_ENGINES}
     engines["symbolic"] = Symbolic(cache_dir=cache_dir)
     engines["finite"] = Finite()
-    rows, curves = [], {}
+    rows: list[Row] = []
+    curves: dict[str, list[float]] = {}
     for name, engine in engines.items():
         net = Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
                       loss="mse", init="uniform", seed=0)
         start = time.perf_counter()
 
-        def over_budget(net, history, start=start):
+        def over_budget(net: Network, history: History, start: float = start) -> bool:
             return time.perf_counter() - start > settings.xor_budget
 
         history = net.fit(X, Y, engine=engine, lr=1.0, epochs=settings.xor_epochs, tol=1e-3,
@@ -197,10 +325,23 @@ def xor(settings, cache_dir, tick):
     return rows, curves
 
 
-def peer_rows(peers, notes):
-    """Which peers ran (autograd always, as the oracle) and which were skipped."""
-    rows = [{"peer": "autograd", "version": version("autograd"),
-             "status": "timed (the oracle)"}]
+def peer_rows(peers: Sequence[Peer], notes: Sequence[str]) -> list[Row]:
+    """Which peers ran (autograd always, as the oracle) and which were skipped.
+
+    Parameters
+    ----------
+    peers : sequence of TorchPeer or JaxPeer
+        The peers timed.
+    notes : sequence of str
+        ``"name: why"`` for each peer skipped.
+
+    Returns
+    -------
+    list of dict
+        ``peer``, ``version`` and ``status`` per peer.
+    """
+    rows: list[Row] = [{"peer": "autograd", "version": version("autograd"),
+                        "status": "timed (the oracle)"}]
     rows += [{"peer": p.name, "version": p.version, "status": "timed"} for p in peers]
     rows += [{"peer": n.split(":")[0], "version": None, "status": n.split(": ", 1)[1]}
              for n in notes]

@@ -1,10 +1,19 @@
 """What the study runs: the network sizes, repeats and time budgets of a quick and a full
 run, and the engine variants it measures."""
 
+from __future__ import annotations
+
+import os
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from .._checks import check_bool, check_number
-from ..engines import Autograd, Finite, Reverse, Symbolic
+from ..engines import Autograd, Engine, Finite, Reverse, Symbolic
+
+#: A row of a results table: column name -> a JSON-able value.
+Row = dict[str, Any]
+#: The symbolic engine's cache folder (None: its default).
+CacheDir = str | os.PathLike[str] | None
 
 
 @dataclass(frozen=True)
@@ -39,27 +48,38 @@ class Settings:
         per-call overheads dominate).
     """
 
-    widths: tuple
+    widths: tuple[int, ...]
     depth_width: int
-    depths: tuple
+    depths: tuple[int, ...]
     n_samples: int
     budget: float
     setup_budget: float
     xor_budget: float
     xor_epochs: int
-    efficiency_layers: tuple
-    eps_layers: tuple
+    efficiency_layers: tuple[int, ...]
+    eps_layers: tuple[int, ...]
     min_fit_params: int
 
     @classmethod
-    def preset(cls, quick=False, budget=None):
+    def preset(cls, quick: bool = False, budget: float | None = None) -> Settings:
         """The quick (under a minute) or full (under 15 minutes on 2 cores) settings.
 
         Parameters
         ----------
         quick : bool
+            The quick settings.
         budget : float, optional
             Per-point seconds (see ``budget``); the symbolic and XOR budgets scale with it.
+
+        Returns
+        -------
+        Settings
+            The preset.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a ``quick`` that is not a bool or a ``budget`` that is not positive.
         """
         check_bool(quick, "quick")
         if budget is not None:
@@ -77,17 +97,41 @@ class Settings:
                    efficiency_layers=(32, 32, 32, 1), eps_layers=(16, 16, 1),
                    min_fit_params=1000)
 
-    def sizes(self):
-        """(sweep, layers) of every point of the two sweeps, smallest first per sweep."""
+    def sizes(self) -> list[tuple[str, tuple[int, ...]]]:
+        """(sweep, layers) of every point of the two sweeps, smallest first per sweep.
+
+        Returns
+        -------
+        list of (str, tuple of int)
+            ``("width", layers)`` points, then ``("depth", layers)`` points.
+        """
         return ([("width", (w, w, 1)) for w in self.widths]
                 + [("depth", (self.depth_width,) * (d + 1) + (1,)) for d in self.depths])
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
+        """The settings by field name (for the results' JSON).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return asdict(self)
 
 
-def timed_engines(cache_dir):
-    """Engines of the efficiency table and the sweeps, by label."""
+def timed_engines(cache_dir: CacheDir) -> dict[str, Engine]:
+    """Engines of the efficiency table and the sweeps, by label.
+
+    Parameters
+    ----------
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+
+    Returns
+    -------
+    dict of str to Engine
+        Reverse, finite (cached and naive), symbolic and autograd.
+    """
     return {
         "reverse": Reverse(),
         "finite cached": Finite(),
@@ -97,8 +141,19 @@ def timed_engines(cache_dir):
     }
 
 
-def efficiency_engines(cache_dir):
-    """The timed engines and the other finite-difference methods."""
+def efficiency_engines(cache_dir: CacheDir) -> dict[str, Engine]:
+    """The timed engines and the other finite-difference methods.
+
+    Parameters
+    ----------
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+
+    Returns
+    -------
+    dict of str to Engine
+        ``timed_engines`` and finite differences of fourth order and by complex step.
+    """
     return {**timed_engines(cache_dir), "finite fourth order": Finite(method="fourth_order"),
             "finite complex step": Finite(method="complex")}
 
@@ -107,10 +162,22 @@ def efficiency_engines(cache_dir):
 PAPER_EPS = tuple(10.0 ** -k for k in range(1, 9))
 
 
-def accuracy_engines(cache_dir):
+def accuracy_engines(cache_dir: CacheDir) -> list[tuple[str, float | None, Engine]]:
     """(label, eps or None, engine) of the accuracy table: the default central step, the
-    paper's relative steps, fourth order, complex step, symbolic and reverse."""
-    rows = [("finite central (default step)", None, Finite())]
+    paper's relative steps, fourth order, complex step, symbolic and reverse.
+
+    Parameters
+    ----------
+    cache_dir : str, path-like or None
+        The symbolic engine's cache folder.
+
+    Returns
+    -------
+    list of (str, float or None, Engine)
+        One entry per row of the table.
+    """
+    rows: list[tuple[str, float | None, Engine]] = [
+        ("finite central (default step)", None, Finite())]
     rows += [(f"finite central relative eps={eps:.0e}", eps, Finite(eps=eps))
              for eps in PAPER_EPS]
     rows += [("finite fourth order", None, Finite(method="fourth_order")),
