@@ -40,7 +40,6 @@ def vtanh_and_grad(
 
 from ._mlp import Plan  # noqa: E402
 
-
 _Array = NDArray[np.float64]
 
 def value_and_grad_layered(
