@@ -28,7 +28,7 @@ DIRECTIVES = {
 # Only the loop marked `omp simd` is vectorized there: auto-vectorized, the sweep's short
 # per-parameter loops (often one unit wide) ran 4-wide prologues and epilogues every call,
 # and a 128-128-1 sweep took 1.2x the portable build's time instead of 0.8x.
-AVX2_KERNELS = ["_finite"]
+AVX2_KERNELS = ["_finite", "_testing"]
 AVX2_FLAGS = ["-mavx2", "-mfma", "-fno-tree-vectorize", "-fopenmp-simd"]
 
 

@@ -5,7 +5,7 @@
  * header; the C that the symbolic engine generates at run time includes it too and calls
  * the same tg_* functions, so all engines differentiate the same function.
  *
- * Conventions (all double precision, row-major; every count is a ptrdiff_t):
+ * Conventions (double and float, row-major; every count is a ptrdiff_t):
  *   - activations are applied elementwise to a pre-activation z, except softmax (a row);
  *   - a loss is defined per sample on the output pre-activations z (k values) and the
  *     targets y; the network's cost is the mean over samples of the per-sample loss;
@@ -21,24 +21,41 @@
 #include <stddef.h>
 
 #include "tg_codes.h"
+#include "tg_vmath.h"
 
 /* ---- activations and losses, written once over a scalar type ----
  *
- * tg_math_scalar.h is instantiated twice: for double (tg_sigmoid, tg_act_row, tg_loss_row,
- * ...) and for double complex (the same names with a _c suffix), which the complex-step
- * finite-difference engine needs. Every branch tests the real part, so the complex version
- * is the analytic continuation of the real one wherever the real function is analytic;
- * relu and leaky_relu are not analytic at their kink: the complex version picks the branch
- * from Re z, so a complex step gives the true derivative away from z = 0 and, at z = 0
- * itself, the derivative of the branch taken there (the same value as tg_*_grad below).
+ * tg_math_scalar.h is instantiated three times: for double (tg_act, tg_act_row,
+ * tg_loss_row, ...), for float (the same names with an _f suffix) and for double complex
+ * (_c), which the complex-step finite-difference engine needs. In the real types the
+ * sigmoid, tanh, softplus and exp are tg_vmath.h's: branch-free, within 2 ulp, and
+ * vectorized in the rows (tg_act_row, tg_act_and_grad_row), so that a scalar call and a
+ * row compute the same value bit for bit. Every branch tests the real part, so the
+ * complex version is the analytic continuation of the real one wherever the real function
+ * is analytic; relu and leaky_relu are not analytic at their kink: the complex version
+ * picks the branch from Re z, so a complex step gives the true derivative away from z = 0
+ * and, at z = 0 itself, the derivative of the branch taken there (tg_act_grad's value).
  */
 #define TG_T double
+#define TG_REAL 1
 #define TG_FN(name) name
+#define TG_V(name) name##_d
 #define TG_RE(x) (x)
-#define TG_F_EXP exp
+#define TG_F_EXP tg_exp_d
 #define TG_F_LOG log
-#define TG_F_LOG1P log1p
-#define TG_F_TANH tanh
+#define TG_F_LOG1P tg_log1p_d
+#define TG_F_TANH tg_tanh_d
+#include "tg_math_scalar.h"
+
+#define TG_T float
+#define TG_REAL 1
+#define TG_FN(name) name##_f
+#define TG_V(name) name##_f
+#define TG_RE(x) (x)
+#define TG_F_EXP tg_exp_f
+#define TG_F_LOG logf
+#define TG_F_LOG1P tg_log1p_f
+#define TG_F_TANH tg_tanh_f
 #include "tg_math_scalar.h"
 
 #if !defined(__cplusplus) && !defined(__STDC_NO_COMPLEX__)
@@ -48,6 +65,7 @@
 static inline double complex tg_clog1p(double complex x) { return clog(1.0 + x); }
 
 #define TG_T double complex
+#define TG_REAL 0
 #define TG_FN(name) name##_c
 #define TG_RE(x) creal(x)
 #define TG_F_EXP cexp
@@ -57,44 +75,11 @@ static inline double complex tg_clog1p(double complex x) { return clog(1.0 + x);
 #include "tg_math_scalar.h"
 #endif
 
-/* ---- derivatives (real only) ---- */
-
-static inline double tg_relu_grad(double z) { return z > 0.0 ? 1.0 : 0.0; }
-
-static inline double tg_leaky_relu_grad(double z) { return z > 0.0 ? 1.0 : TG_LEAKY_SLOPE; }
-
-/* d act / dz, given z and a = act(z). Sigmoid and tanh are computed from z, not as
- * a (1 - a) and 1 - a^2: those lose all relative accuracy once a rounds near 1. */
-static inline double tg_act_grad(int act, double z, double a)
-{
-    double e;
-    switch (act) {
-    case TG_SIGMOID:
-        e = exp(-fabs(z));
-        return e / ((1.0 + e) * (1.0 + e));
-    case TG_TANH:
-        e = exp(-2.0 * fabs(z));
-        return 4.0 * e / ((1.0 + e) * (1.0 + e));
-    case TG_RELU: return tg_relu_grad(z);
-    case TG_LEAKY_RELU: return tg_leaky_relu_grad(z);
-    default: return 1.0;
-    }
-}
-
-/* a = act(z) and *d = tg_act_grad(act, z, a), bit for bit, for an elementwise activation:
- * the backward pass's forward keeps d instead of z. The sigmoid shares one exp between
- * the two (the same exp(-|z|) that tg_sigmoid and tg_act_grad each compute). */
-static inline double tg_act_and_grad(int act, double z, double *d)
-{
-    if (act == TG_SIGMOID) {
-        double e = exp(-fabs(z));
-        *d = e / ((1.0 + e) * (1.0 + e));
-        return z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-    }
-    double a = tg_act(act, z);
-    *d = tg_act_grad(act, z, a);
-    return a;
-}
+/* the double activations by their own names (the symbolic engine's generated C calls
+ * these; the kernels reach them through tg_act) */
+static inline double tg_sigmoid(double z) { return tg_sigmoid_d(z); }
+static inline double tg_tanh(double z) { return tg_tanh_d(z); }
+static inline double tg_softplus(double z) { return tg_softplus_d(z); }
 
 /* ---- the sigmoid of a moved pre-activation, from its cached exp ----
  *
@@ -137,35 +122,6 @@ static inline void tg_sigmoid_shifted_row(const double *z0, const double *e0, co
     }
     if (far != 0.0) {
         for (ptrdiff_t j = 0; j < k; j++) a[j] = tg_sigmoid_shifted(z0[j], e0[j], z[j]);
-    }
-}
-
-/* scale * d(loss)/dz of one output of an elementwise loss (mse or bce, the output
- * activation not softmax), given a = act(z) and d = act'(z) (which bce does not need) */
-static inline double tg_loss_grad_elem(int loss, double a, double y, double d, double scale)
-{
-    return loss == TG_BCE ? scale * (a - y) : scale * 2.0 * (a - y) * d;
-}
-
-/* dz = scale * d(tg_loss_row)/dz for one sample (out_act is the output activation) */
-static inline void tg_loss_grad_row(int loss, int out_act, const double *z, const double *a,
-                                    const double *y, ptrdiff_t k, double scale, double *dz)
-{
-    if (loss == TG_BCE) {
-        for (ptrdiff_t j = 0; j < k; j++) dz[j] = tg_loss_grad_elem(loss, a[j], y[j], 0.0, scale);
-    } else if (loss == TG_CROSS_ENTROPY) {
-        double ysum = 0.0;
-        for (ptrdiff_t j = 0; j < k; j++) ysum += y[j];
-        for (ptrdiff_t j = 0; j < k; j++) dz[j] = scale * (a[j] * ysum - y[j]);
-    } else if (out_act == TG_SOFTMAX) {
-        /* softmax Jacobian: dz_j = a_j (g_j - sum_i a_i g_i), g = 2 (a - y) */
-        double dot = 0.0;
-        for (ptrdiff_t j = 0; j < k; j++) dot += a[j] * 2.0 * (a[j] - y[j]);
-        for (ptrdiff_t j = 0; j < k; j++) dz[j] = scale * a[j] * (2.0 * (a[j] - y[j]) - dot);
-    } else {
-        for (ptrdiff_t j = 0; j < k; j++) {
-            dz[j] = tg_loss_grad_elem(loss, a[j], y[j], tg_act_grad(out_act, z[j], a[j]), scale);
-        }
     }
 }
 

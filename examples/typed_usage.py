@@ -67,6 +67,8 @@ def networks() -> tuple[tg.Network, str]:
     cost, grad = net.value_and_grad(X, Y, engine="reverse")
     table: str = net.format_results(X, Y)
     copy: tg.Network = net.copy()
+    single: tg.Network = net.astype("float32")
+    assert single.predict(X).dtype == np.float32
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "xor.npz")
         copy.save(path, metadata={"task": "xor"})
@@ -172,9 +174,9 @@ def training(net: tg.Network) -> tg.History:
     params = net.params.copy()
     _, grad = net.value_and_grad(X, Y)
     finite_step: bool = optimizer.step(params, grad)
-    m: tg.optimizers.Array
-    v: tg.optimizers.Array
-    m, v = optimizer.state(net.n_params)
+    m: tg.optimizers.FloatArray
+    v: tg.optimizers.FloatArray
+    m, v = optimizer.state(net.n_params, net.params.dtype)
     spec: tg.optimizers.CompiledSpec | None = optimizer.compiled_spec()
     hyper: dict[str, Any] = optimizer.get_params()
     state: tuple[str, float, float, int, int, int] = (

@@ -21,4 +21,4 @@ LEAKY_SLOPE: float = _codes.LEAKY_SLOPE
 #: Output activation a loss requires (None: any); also its default output activation.
 LOSS_OUTPUT = {"mse": None, "bce": "sigmoid", "cross_entropy": "softmax"}
 #: Floating-point types a network may compute in.
-DTYPES = ("float64",)
+DTYPES = ("float64", "float32")

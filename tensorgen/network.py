@@ -452,6 +452,32 @@ class Network:
         net.metadata = dict(self.metadata)
         return net
 
+    def astype(self, dtype: DTypeLike) -> Network:
+        """A copy computing in another floating-point type.
+
+        Parameters
+        ----------
+        dtype : {"float64", "float32"}
+            The copy's type; the parameters are converted (to float32: rounded).
+
+        Returns
+        -------
+        Network
+            An independent network with this one's architecture (but the dtype),
+            parameters and metadata.
+
+        Raises
+        ------
+        TypeError, ValueError
+            An unknown dtype, or parameters that do not fit it (float32 overflows past
+            about 3.4e38).
+        """
+        config = self._config()
+        config["dtype"] = dtype
+        net = _rebuild(config, self._params)
+        net.metadata = dict(self.metadata)
+        return net
+
 
 def _check_finite(values: float | Array, what: str) -> None:
     """Raise if an overflow (huge X or params) made a result infinite or NaN."""

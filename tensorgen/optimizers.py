@@ -15,14 +15,13 @@ import inspect
 from typing import Any, cast
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 from ._checks import Checked, check_bool, check_choice, check_number
 from ._kernels import _optim
 from .functions import OPTIMIZER_KINDS
 
-Array = NDArray[np.float64]
-# Arrays ``step`` reads and writes (float64 today: other dtypes are refused when called).
+# Arrays ``step`` reads and writes: all float64 or all float32 (others are refused).
 FloatArray = NDArray[np.floating[Any]]
 # The settings of the C update kernel: (kind, lr, momentum, nesterov, beta1, beta2, eps,
 # weight_decay), as ``Optimizer.compiled_spec`` returns them.
@@ -80,17 +79,19 @@ class Optimizer:
         self.weight_decay = weight_decay
         self.reset()
 
-    def reset(self, n_params: int = 0) -> None:
+    def reset(self, n_params: int = 0, dtype: DTypeLike = np.float64) -> None:
         """Forget the state; the next step is step 1.
 
         Parameters
         ----------
         n_params : int
             Size of the new, zero state arrays.
+        dtype : dtype
+            Their type: the parameters' (float64 or float32).
         """
         self.t = 0
-        self.m = np.zeros(n_params)
-        self.v = np.zeros(n_params)
+        self.m = np.zeros(n_params, dtype)
+        self.v = np.zeros(n_params, dtype)
 
     def compiled_spec(self) -> CompiledSpec | None:
         """The settings of the C update kernel that ``step`` runs, for fit's compiled
@@ -104,23 +105,27 @@ class Optimizer:
         """
         return None
 
-    def state(self, n_params: int) -> tuple[Array, Array]:
-        """The state arrays for ``n_params`` parameters, reset when the count changes.
+    def state(self, n_params: int, dtype: DTypeLike = np.float64) -> tuple[FloatArray,
+                                                                          FloatArray]:
+        """The state arrays for ``n_params`` parameters of ``dtype``, reset when the count
+        or the type changes.
 
         Parameters
         ----------
         n_params : int
             Size of the parameter vector the state belongs to.
+        dtype : dtype
+            The parameters' type (float64 or float32): the state's.
 
         Returns
         -------
-        m : ndarray of shape (n_params,), float64
+        m : ndarray of shape (n_params,)
             Momentum buffer or Adam's first moment; updated in place by every step.
-        v : ndarray of shape (n_params,), float64
+        v : ndarray of shape (n_params,)
             Adam's second moment (unused by SGD).
         """
-        if self.m.size != n_params:
-            self.reset(n_params)
+        if self.m.size != n_params or self.m.dtype != np.dtype(dtype):
+            self.reset(n_params, dtype)
         return self.m, self.v
 
     def step(self, params: FloatArray, grad: FloatArray, out: FloatArray | None = None) -> bool:
@@ -128,11 +133,12 @@ class Optimizer:
 
         Parameters
         ----------
-        params : ndarray of shape (n,), float64, C-contiguous (native byte order, aligned)
+        params : ndarray of shape (n,), float64 or float32, C-contiguous (native byte
+            order, aligned)
             The parameters the update starts from.
-        grad : ndarray of shape (n,), float64, C-contiguous
+        grad : ndarray of shape (n,), of params' dtype, C-contiguous
             Gradient of the cost at ``params``.
-        out : ndarray of shape (n,), float64, writable, C-contiguous, optional
+        out : ndarray of shape (n,), of params' dtype, writable, C-contiguous, optional
             Where to write the new parameters; ``params`` itself (in place) by default,
             which must then be writable.
 
@@ -153,7 +159,7 @@ class Optimizer:
         if spec is None:
             raise NotImplementedError(f"{type(self).__name__}.step")
         out = params if out is None else out
-        m, v = self.state(np.size(params))
+        m, v = self.state(np.size(params), getattr(params, "dtype", np.float64))
         finite: bool = _optim.step(*spec, self.t + 1, params, grad, out, m, v)
         self.t += 1
         return finite

@@ -403,7 +403,7 @@ class _CompiledLoop:
 
     def __init__(self, net: Model, kernel: GradientKernel, opt: Optimizer, spec: CompiledSpec,
                  X: _Data, Y: _Data, batch_size: int, shuffle: bool, rng: int) -> None:
-        m, v = opt.state(net.architecture.n_params)
+        m, v = opt.state(net.architecture.n_params, net.params.dtype)
         self.opt = opt
         self.loop = _train.Loop(kernel, net.params, X, Y, batch_size, shuffle, rng, spec, m, v,
                                 opt.t)

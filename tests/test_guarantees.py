@@ -187,8 +187,8 @@ def misaligned(n):
 
 @pytest.mark.parametrize("argument", ["params", "grad", "out"])
 @pytest.mark.parametrize("make", [lambda: np.ones(3, ">f8"), lambda: misaligned(3),
-                                  lambda: np.ones(6)[::2], lambda: np.ones(3, np.float32)],
-                         ids=["big-endian", "misaligned", "strided", "float32"])
+                                  lambda: np.ones(6)[::2], lambda: np.ones(3, np.int64)],
+                         ids=["big-endian", "misaligned", "strided", "int64"])
 def test_optimizer_step_refuses_arrays_it_would_misread(argument, make):
     # SGD(lr=.5).step(np.ones(3, '>f8'), np.ones(3, '>f8')) returned 4.4e-157, not 0.5
     arrays = {"params": np.ones(3), "grad": np.ones(3), "out": np.empty(3)}
@@ -201,6 +201,15 @@ def test_optimizer_step_on_good_arrays():
     params = np.ones(3)
     assert tg.optimizers.SGD(lr=0.5).step(params, np.ones(3))
     np.testing.assert_array_equal(params, 0.5)
+
+
+@pytest.mark.parametrize("argument", ["grad", "out"])
+def test_optimizer_step_takes_one_dtype_throughout(argument):
+    arrays = {name: np.ones(3, np.float32) for name in ("params", "grad", "out")}
+    assert tg.optimizers.Adam(lr=0.5).step(**arrays)  # float32 throughout
+    arrays[argument] = np.ones(3)
+    with pytest.raises(ValueError, match=f"^{argument}: expected a .*native float32"):
+        tg.optimizers.SGD(lr=0.5).step(**arrays)
 
 
 @pytest.mark.parametrize("make", [lambda: np.ones((2, 2), ">f8"),

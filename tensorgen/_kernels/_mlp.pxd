@@ -1,18 +1,79 @@
-# Declarations shared by every Cython kernel: the C maths of csrc/tg_math.h, the network
-# plan (an Architecture as C arrays), the per-thread workspace, and the nogil
-# forward/backward passes.
+# Declarations shared by every Cython kernel: the C maths of csrc/tg_math.h for both
+# floating types (`real` below), the network plan (an Architecture as C arrays), the
+# per-thread workspace, and the nogil forward/backward passes.
 from tensorgen._kernels._codes cimport TG_CROSS_ENTROPY, TG_SOFTMAX
 from tensorgen._kernels._seam cimport GradientKernel
 
+ctypedef fused real:
+    float
+    double
+
 cdef extern from "tg_math.h" nogil:
+    void tg_vmath_init()
     double tg_act(int act, double z)
-    double tg_act_grad(int act, double z, double a)
+    float tg_act_f(int act, float z)
     double tg_act_and_grad(int act, double z, double *d)
+    float tg_act_and_grad_f(int act, float z, float *d)
     void tg_act_row(int act, const double *z, double *a, Py_ssize_t k)
+    void tg_act_row_f(int act, const float *z, float *a, Py_ssize_t k)
+    void tg_act_and_grad_row(int act, const double *z, double *a, double *d, Py_ssize_t k)
+    void tg_act_and_grad_row_f(int act, const float *z, float *a, float *d, Py_ssize_t k)
     double tg_loss_row(int loss, const double *z, const double *a, const double *y,
                        Py_ssize_t k)
+    float tg_loss_row_f(int loss, const float *z, const float *a, const float *y,
+                        Py_ssize_t k)
     void tg_loss_grad_row(int loss, int out_act, const double *z, const double *a,
                           const double *y, Py_ssize_t k, double scale, double *dz)
+    void tg_loss_grad_row_f(int loss, int out_act, const float *z, const float *a,
+                            const float *y, Py_ssize_t k, float scale, float *dz)
+
+
+# ---- the maths for either type ----
+
+cdef inline real act_scalar(int act, real z) noexcept nogil:
+    if real is double:
+        return tg_act(act, z)
+    else:
+        return tg_act_f(act, z)
+
+
+cdef inline real act_and_grad(int act, real z, real *d) noexcept nogil:
+    if real is double:
+        return tg_act_and_grad(act, z, d)
+    else:
+        return tg_act_and_grad_f(act, z, d)
+
+
+cdef inline void act_row(int act, const real *z, real *a, Py_ssize_t k) noexcept nogil:
+    if real is double:
+        tg_act_row(act, z, a, k)
+    else:
+        tg_act_row_f(act, z, a, k)
+
+
+cdef inline void act_and_grad_row(int act, const real *z, real *a, real *d,
+                                  Py_ssize_t k) noexcept nogil:
+    if real is double:
+        tg_act_and_grad_row(act, z, a, d, k)
+    else:
+        tg_act_and_grad_row_f(act, z, a, d, k)
+
+
+cdef inline real loss_row(int loss, const real *z, const real *a, const real *y,
+                          Py_ssize_t k) noexcept nogil:
+    if real is double:
+        return tg_loss_row(loss, z, a, y, k)
+    else:
+        return tg_loss_row_f(loss, z, a, y, k)
+
+
+cdef inline void loss_grad_row(int loss, int out_act, const real *z, const real *a,
+                               const real *y, Py_ssize_t k, real scale,
+                               real *dz) noexcept nogil:
+    if real is double:
+        tg_loss_grad_row(loss, out_act, z, a, y, k, scale, dz)
+    else:
+        tg_loss_grad_row_f(loss, out_act, z, a, y, k, scale, dz)
 
 
 cdef struct MLPSpec:
@@ -24,7 +85,7 @@ cdef struct MLPSpec:
     int loss
     Py_ssize_t max_width    # max over widths[1:]
     Py_ssize_t n_params
-    Py_ssize_t act_size     # sum over widths[1:]: doubles of Z (or A) per sample
+    Py_ssize_t act_size     # sum over widths[1:]: elements of Z (or A) per sample
 
 
 cdef class Workspace
@@ -33,6 +94,8 @@ cdef class Workspace
 cdef class Plan:
     cdef MLPSpec spec
     cdef readonly object architecture
+    cdef readonly object dtype  # numpy dtype of the parameters, data and scratch
+    cdef int typenum           # its type number (NPY_DOUBLE or NPY_FLOAT)
     cdef Py_ssize_t blas_rows  # batches of at least this many samples call BLAS
     cdef object _keep          # numpy arrays owning the spec's C arrays
     cdef object _local         # threading.local: this thread's Workspace
@@ -43,18 +106,15 @@ cdef class Plan:
 cdef class Workspace:
     cdef readonly Plan plan
     cdef Py_ssize_t capacity  # samples the buffers hold
-    cdef double *buf
-    cdef double **Z           # L pre-activation blocks, each n x widths[l+1]
-    cdef double **A           # L activation blocks
-    cdef double *d0           # two n x max_width blocks for backprop
-    cdef double *d1
+    cdef char *buf
+    cdef void **Z             # L pre-activation blocks, each n x widths[l+1]
+    cdef void **A             # L activation blocks
+    cdef void *d0             # two n x max_width blocks for backprop
+    cdef void *d1
     cdef int reserve(self, Py_ssize_t n) except -1
 
 
 cdef int need_blas(Plan plan, Py_ssize_t n) except -1
-
-cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ssize_t n,
-                  double **Z, double **A) noexcept nogil
 
 cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
     """Whether the loss and its gradient treat every output alike (no row coupling), so
@@ -62,13 +122,17 @@ cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
     return s.loss != TG_CROSS_ENTROPY and s.acts[s.n_layers - 1] != TG_SOFTMAX
 
 
-cdef double backward(const MLPSpec *s, const double *params, const double *X,
-                     const double *Y, Py_ssize_t n, double **Z, double **A,
-                     double *d0, double *d1, double *grad) noexcept nogil
+# The passes, for either type (Z, A: the workspace's blocks of that type)
+cdef void forward(const MLPSpec *s, const real *params, const real *X, Py_ssize_t n,
+                  real **Z, real **A) noexcept nogil
 
-cdef double backward_layers(const MLPSpec *s, const double *params, const double *X,
-                            const double *Y, Py_ssize_t n, double **Z, double **A,
-                            double *d0, double *d1, double *grad) noexcept nogil
+cdef double cost(const MLPSpec *s, const real *Y, Py_ssize_t n, real **Z,
+                 real **A) noexcept nogil
 
-cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
-                 double **A) noexcept nogil
+cdef double backward(const MLPSpec *s, const real *params, const real *X, const real *Y,
+                     Py_ssize_t n, real **Z, real **A, real *d0, real *d1,
+                     real *grad) noexcept nogil
+
+cdef double backward_layers(const MLPSpec *s, const real *params, const real *X,
+                            const real *Y, Py_ssize_t n, real **Z, real **A, real *d0,
+                            real *d1, real *grad) noexcept nogil

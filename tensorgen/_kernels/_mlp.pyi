@@ -10,9 +10,10 @@ from typing_extensions import Self, disjoint_base
 from ..architecture import Architecture
 from ._seam import GradientKernel
 
-# Arrays read: of the plan's dtype (float64; _arrays.data_of refuses others at run time).
+# Arrays read and made: of the plan's dtype (float64 or float32; _arrays.data_of refuses
+# others at run time).
 _In = NDArray[np.floating[Any]]
-_Out = NDArray[np.float64]
+_Out = NDArray[np.floating[Any]]
 
 @disjoint_base
 class Plan:
@@ -20,8 +21,11 @@ class Plan:
     @property
     def architecture(self) -> Architecture: ...
     @property
+    def dtype(self) -> np.dtype[Any]: ...
+    @property
     def n_params(self) -> int: ...
-    def scratch_doubles(self, n: int) -> int: ...
+    def scratch_elements(self, n: int) -> int: ...
+    def scratch_bytes(self, n: int) -> int: ...
 
 @disjoint_base
 class Workspace:

@@ -1,23 +1,26 @@
 # cython: language_level=3
 # Design:
 #   Plan       an Architecture (tensorgen.architecture) as C arrays: widths, activation
-#              codes, the offsets of every W and b read from the architecture's blocks.
-#              One per architecture (plan_for), shared read-only by every thread and
-#              network; it holds each thread's Workspace.
-#   Workspace  per-thread scratch (Z and A per layer, two backprop blocks), grown when a
-#              larger batch arrives (after the memory check) and otherwise reused, so a
-#              call allocates nothing.
+#              codes, the offsets of every W and b read from the architecture's blocks,
+#              and its dtype (float64 or float32). One per architecture (plan_for), shared
+#              read-only by every thread and network; it holds each thread's Workspace.
+#   Workspace  per-thread scratch (Z and A per layer, two backprop blocks, of the plan's
+#              type), grown when a larger batch arrives (after the memory check) and
+#              otherwise reused, so a call allocates nothing.
 #   forward / backward / cost
-#              nogil C over a whole batch. A layer is a GEMM (SciPy's BLAS, loaded on the
-#              first batch that needs it, so `import tensorgen` does not import SciPy) when
-#              it is large enough to pay for the call, a plain loop otherwise, and a
-#              fixed-width kernel of csrc/tg_narrow.h when it is also narrow (at most
+#              nogil C over a whole batch, written once over the fused type `real`
+#              (float or double). A layer is a GEMM (SciPy's BLAS, dgemm or sgemm, loaded
+#              on the first batch that needs it, so `import tensorgen` does not import
+#              SciPy) when it is large enough to pay for the call, a plain loop otherwise,
+#              and a fixed-width kernel of csrc/tg_narrow.h when it is also narrow (at most
 #              TG_NARROW inputs and outputs): the loop's sums in the loop's order, bit for
 #              bit, unrolled; a narrow output layer also gives the loss gradient and the
 #              cost in that pass; a network of two narrow layers runs its whole backward
-#              pass as one fused kernel (narrow2_for), bit for bit the layered pass
-#              (backward_layers). Activations and losses come from csrc/tg_math.h, the
-#              definitions every engine shares.
+#              pass as one fused kernel, bit for bit the layered pass (backward_layers).
+#              Activations and losses come from csrc/tg_math.h, the definitions every
+#              engine shares; a hidden layer's activations and their derivatives go
+#              through its vectorized rows (tg_vmath.h). Costs are summed in double in
+#              both types.
 #              backward's forward pass keeps each hidden layer's dA/dZ in place of Z
 #              (computed with A: the sigmoid's exp is shared), so backprop recomputes none;
 #              a narrow output layer with an elementwise loss shares it the same way.
@@ -47,29 +50,47 @@ from tensorgen._kernels import _codes
 from tensorgen._kernels._arrays import check_memory
 
 cnp.import_array()
+tg_vmath_init()
 
 cdef extern from "tg_narrow.h" nogil:
     int TG_NARROW
-    ctypedef void (*tg_narrow_forward_fn)(const double *inp, const double *W, const double *b,
-                                          double *Z, double *A, Py_ssize_t n, int act,
-                                          int hidden)
-    ctypedef void (*tg_narrow_backward_fn)(const double *inp, const double *dZ,
-                                           const double *W, const double *dAdZ, double *gW,
-                                           double *gb, double *dA, Py_ssize_t n)
-    ctypedef double (*tg_narrow_output_fn)(const double *inp, const double *W,
-                                           const double *b, double *Z, double *A,
-                                           const double *Y, double *dZ, Py_ssize_t n,
-                                           int act, int loss, int flat, double scale)
-    ctypedef double (*tg_narrow2_backward_fn)(const double *X, const double *Y, Py_ssize_t n,
-                                  const double *p, double *g, double *Z0, double *A0,
-                                  double *Z1, double *A1, double *dZ, double *dA, int act0,
-                                  int act1, int loss, int flat)
-    # indexed [k - 1][m - 1], k and m at most TG_NARROW (4)
-    tg_narrow_forward_fn tg_narrow_forward[4][4]
-    tg_narrow_output_fn tg_narrow_output[4][4]
-    tg_narrow_backward_fn tg_narrow_backward[4][4]
-    # indexed [k - 1][h - 1][m - 1]
-    tg_narrow2_backward_fn tg_narrow2_backward[4][4][4]
+    ctypedef void (*tg_narrow_forward_fn_d)(const double *inp, const double *W, const double *b,
+                                      double *Z, double *A, Py_ssize_t n, int act,
+                                      int hidden)
+    ctypedef void (*tg_narrow_forward_fn_f)(const float *inp, const float *W, const float *b,
+                                      float *Z, float *A, Py_ssize_t n, int act, int hidden)
+    ctypedef void (*tg_narrow_backward_fn_d)(const double *inp, const double *dZ, const double *W,
+                                       const double *dAdZ, double *gW, double *gb,
+                                       double *dA, Py_ssize_t n)
+    ctypedef void (*tg_narrow_backward_fn_f)(const float *inp, const float *dZ, const float *W,
+                                       const float *dAdZ, float *gW, float *gb, float *dA,
+                                       Py_ssize_t n)
+    ctypedef double (*tg_narrow_output_fn_d)(const double *inp, const double *W, const double *b,
+                                       double *Z, double *A, const double *Y, double *dZ,
+                                       Py_ssize_t n, int act, int loss, int flat,
+                                       double scale)
+    ctypedef double (*tg_narrow_output_fn_f)(const float *inp, const float *W, const float *b,
+                                       float *Z, float *A, const float *Y, float *dZ,
+                                       Py_ssize_t n, int act, int loss, int flat,
+                                       float scale)
+    ctypedef double (*tg_narrow2_backward_fn_d)(const double *X, const double *Y, Py_ssize_t n,
+                                 const double *p, double *g, double *Z0, double *A0,
+                                 double *Z1, double *A1, double *dZ, double *dA, int act0,
+                                 int act1, int loss, int flat)
+    ctypedef double (*tg_narrow2_backward_fn_f)(const float *X, const float *Y, Py_ssize_t n,
+                                 const float *p, float *g, float *Z0, float *A0, float *Z1,
+                                 float *A1, float *dZ, float *dA, int act0, int act1,
+                                 int loss, int flat)
+    # indexed [k - 1][m - 1], k and m at most TG_NARROW (4); the fused two-layer pass
+    # [k - 1][h - 1][m - 1]
+    tg_narrow_forward_fn_d tg_narrow_forward_d[4][4]
+    tg_narrow_forward_fn_f tg_narrow_forward_f[4][4]
+    tg_narrow_output_fn_d tg_narrow_output_d[4][4]
+    tg_narrow_output_fn_f tg_narrow_output_f[4][4]
+    tg_narrow_backward_fn_d tg_narrow_backward_d[4][4]
+    tg_narrow_backward_fn_f tg_narrow_backward_f[4][4]
+    tg_narrow2_backward_fn_d tg_narrow2_backward_d[4][4][4]
+    tg_narrow2_backward_fn_f tg_narrow2_backward_f[4][4][4]
 
 # Multiply-adds below which a layer is computed by loops instead of a BLAS call.
 cdef enum:
@@ -77,7 +98,7 @@ cdef enum:
 
 _ACT_CODES = _codes.names(_codes.tg_activation)
 _LOSS_CODES = _codes.names(_codes.tg_loss)
-_FLOAT64 = np.dtype(np.float64)
+_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
 
 
 # ---- BLAS, loaded on first use ----
@@ -85,18 +106,24 @@ _FLOAT64 = np.dtype(np.float64)
 ctypedef void (*dgemm_fn)(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
                           double *a, int *lda, double *b, int *ldb, double *beta, double *c,
                           int *ldc) noexcept nogil
+ctypedef void (*sgemm_fn)(char *transa, char *transb, int *m, int *n, int *k, float *alpha,
+                          float *a, int *lda, float *b, int *ldb, float *beta, float *c,
+                          int *ldc) noexcept nogil
 
 cdef dgemm_fn dgemm = NULL
+cdef sgemm_fn sgemm = NULL
 
 
 cdef int need_blas(Plan plan, Py_ssize_t n) except -1:
-    """Load SciPy's dgemm (scipy.linalg.cython_blas) if a batch of n samples needs it.
-    Called with the GIL by every entry point before a pass; until then the layers that
-    would call it run as loops (see affine)."""
-    global dgemm
+    """Load SciPy's dgemm and sgemm (scipy.linalg.cython_blas) if a batch of n samples
+    needs them. Called with the GIL by every entry point before a pass; until then the
+    layers that would call them run as loops (see gemm)."""
+    global dgemm, sgemm
     if dgemm == NULL and n >= plan.blas_rows:
         from scipy.linalg import cython_blas
 
+        capsule = cython_blas.__pyx_capi__["sgemm"]
+        sgemm = <sgemm_fn>PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
         capsule = cython_blas.__pyx_capi__["dgemm"]
         dgemm = <dgemm_fn>PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
     return 0
@@ -108,15 +135,32 @@ cdef inline int blas_int(Py_ssize_t size) noexcept nogil:
     return <int>size
 
 
+cdef inline void blas_gemm(char *ta, char *tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                           const real *a, Py_ssize_t lda, const real *b, Py_ssize_t ldb,
+                           real beta, real *c, Py_ssize_t ldc) noexcept nogil:
+    """C (m x n, column-major) = op(a) op(b) + beta C: dgemm or sgemm."""
+    cdef int bm = blas_int(m), bn = blas_int(n), bk = blas_int(k)
+    cdef int blda = blas_int(lda), bldb = blas_int(ldb), bldc = blas_int(ldc)
+    cdef real one = 1
+    if real is double:
+        dgemm(ta, tb, &bm, &bn, &bk, &one, <double *>a, &blda, <double *>b, &bldb, &beta, c,
+              &bldc)
+    else:
+        sgemm(ta, tb, &bm, &bn, &bk, &one, <float *>a, &blda, <float *>b, &bldb, &beta, c,
+              &bldc)
+
+
 # ---- plan and workspace ----
 
 cdef class Plan:
     """The architecture of a network as C arrays; immutable once built."""
 
     def __cinit__(self, architecture):
-        if architecture.dtype != "float64":
-            raise ValueError(f"architecture: the reverse kernels compute in float64, got "
+        self.dtype = _DTYPES.get(architecture.dtype)
+        if self.dtype is None:
+            raise ValueError(f"architecture: the kernels compute in {list(_DTYPES)}, got "
                              f"{architecture.dtype}")
+        self.typenum = self.dtype.num
         w = np.array(architecture.layers, dtype=np.intp)
         a = np.array([_ACT_CODES[name] for name in architecture.activations], dtype=np.intc)
         w_off = np.array([b.start for b in architecture.blocks[0::2]], dtype=np.intp)
@@ -140,10 +184,14 @@ cdef class Plan:
     def n_params(self):
         return self.spec.n_params
 
-    def scratch_doubles(self, n):
-        """Doubles of scratch a Workspace needs for a batch of n samples (a Python int,
-        so that it cannot overflow)."""
+    def scratch_elements(self, n):
+        """Elements (of the plan's dtype) of scratch a Workspace needs for a batch of n
+        samples (a Python int, so that it cannot overflow)."""
         return int(n) * (2 * self.spec.act_size + 2 * int(self.spec.max_width))
+
+    def scratch_bytes(self, n):
+        """Bytes of scratch a Workspace needs for a batch of n samples."""
+        return self.dtype.itemsize * self.scratch_elements(n)
 
     cdef Workspace workspace(self):
         """This thread's workspace (created on its first call)."""
@@ -175,15 +223,15 @@ def plan_for(architecture):
 
 
 cdef class Workspace:
-    """Scratch buffers for one thread; see Plan.scratch_doubles for their size."""
+    """Scratch buffers for one thread; see Plan.scratch_elements for their size."""
 
     def __cinit__(self, Plan plan):
         self.plan = plan
         self.capacity = 0
         self.buf = NULL
         cdef Py_ssize_t L = plan.spec.n_layers
-        self.Z = <double **>PyMem_Malloc(L * sizeof(double *))
-        self.A = <double **>PyMem_Malloc(L * sizeof(double *))
+        self.Z = <void **>PyMem_Malloc(L * sizeof(void *))
+        self.A = <void **>PyMem_Malloc(L * sizeof(void *))
         if self.Z == NULL or self.A == NULL:
             raise MemoryError("cannot allocate the workspace")
 
@@ -196,30 +244,30 @@ cdef class Workspace:
         if n <= self.capacity:
             return 0
         cdef const MLPSpec *s = &self.plan.spec
-        cdef Py_ssize_t l, pos = 0
-        nbytes = 8 * self.plan.scratch_doubles(n)
+        cdef Py_ssize_t l, pos = 0, size = self.plan.dtype.itemsize
+        nbytes = self.plan.scratch_bytes(n)
         check_memory(nbytes, "X", f"scratch for {n} samples of this network")
-        cdef double *buf = <double *>PyMem_Malloc(<size_t>nbytes)
+        cdef char *buf = <char *>PyMem_Malloc(<size_t>nbytes)
         if buf == NULL:
             raise MemoryError(f"X: cannot allocate {nbytes} bytes of scratch for {n} samples")
         PyMem_Free(self.buf)
         self.buf = buf
         self.capacity = n
         for l in range(s.n_layers):
-            self.Z[l] = buf + pos
+            self.Z[l] = buf + pos * size
             pos += n * s.widths[l + 1]
-            self.A[l] = buf + pos
+            self.A[l] = buf + pos * size
             pos += n * s.widths[l + 1]
-        self.d0 = buf + pos
-        self.d1 = buf + pos + n * s.max_width
+        self.d0 = buf + pos * size
+        self.d1 = buf + (pos + n * s.max_width) * size
         return 0
 
 
 # ---- layer primitives (row-major; BLAS sees the transposes as column-major) ----
 
-cdef inline void small_product(const double *L, Py_ssize_t l_row, Py_ssize_t l_in,
-                               const double *R, Py_ssize_t r_in, Py_ssize_t r_col,
-                               const double *init, double *out, Py_ssize_t rows,
+cdef inline void small_product(const real *L, Py_ssize_t l_row, Py_ssize_t l_in,
+                               const real *R, Py_ssize_t r_in, Py_ssize_t r_col,
+                               const real *init, real *out, Py_ssize_t rows,
                                Py_ssize_t cols, Py_ssize_t inner) noexcept nogil:
     """out (rows x cols) = L @ R (+ init per column), L and R given by strides.
 
@@ -227,10 +275,10 @@ cdef inline void small_product(const double *L, Py_ssize_t l_row, Py_ssize_t l_i
     of the inner index, so the result matches a plain row-by-row loop bit for bit.
     """
     cdef Py_ssize_t r, c, t
-    cdef double acc
+    cdef real acc
     for r in range(rows):
         for c in range(cols):
-            acc = 0.0 if init == NULL else init[c]
+            acc = 0 if init == NULL else init[c]
             for t in range(inner):
                 acc += L[r * l_row + t * l_in] * R[t * r_in + c * r_col]
             out[r * cols + c] = acc
@@ -242,47 +290,39 @@ cdef inline bint gemm(Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     return n * k * m >= GEMM_MIN_WORK and dgemm != NULL
 
 
-cdef inline void affine(const double *A, const double *W, const double *b, double *Z,
-                        Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
+cdef inline void affine(const real *A, const real *W, const real *b, real *Z, Py_ssize_t n,
+                        Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     """Z (n x m) = A (n x k) @ W (k x m) + b."""
     cdef Py_ssize_t i
-    cdef double one = 1.0
-    cdef int bn = blas_int(n), bk = blas_int(k), bm = blas_int(m)
     if not gemm(n, k, m):
         small_product(A, k, 1, W, m, 1, b, Z, n, m, k)
         return
     for i in range(n):
-        memcpy(Z + i * m, b, m * sizeof(double))
-    dgemm(b"N", b"N", &bm, &bn, &bk, &one, <double *>W, &bm, <double *>A, &bk, &one, Z, &bm)
+        memcpy(Z + i * m, b, m * sizeof(real))
+    blas_gemm(b"N", b"N", m, n, k, W, m, A, k, <real>1, Z, m)
 
 
-cdef inline void weight_grad(const double *A, const double *dZ, double *dW, double *db,
-                             Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
+cdef inline void weight_grad(const real *A, const real *dZ, real *dW, real *db, Py_ssize_t n,
+                             Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     """dW (k x m) = A^T dZ, db (m) = column sums of dZ."""
     cdef Py_ssize_t i, j
-    cdef double one = 1.0, zero = 0.0
-    cdef int bn = blas_int(n), bk = blas_int(k), bm = blas_int(m)
-    memset(db, 0, m * sizeof(double))
+    memset(db, 0, m * sizeof(real))
     for i in range(n):
         for j in range(m):
             db[j] += dZ[i * m + j]
     if not gemm(n, k, m):
-        small_product(A, 1, k, dZ, m, 1, NULL, dW, k, m, n)
+        small_product(A, 1, k, dZ, m, 1, <const real *>NULL, dW, k, m, n)
         return
-    dgemm(b"N", b"T", &bm, &bk, &bn, &one, <double *>dZ, &bm, <double *>A, &bk, &zero, dW,
-          &bm)
+    blas_gemm(b"N", b"T", m, k, n, dZ, m, A, k, <real>0, dW, m)
 
 
-cdef inline void input_grad(const double *dZ, const double *W, double *dA,
-                            Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
+cdef inline void input_grad(const real *dZ, const real *W, real *dA, Py_ssize_t n,
+                            Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     """dA (n x k) = dZ (n x m) @ W^T."""
-    cdef double one = 1.0, zero = 0.0
-    cdef int bn = blas_int(n), bk = blas_int(k), bm = blas_int(m)
     if not gemm(n, k, m):
-        small_product(dZ, m, 1, W, 1, m, NULL, dA, n, k, m)
+        small_product(dZ, m, 1, W, 1, m, <const real *>NULL, dA, n, k, m)
         return
-    dgemm(b"T", b"N", &bk, &bn, &bm, &one, <double *>W, &bm, <double *>dZ, &bm, &zero, dA,
-          &bk)
+    blas_gemm(b"T", b"N", k, n, m, W, m, dZ, m, <real>0, dA, k)
 
 
 cdef inline bint narrow(Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
@@ -291,117 +331,154 @@ cdef inline bint narrow(Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil
     return k <= TG_NARROW and m <= TG_NARROW and n * k * m < GEMM_MIN_WORK
 
 
+cdef inline void narrow_forward(const real *inp, const real *W, const real *b, real *Z,
+                                real *A, Py_ssize_t n, Py_ssize_t k, Py_ssize_t m, int act,
+                                int hidden) noexcept nogil:
+    if real is double:
+        tg_narrow_forward_d[k - 1][m - 1](inp, W, b, Z, A, n, act, hidden)
+    else:
+        tg_narrow_forward_f[k - 1][m - 1](inp, W, b, Z, A, n, act, hidden)
+
+
+cdef inline double narrow_output(const real *inp, const real *W, const real *b, real *Z,
+                                 real *A, const real *Y, real *dZ, Py_ssize_t n,
+                                 Py_ssize_t k, Py_ssize_t m, int act, int loss, int flat,
+                                 real scale) noexcept nogil:
+    if real is double:
+        return tg_narrow_output_d[k - 1][m - 1](inp, W, b, Z, A, Y, dZ, n, act, loss, flat,
+                                                scale)
+    else:
+        return tg_narrow_output_f[k - 1][m - 1](inp, W, b, Z, A, Y, dZ, n, act, loss, flat,
+                                                scale)
+
+
+cdef inline void narrow_backward(const real *inp, const real *dZ, const real *W,
+                                 const real *dAdZ, real *gW, real *gb, real *dA, Py_ssize_t n,
+                                 Py_ssize_t k, Py_ssize_t m) noexcept nogil:
+    if real is double:
+        tg_narrow_backward_d[k - 1][m - 1](inp, dZ, W, dAdZ, gW, gb, dA, n)
+    else:
+        tg_narrow_backward_f[k - 1][m - 1](inp, dZ, W, dAdZ, gW, gb, dA, n)
+
+
 # ---- whole-network passes ----
 
-cdef inline void forward_pass(const MLPSpec *s, const double *params, const double *X,
-                              Py_ssize_t n, double **Z, double **A, bint keep_grad,
+cdef inline void forward_pass(const MLPSpec *s, const real *params, const real *X,
+                              Py_ssize_t n, real **Z, real **A, bint keep_grad,
                               Py_ssize_t n_layers) noexcept nogil:
     """Z, A of the first n_layers layers; with keep_grad, each hidden layer's Z is replaced
     by dA/dZ (what backprop needs of it), computed together with A."""
     cdef Py_ssize_t l, k, m, i
     cdef int act
-    cdef const double *inp = X
+    cdef const real *inp = X
     for l in range(n_layers):
         k = s.widths[l]
         m = s.widths[l + 1]
         act = s.acts[l]
         if narrow(n, k, m):
-            tg_narrow_forward[k - 1][m - 1](inp, params + s.w_off[l], params + s.b_off[l],
-                                            Z[l], A[l], n, act,
-                                            keep_grad and l < s.n_layers - 1)
+            narrow_forward(inp, params + s.w_off[l], params + s.b_off[l], Z[l], A[l], n, k, m,
+                           act, keep_grad and l < s.n_layers - 1)
             inp = A[l]
             continue
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
         if keep_grad and l < s.n_layers - 1:  # hidden: elementwise, never softmax
-            for i in range(n * m):
-                A[l][i] = tg_act_and_grad(act, Z[l][i], &Z[l][i])
+            act_and_grad_row(act, Z[l], A[l], Z[l], n * m)
         elif act != TG_SOFTMAX:  # elementwise: the whole block in one call
-            tg_act_row(act, Z[l], A[l], n * m)
+            act_row(act, Z[l], A[l], n * m)
         else:
             for i in range(n):
-                tg_act_row(act, Z[l] + i * m, A[l] + i * m, m)
+                act_row(act, Z[l] + i * m, A[l] + i * m, m)
         inp = A[l]
 
 
-cdef void forward(const MLPSpec *s, const double *params, const double *X, Py_ssize_t n,
-                  double **Z, double **A) noexcept nogil:
+cdef void forward(const MLPSpec *s, const real *params, const real *X, Py_ssize_t n,
+                  real **Z, real **A) noexcept nogil:
     forward_pass(s, params, X, n, Z, A, False, s.n_layers)
 
 
-cdef double cost(const MLPSpec *s, const double *Y, Py_ssize_t n, double **Z,
-                 double **A) noexcept nogil:
+cdef double cost(const MLPSpec *s, const real *Y, Py_ssize_t n, real **Z,
+                 real **A) noexcept nogil:
     cdef Py_ssize_t L = s.n_layers
     cdef Py_ssize_t i, rows = n, width = s.widths[L]
     cdef double total = 0.0
     if elementwise_loss(s):
         rows, width = 1, n * width
     for i in range(rows):
-        total += tg_loss_row(s.loss, Z[L - 1] + i * width, A[L - 1] + i * width,
-                             Y + i * width, width)
+        total += loss_row(s.loss, Z[L - 1] + i * width, A[L - 1] + i * width, Y + i * width,
+                          width)
     return total / n
 
 
-cdef inline tg_narrow2_backward_fn narrow2_for(const MLPSpec *s, Py_ssize_t n) noexcept nogil:
-    """The fused backward pass of a network of two narrow layers for batches of n, or NULL."""
+cdef inline bint fused_pass(const MLPSpec *s, Py_ssize_t n) noexcept nogil:
+    """Whether a network of two narrow layers runs as one fused kernel for batches of n."""
     cdef const Py_ssize_t *w = s.widths
-    if s.n_layers == 2 and narrow(n, w[0], w[1]) and narrow(n, w[1], w[2]):
-        return tg_narrow2_backward[w[0] - 1][w[1] - 1][w[2] - 1]
-    return NULL
+    return s.n_layers == 2 and narrow(n, w[0], w[1]) and narrow(n, w[1], w[2])
 
 
-cdef inline double backward_with(tg_narrow2_backward_fn fused, const MLPSpec *s, const double *params,
-                                 const double *X, const double *Y, Py_ssize_t n, double **Z,
-                                 double **A, double *d0, double *d1,
-                                 double *grad) noexcept nogil:
-    """backward() with the kernel narrow2_for(s, n) gave: the fused pass or (NULL) layer
-    by layer."""
-    if fused != NULL:
-        return fused(X, Y, n, params, grad, Z[0], A[0], Z[1], A[1], d0, d1, s.acts[0],
-                     s.acts[1], s.loss, elementwise_loss(s))
-    return backward_layers(s, params, X, Y, n, Z, A, d0, d1, grad)
+cdef inline void *fused_kernel(const MLPSpec *s, real dummy) noexcept nogil:
+    """The fused two-layer kernel of this network's widths (fused_pass must hold)."""
+    cdef const Py_ssize_t *w = s.widths
+    if real is double:
+        return <void *>tg_narrow2_backward_d[w[0] - 1][w[1] - 1][w[2] - 1]
+    else:
+        return <void *>tg_narrow2_backward_f[w[0] - 1][w[1] - 1][w[2] - 1]
 
 
-cdef double backward(const MLPSpec *s, const double *params, const double *X,
-                     const double *Y, Py_ssize_t n, double **Z, double **A,
-                     double *d0, double *d1, double *grad) noexcept nogil:
+cdef inline double backward_with(void *fused, const MLPSpec *s, const real *params,
+                                 const real *X, const real *Y, Py_ssize_t n, real **Z,
+                                 real **A, real *d0, real *d1, real *grad) noexcept nogil:
+    """backward() with its fused kernel looked up (fused_kernel) or NULL: layer by layer."""
+    if fused == NULL:
+        return backward_layers(s, params, X, Y, n, Z, A, d0, d1, grad)
+    if real is double:
+        return (<tg_narrow2_backward_fn_d>fused)(X, Y, n, params, grad, Z[0], A[0], Z[1], A[1], d0, d1,
+                                  s.acts[0], s.acts[1], s.loss, elementwise_loss(s))
+    else:
+        return (<tg_narrow2_backward_fn_f>fused)(X, Y, n, params, grad, Z[0], A[0], Z[1], A[1], d0, d1,
+                                  s.acts[0], s.acts[1], s.loss, elementwise_loss(s))
+
+
+cdef double backward(const MLPSpec *s, const real *params, const real *X, const real *Y,
+                     Py_ssize_t n, real **Z, real **A, real *d0, real *d1,
+                     real *grad) noexcept nogil:
     """Forward, then reverse-mode accumulation; returns the cost, fills grad."""
-    return backward_with(narrow2_for(s, n), s, params, X, Y, n, Z, A, d0, d1, grad)
+    cdef void *fused = fused_kernel(s, params[0]) if fused_pass(s, n) else NULL
+    return backward_with(fused, s, params, X, Y, n, Z, A, d0, d1, grad)
 
 
-cdef double backward_layers(const MLPSpec *s, const double *params, const double *X,
-                            const double *Y, Py_ssize_t n, double **Z, double **A,
-                            double *d0, double *d1, double *grad) noexcept nogil:
+cdef double backward_layers(const MLPSpec *s, const real *params, const real *X,
+                            const real *Y, Py_ssize_t n, real **Z, real **A, real *d0,
+                            real *d1, real *grad) noexcept nogil:
     """backward() layer by layer."""
     cdef Py_ssize_t L = s.n_layers, l, k = s.widths[L - 1], m = s.widths[L]
     cdef Py_ssize_t i, j
-    cdef double *dZ = d0
-    cdef double *tmp
-    cdef const double *inp
+    cdef real *dZ = d0
+    cdef real *tmp
+    cdef const real *inp
     cdef Py_ssize_t rows = n, width = m
+    cdef real scale = <real>(1.0 / n)
     cdef double c
     if narrow(n, k, m):  # the output layer, the loss gradient and the cost in one pass
         forward_pass(s, params, X, n, Z, A, True, L - 1)  # hidden Z[l] now hold dA/dZ
-        c = tg_narrow_output[k - 1][m - 1](
-            X if L == 1 else A[L - 2], params + s.w_off[L - 1], params + s.b_off[L - 1],
-            Z[L - 1], A[L - 1], Y, dZ, n, s.acts[L - 1], s.loss, elementwise_loss(s),
-            1.0 / n) / n
+        c = narrow_output(X if L == 1 else A[L - 2], params + s.w_off[L - 1],
+                          params + s.b_off[L - 1], Z[L - 1], A[L - 1], Y, dZ, n, k, m,
+                          s.acts[L - 1], s.loss, elementwise_loss(s), scale) / n
     else:
         forward_pass(s, params, X, n, Z, A, True, L)
         if elementwise_loss(s):  # one call over the whole block
             rows, width = 1, n * m
         for i in range(rows):
-            tg_loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width,
-                             A[L - 1] + i * width, Y + i * width, width, 1.0 / n,
-                             dZ + i * width)
+            loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width, A[L - 1] + i * width,
+                          Y + i * width, width, scale, dZ + i * width)
         c = cost(s, Y, n, Z, A)
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
         m = s.widths[l + 1]
         inp = X if l == 0 else A[l - 1]
         if narrow(n, k, m):  # weight_grad and input_grad (times dA/dZ) in one pass
-            tg_narrow_backward[k - 1][m - 1](inp, dZ, params + s.w_off[l],
-                                             NULL if l == 0 else Z[l - 1], grad + s.w_off[l],
-                                             grad + s.b_off[l], NULL if l == 0 else d1, n)
+            narrow_backward(inp, dZ, params + s.w_off[l], NULL if l == 0 else Z[l - 1],
+                            grad + s.w_off[l], grad + s.b_off[l], NULL if l == 0 else d1, n,
+                            k, m)
         else:
             weight_grad(inp, dZ, grad + s.w_off[l], grad + s.b_off[l], n, k, m)
             if l > 0:
@@ -420,22 +497,33 @@ cdef double backward_layers(const MLPSpec *s, const double *params, const double
 
 cdef struct ReverseState:
     const MLPSpec *s
-    double **Z
-    double **A
-    double *d0
-    double *d1
+    void **Z
+    void **A
+    void *d0
+    void *d1
     Py_ssize_t fused_n      # the batch size fused was looked up for (0: none yet)
-    tg_narrow2_backward_fn fused
+    void *fused
 
 
-cdef double reverse_gradient(void *state, const void *params, const void *X, const void *Y,
-                             Py_ssize_t n, void *grad) noexcept nogil:
-    cdef ReverseState *st = <ReverseState *>state
+cdef inline double reverse_typed(ReverseState *st, const real *params, const real *X,
+                                 const real *Y, Py_ssize_t n, real *grad) noexcept nogil:
     if n != st.fused_n:  # a loop's batches are one size (bar the last): look it up once
-        st.fused = narrow2_for(st.s, n)
+        st.fused = fused_kernel(st.s, params[0]) if fused_pass(st.s, n) else NULL
         st.fused_n = n
-    return backward_with(st.fused, st.s, <const double *>params, <const double *>X,
-                         <const double *>Y, n, st.Z, st.A, st.d0, st.d1, <double *>grad)
+    return backward_with(st.fused, st.s, params, X, Y, n, <real **>st.Z, <real **>st.A,
+                         <real *>st.d0, <real *>st.d1, grad)
+
+
+cdef double reverse_gradient_d(void *state, const void *params, const void *X, const void *Y,
+                               Py_ssize_t n, void *grad) noexcept nogil:
+    return reverse_typed(<ReverseState *>state, <const double *>params, <const double *>X,
+                         <const double *>Y, n, <double *>grad)
+
+
+cdef double reverse_gradient_f(void *state, const void *params, const void *X, const void *Y,
+                               Py_ssize_t n, void *grad) noexcept nogil:
+    return reverse_typed(<ReverseState *>state, <const float *>params, <const float *>X,
+                         <const float *>Y, n, <float *>grad)
 
 
 cdef class ReverseKernel(GradientKernel):
@@ -448,14 +536,14 @@ cdef class ReverseKernel(GradientKernel):
     def __cinit__(self, Plan plan):
         self.plan = plan
         self.ws = Workspace(plan)
-        self.fn = reverse_gradient
+        self.fn = reverse_gradient_d if plan.typenum == cnp.NPY_DOUBLE else reverse_gradient_f
         self.state = &self.st
         self.st.s = &plan.spec
         self.st.fused_n = 0
         self.n_params = plan.spec.n_params
         self.n_inputs = plan.spec.widths[0]
         self.n_outputs = plan.spec.widths[plan.spec.n_layers]
-        self.dtype = _FLOAT64
+        self.dtype = plan.dtype
 
     cdef int reserve(self, Py_ssize_t n) except -1:
         self.ws.reserve(n)
@@ -466,8 +554,8 @@ cdef class ReverseKernel(GradientKernel):
 
 # ---- Python entry points ----
 
-cdef Py_ssize_t begin(Plan plan, Workspace ws, object params, object X, const double **p,
-                      const double **x) except -1:
+cdef Py_ssize_t begin(Plan plan, Workspace ws, object params, object X, const void **p,
+                      const void **x) except -1:
     """What every entry point checks first: params and the batch X against the plan;
     reserves scratch (and BLAS) for the batch and returns its row count."""
     cdef const MLPSpec *s = &plan.spec
@@ -476,28 +564,49 @@ cdef Py_ssize_t begin(Plan plan, Workspace ws, object params, object X, const do
     cdef Py_ssize_t n = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
     if n < 1:
         raise ValueError("X: expected at least one sample")
-    p[0] = <const double *>data_of(params, s.n_params, cnp.NPY_DOUBLE, "params", False)
-    x[0] = <const double *>data_of(X, n * s.widths[0], cnp.NPY_DOUBLE, "X", False)
+    p[0] = data_of(params, s.n_params, plan.typenum, "params", False)
+    x[0] = data_of(X, n * s.widths[0], plan.typenum, "X", False)
     ws.reserve(n)
     need_blas(plan, n)
     return n
 
 
+cdef double run_backward(Plan plan, Workspace ws, const void *p, const void *x,
+                         const void *y, Py_ssize_t n, void *g, real dummy) noexcept nogil:
+    return backward(&plan.spec, <const real *>p, <const real *>x, <const real *>y, n,
+                    <real **>ws.Z, <real **>ws.A, <real *>ws.d0, <real *>ws.d1, <real *>g)
+
+
+cdef double run_loss(Plan plan, Workspace ws, const void *p, const void *x, const void *y,
+                     Py_ssize_t n, real dummy) noexcept nogil:
+    forward(&plan.spec, <const real *>p, <const real *>x, n, <real **>ws.Z, <real **>ws.A)
+    return cost(&plan.spec, <const real *>y, n, <real **>ws.Z, <real **>ws.A)
+
+
+cdef void run_forward(Plan plan, Workspace ws, const void *p, const void *x, Py_ssize_t n,
+                      real dummy) noexcept nogil:
+    forward(&plan.spec, <const real *>p, <const real *>x, n, <real **>ws.Z, <real **>ws.A)
+
+
 def value_and_grad(Plan plan, params, X, Y):
-    """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array."""
+    """(cost, gradient) for a checked batch X, Y; the gradient is a new (n_params,) array
+    of the plan's dtype."""
     cdef const MLPSpec *s = &plan.spec
     cdef Workspace ws = plan.workspace()
-    cdef const double *p
-    cdef const double *x
+    cdef const void *p
+    cdef const void *x
     cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
-    cdef const double *y = <const double *>data_of(Y, n * s.widths[s.n_layers],
-                                                   cnp.NPY_DOUBLE, "Y", False)
+    cdef const void *y = data_of(Y, n * s.widths[s.n_layers], plan.typenum, "Y", False)
     cdef cnp.npy_intp size = s.n_params
-    cdef cnp.ndarray grad = cnp.PyArray_EMPTY(1, &size, cnp.NPY_DOUBLE, 0)
-    cdef double *g = <double *>cnp.PyArray_DATA(grad)
+    cdef cnp.ndarray grad = cnp.PyArray_EMPTY(1, &size, plan.typenum, 0)
+    cdef void *g = cnp.PyArray_DATA(grad)
     cdef double c
+    cdef bint is_double = plan.typenum == cnp.NPY_DOUBLE
     with nogil:
-        c = backward(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
+        if is_double:
+            c = run_backward(plan, ws, p, x, y, n, g, <double>0)
+        else:
+            c = run_backward(plan, ws, p, x, y, n, g, <float>0)
     return c, grad
 
 
@@ -510,31 +619,39 @@ def loss(Plan plan, params, X, Y):
     """Cost of a checked batch X, Y."""
     cdef const MLPSpec *s = &plan.spec
     cdef Workspace ws = plan.workspace()
-    cdef const double *p
-    cdef const double *x
+    cdef const void *p
+    cdef const void *x
     cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
-    cdef const double *y = <const double *>data_of(Y, n * s.widths[s.n_layers],
-                                                   cnp.NPY_DOUBLE, "Y", False)
+    cdef const void *y = data_of(Y, n * s.widths[s.n_layers], plan.typenum, "Y", False)
     cdef double c
+    cdef bint is_double = plan.typenum == cnp.NPY_DOUBLE
     with nogil:
-        forward(s, p, x, n, ws.Z, ws.A)
-        c = cost(s, y, n, ws.Z, ws.A)
+        if is_double:
+            c = run_loss(plan, ws, p, x, y, n, <double>0)
+        else:
+            c = run_loss(plan, ws, p, x, y, n, <float>0)
     return c
 
 
 def predict(Plan plan, params, X):
-    """Network output for a checked batch X: a new (n, n_outputs) array."""
+    """Network output for a checked batch X: a new (n, n_outputs) array of the plan's
+    dtype."""
     cdef const MLPSpec *s = &plan.spec
     cdef Workspace ws = plan.workspace()
     cdef Py_ssize_t m = s.widths[s.n_layers]
-    cdef const double *p
-    cdef const double *x
+    cdef const void *p
+    cdef const void *x
     cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
     cdef cnp.npy_intp dims[2]
     dims[0], dims[1] = n, m
-    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
-    cdef double *o = <double *>cnp.PyArray_DATA(out)
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, plan.typenum, 0)
+    cdef void *o = cnp.PyArray_DATA(out)
+    cdef bint is_double = plan.typenum == cnp.NPY_DOUBLE
+    cdef size_t nbytes = cnp.PyArray_NBYTES(out)
     with nogil:
-        forward(s, p, x, n, ws.Z, ws.A)
-        memcpy(o, ws.A[s.n_layers - 1], n * m * sizeof(double))
+        if is_double:
+            run_forward(plan, ws, p, x, n, <double>0)
+        else:
+            run_forward(plan, ws, p, x, n, <float>0)
+        memcpy(o, ws.A[s.n_layers - 1], nbytes)
     return out

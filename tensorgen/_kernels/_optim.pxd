@@ -2,10 +2,11 @@
 # _optim.pyx and the compiled training loop in _train.pyx; inline, so each has its own copy.
 # The kinds are csrc/tg_codes.h's tg_optimizer (TG_OPT_SGD: plain SGD, or SGD with
 # (Nesterov) momentum when momentum > 0; TG_OPT_ADAM).
-from libc.math cimport isfinite, pow, sqrt
+from libc.math cimport isfinite, pow, sqrt, sqrtf
 from libc.stdint cimport int64_t
 
 from tensorgen._kernels._codes cimport TG_OPT_ADAM, TG_OPT_SGD
+from tensorgen._kernels._mlp cimport real
 
 
 cdef struct OptSpec:
@@ -19,25 +20,34 @@ cdef struct OptSpec:
     double weight_decay  # L2: weight_decay * p is added to the gradient
 
 
-cdef inline bint opt_step(const OptSpec *o, Py_ssize_t n, const double *p, double *p_out,
-                          const double *g, double *m, double *v, int64_t t) noexcept nogil:
+cdef inline real root(real x) noexcept nogil:
+    if real is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+
+
+cdef inline bint opt_step(const OptSpec *o, Py_ssize_t n, const real *p, real *p_out,
+                          const real *g, real *m, real *v, int64_t t) noexcept nogil:
+    """One update in the parameters' type (float or double): p_out from p and g, the
+    state m, v updated in place; whether every new parameter is finite."""
     cdef Py_ssize_t i
-    cdef double gi, new, step
+    cdef real gi, new, step
     cdef bint finite = True
-    cdef double mu = o.momentum, wd = o.weight_decay, lr = o.lr
-    cdef double b1 = o.beta1, b2 = o.beta2, c1, c2
+    cdef real mu = <real>o.momentum, wd = <real>o.weight_decay, lr = <real>o.lr
+    cdef real b1 = <real>o.beta1, b2 = <real>o.beta2, eps = <real>o.eps, c1, c2
     if o.kind == TG_OPT_ADAM:
         # bias corrections of step t (t counts from 1)
-        c1 = 1.0 - pow(b1, <double>t)
-        c2 = 1.0 - pow(b2, <double>t)
+        c1 = <real>(1.0 - pow(o.beta1, <double>t))
+        c2 = <real>(1.0 - pow(o.beta2, <double>t))
         for i in range(n):
             gi = g[i] + wd * p[i]
-            m[i] = b1 * m[i] + (1.0 - b1) * gi
-            v[i] = b2 * v[i] + (1.0 - b2) * gi * gi
-            new = p[i] - lr * (m[i] / c1) / (sqrt(v[i] / c2) + o.eps)
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            new = p[i] - lr * (m[i] / c1) / (root(v[i] / c2) + eps)
             finite &= isfinite(new)
             p_out[i] = new
-    elif mu != 0.0:
+    elif mu != 0:
         for i in range(n):
             gi = g[i] + wd * p[i]
             m[i] = mu * m[i] + gi
@@ -45,7 +55,7 @@ cdef inline bint opt_step(const OptSpec *o, Py_ssize_t n, const double *p, doubl
             new = p[i] - lr * step
             finite &= isfinite(new)
             p_out[i] = new
-    elif wd != 0.0:
+    elif wd != 0:
         for i in range(n):
             new = p[i] - lr * (g[i] + wd * p[i])
             finite &= isfinite(new)

@@ -4,10 +4,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-# params, grad, out: float64 (_arrays.data_of refuses other dtypes at run time); m, v: the
-# optimizer's float64 state.
+# params, grad, out, m, v: all float64 or all float32 (_arrays.data_of refuses other dtypes
+# and mixtures at run time).
 _In = NDArray[np.floating[Any]]
-_State = NDArray[np.float64]
+_State = NDArray[np.floating[Any]]
 
 def step(
     kind: int, lr: float, momentum: float, nesterov: bool, beta1: float, beta2: float,

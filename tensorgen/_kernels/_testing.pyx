@@ -259,7 +259,8 @@ def value_and_grad_layered(Plan plan, params, X, Y):
     cdef double *g = <double *>data_of(grad, s.n_params, cnp.NPY_DOUBLE, "grad", True)
     cdef double c
     with nogil:
-        c = backward_layers(s, p, x, y, n, ws.Z, ws.A, ws.d0, ws.d1, g)
+        c = backward_layers(s, p, x, y, n, <double **>ws.Z, <double **>ws.A, <double *>ws.d0,
+                            <double *>ws.d1, g)
     return c, grad
 
 

@@ -1,6 +1,7 @@
 # Types of the compiled module _train.pyx (its Python-visible names). Loop is built by
 # __cinit__ (in tp_new), hence __new__ here; an extension type, so a disjoint base.
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -9,6 +10,8 @@ from typing_extensions import Self, disjoint_base
 from ._seam import GradientKernel
 
 _Array = NDArray[np.float64]
+# the kernel's dtype (float64 or float32), checked at run time
+_Float = NDArray[np.floating[Any]]
 
 class Status(IntEnum):
     RUNNING = 0
@@ -22,10 +25,10 @@ class Loop:
     rng: int
     t: int
     def __new__(
-        cls, kernel: GradientKernel, params: _Array, X: _Array, Y: _Array, batch_size: int,
+        cls, kernel: GradientKernel, params: _Float, X: _Float, Y: _Float, batch_size: int,
         shuffle: bool, rng: int,
-        opt: tuple[int, float, float, bool, float, float, float, float], m: _Array,
-        v: _Array, t: int,
+        opt: tuple[int, float, float, bool, float, float, float, float], m: _Float,
+        v: _Float, t: int,
     ) -> Self: ...
     @property
     def steps(self) -> int: ...

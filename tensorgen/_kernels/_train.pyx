@@ -5,7 +5,9 @@
 #              engine's is _mlp.ReverseKernel) followed by an opt_step() from _optim
 #              (inlined), without returning to Python per step. It runs for any engine that
 #              declares a compiled form (Engine.fit_kernel) and any optimizer that does
-#              (Optimizer.compiled_spec), knowing neither. Two parameter buffers are swapped after every step, so when a step
+#              (Optimizer.compiled_spec), knowing neither. The epochs are written once over
+#              the fused type `real`: the kernel's dtype (float64 or float32) is the type
+#              of the parameters, the data, the gradient and the optimizer's state. Two parameter buffers are swapped after every step, so when a step
 #              produces NaN/inf the previous (finite) parameters are still whole; they end
 #              up in the network's buffer in every case, including an interrupt.
 #              Python regains control only at a coarse interval: every WORK_QUANTUM
@@ -25,7 +27,9 @@ import time
 
 import numpy as np
 
+from tensorgen._kernels._arrays cimport data_of
 from tensorgen._kernels._codes cimport TG_OPT_SGD
+from tensorgen._kernels._mlp cimport real
 from tensorgen._kernels._optim cimport OptSpec, opt_step
 from tensorgen._kernels._seam cimport GradientKernel, gradient_fn
 
@@ -73,7 +77,7 @@ def shuffle(Py_ssize_t[::1] order, uint64_t state):  # order: IN/OUT
 
 # ---- the loop ----
 
-cdef inline bint all_finite(const double *x, Py_ssize_t n) noexcept nogil:
+cdef inline bint all_finite(const real *x, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(n):
         if not isfinite(x[i]):
@@ -81,33 +85,36 @@ cdef inline bint all_finite(const double *x, Py_ssize_t n) noexcept nogil:
     return True
 
 
-cdef inline void gather(const double *src, const Py_ssize_t *rows, Py_ssize_t n_rows,
-                        Py_ssize_t width, double *dst) noexcept nogil:
+cdef inline void gather(const char *src, const Py_ssize_t *rows, Py_ssize_t n_rows,
+                        Py_ssize_t row_bytes, char *dst) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(n_rows):
-        memcpy(dst + i * width, src + rows[i] * width, width * sizeof(double))
+        memcpy(dst + i * row_bytes, src + rows[i] * row_bytes, row_bytes)
 
 
 cdef class Loop:
     """State of one compiled fit: data, batch order, optimizer state and counters.
 
     The arrays are checked by the caller (tensorgen.training), and kept referenced here
-    so they outlive every run(). ``params`` is the network's own buffer. ``kernel`` is
-    the engine's GradientKernel, owned by this loop (its scratch is reserved here).
+    so they outlive every run(); their pointers come from _arrays.data_of, of the kernel's
+    dtype. ``params`` is the network's own buffer. ``kernel`` is the engine's
+    GradientKernel, owned by this loop (its scratch is reserved here).
     """
 
     cdef GradientKernel kernel
     cdef OptSpec opt
     cdef object _keep
-    cdef double *params
-    cdef double *spare
-    cdef double *grad
-    cdef double *m
-    cdef double *v
-    cdef const double *X
-    cdef const double *Y
-    cdef double *Xb
-    cdef double *Yb
+    cdef bint is_double
+    cdef Py_ssize_t itemsize
+    cdef void *params
+    cdef void *spare
+    cdef void *grad
+    cdef void *m
+    cdef void *v
+    cdef const char *X
+    cdef const char *Y
+    cdef char *Xb
+    cdef char *Yb
     cdef Py_ssize_t *order
     cdef Py_ssize_t n, batch_size
     cdef bint shuffle
@@ -117,110 +124,134 @@ cdef class Loop:
     cdef readonly Py_ssize_t epochs_run  # epochs completed by the last run()
     cdef readonly int status
 
-    def __cinit__(self, GradientKernel kernel, double[::1] params, const double[:, ::1] X,
-                  const double[:, ::1] Y, Py_ssize_t batch_size, bint shuffle, uint64_t rng,
-                  tuple opt, double[::1] m, double[::1] v, int64_t t):
-        cdef Py_ssize_t n = X.shape[0], P = kernel.n_params
-        if kernel.dtype != np.float64:
-            raise ValueError(f"kernel: a float64 kernel expected, got {kernel.dtype}")
-        if (params.shape[0] != P or m.shape[0] != P or v.shape[0] != P
-                or X.shape[1] != kernel.n_inputs or Y.shape[0] != n
-                or Y.shape[1] != kernel.n_outputs or n < 1 or not 1 <= batch_size <= n):
-            raise ValueError("Loop: arrays do not match the kernel")
-        cdef cnp.ndarray spare = np.empty(P), grad = np.empty(P)
-        cdef cnp.ndarray Xb = np.empty((batch_size, X.shape[1]))
-        cdef cnp.ndarray Yb = np.empty((batch_size, Y.shape[1]))
-        cdef cnp.ndarray order = np.arange(n, dtype=np.intp)
+    def __cinit__(self, GradientKernel kernel, params, X, Y, Py_ssize_t batch_size,
+                  bint shuffle, uint64_t rng, tuple opt, m, v, int64_t t):
+        cdef Py_ssize_t n, P = kernel.n_params
+        dtype = kernel.dtype
+        cdef int typenum = dtype.num
+        if typenum not in (cnp.NPY_DOUBLE, cnp.NPY_FLOAT):
+            raise ValueError(f"kernel: a float64 or float32 kernel expected, got {dtype}")
+        if not (cnp.PyArray_Check(X) and cnp.PyArray_NDIM(<cnp.ndarray>X) == 2):
+            raise ValueError("X: expected a 2-D array")
+        n = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
+        if n < 1 or not 1 <= batch_size <= n:
+            raise ValueError(f"batch_size: expected 1 to {n} samples, got {batch_size}")
+        self.params = data_of(params, P, typenum, "params", True)
+        self.m = data_of(m, P, typenum, "m", True)
+        self.v = data_of(v, P, typenum, "v", True)
+        self.X = <const char *>data_of(X, n * kernel.n_inputs, typenum, "X", False)
+        self.Y = <const char *>data_of(Y, n * kernel.n_outputs, typenum, "Y", False)
+        spare, grad = np.empty(P, dtype), np.empty(P, dtype)
+        Xb = np.empty((batch_size, kernel.n_inputs), dtype)
+        Yb = np.empty((batch_size, kernel.n_outputs), dtype)
+        order = np.arange(n, dtype=np.intp)
         self._keep = (params, X, Y, m, v, spare, grad, Xb, Yb, order)
         self.kernel = kernel
+        self.is_double = typenum == cnp.NPY_DOUBLE
+        self.itemsize = dtype.itemsize
         (self.opt.kind, self.opt.lr, self.opt.momentum, self.opt.nesterov, self.opt.beta1,
          self.opt.beta2, self.opt.eps, self.opt.weight_decay) = opt
-        self.params, self.m, self.v = &params[0], &m[0], &v[0]
-        self.X, self.Y = &X[0, 0], &Y[0, 0]
-        self.spare = <double *>cnp.PyArray_DATA(spare)
-        self.grad = <double *>cnp.PyArray_DATA(grad)
-        self.Xb = <double *>cnp.PyArray_DATA(Xb)
-        self.Yb = <double *>cnp.PyArray_DATA(Yb)
+        self.spare = cnp.PyArray_DATA(spare)
+        self.grad = cnp.PyArray_DATA(grad)
+        self.Xb = <char *>cnp.PyArray_DATA(Xb)
+        self.Yb = <char *>cnp.PyArray_DATA(Yb)
         self.order = <Py_ssize_t *>cnp.PyArray_DATA(order)
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
         self.rng, self.t, self.steps, self.status, self.epochs_run = rng, t, 0, RUNNING, 0
         kernel.reserve(batch_size)
 
-    def run(self, double[::1] costs, Py_ssize_t max_epochs, double tol, double budget):
+    def run(self, costs, Py_ssize_t max_epochs, double tol, double budget):
         """Run up to max_epochs epochs (fewer after ``budget`` seconds or a stop).
 
-        costs: OUT, the cost of each epoch run. tol: stop once an epoch's cost is below
-        (full batch: checked before the update, which is then skipped). Returns the number
-        of epochs run; ``status`` says why it returned. Ctrl-C raises KeyboardInterrupt
-        between two steps; the parameters are then those of the last completed step.
+        costs: OUT, float64, the cost of each epoch run. tol: stop once an epoch's cost is
+        below (full batch: checked before the update, which is then skipped). Returns the
+        number of epochs run; ``status`` says why it returned. Ctrl-C raises
+        KeyboardInterrupt between two steps; the parameters are then those of the last
+        completed step.
         """
-        cdef GradientKernel kernel = self.kernel
-        cdef gradient_fn gradient = kernel.fn
-        cdef void *state = kernel.state
-        cdef Py_ssize_t P = kernel.n_params, n = self.n, bs = self.batch_size
-        cdef Py_ssize_t n_in = kernel.n_inputs, n_out = kernel.n_outputs
-        cdef Py_ssize_t n_batches = (n + bs - 1) // bs, e = 0, b, start, nb
-        cdef Py_ssize_t step_work = bs * P * 3 + STEP_OVERHEAD, work = 0
-        cdef bint full = n_batches == 1, stop = False, late = False
-        cdef double *pc = self.params
-        cdef const double *xb
-        cdef const double *yb
-        cdef double c = 0.0, total
-        cdef double deadline = _clock() + budget
-        # A non-finite gradient makes the new parameters non-finite, which opt_step reports;
-        # it is checked before the step only to keep a stateful optimizer's state finite.
-        cdef bint stateless = self.opt.kind == TG_OPT_SGD and self.opt.momentum == 0.0
-        if costs.shape[0] < max_epochs:
+        if not (cnp.PyArray_Check(costs) and cnp.PyArray_NDIM(<cnp.ndarray>costs) == 1):
+            raise ValueError("costs: expected a 1-D array")
+        cdef Py_ssize_t size = cnp.PyArray_SIZE(<cnp.ndarray>costs)
+        cdef double *out = <double *>data_of(costs, size, cnp.NPY_DOUBLE, "costs", True)
+        if size < max_epochs:
             raise ValueError("costs: shorter than max_epochs")
         if not tol > -INFINITY:
             tol = -INFINITY
         self.status = RUNNING
-        try:
-            with nogil:
-                while e < max_epochs and not stop:
-                    if self.shuffle and not full:
-                        shuffle_order(self.order, n, &self.rng)
-                    total = 0.0
-                    for b in range(n_batches):
-                        start = b * bs
-                        nb = min(bs, n - start)
-                        if full or not self.shuffle:
-                            xb, yb = self.X + start * n_in, self.Y + start * n_out
-                        else:
-                            gather(self.X, self.order + start, nb, n_in, self.Xb)
-                            gather(self.Y, self.order + start, nb, n_out, self.Yb)
-                            xb, yb = self.Xb, self.Yb
-                        c = gradient(state, pc, xb, yb, nb, self.grad)
-                        if not (isfinite(c) and (stateless or all_finite(self.grad, P))):
-                            self.status, stop = NONFINITE, True
-                            break
-                        if full and c < tol:
-                            self.status, stop = TOL, True
-                            break
-                        self.t += 1
-                        if not opt_step(&self.opt, P, pc, self.spare if pc == self.params
-                                        else self.params, self.grad, self.m, self.v, self.t):
-                            self.t -= 1
-                            self.status, stop = NONFINITE, True
-                            break
-                        pc = self.spare if pc == self.params else self.params
-                        self.steps += 1
-                        total += c if full else c * nb
-                        work += step_work
-                        if work >= WORK_QUANTUM:
-                            work = 0
-                            with gil:
-                                PyErr_CheckSignals()
-                                late = _clock() > deadline
-                    if self.status == NONFINITE:
+        cdef double deadline = _clock() + budget
+        if self.is_double:
+            return run_epochs(self, out, max_epochs, tol, deadline, <double>0)
+        return run_epochs(self, out, max_epochs, tol, deadline, <float>0)
+
+
+cdef Py_ssize_t run_epochs(Loop self, double *costs, Py_ssize_t max_epochs, double tol,
+                           double deadline, real dummy) except -1:
+    """Loop.run's epochs in the kernel's type."""
+    cdef GradientKernel kernel = self.kernel
+    cdef gradient_fn gradient = kernel.fn
+    cdef void *state = kernel.state
+    cdef Py_ssize_t P = kernel.n_params, n = self.n, bs = self.batch_size
+    cdef Py_ssize_t row_x = kernel.n_inputs * self.itemsize
+    cdef Py_ssize_t row_y = kernel.n_outputs * self.itemsize
+    cdef Py_ssize_t n_batches = (n + bs - 1) // bs, e = 0, b, start, nb
+    cdef Py_ssize_t step_work = bs * P * 3 + STEP_OVERHEAD, work = 0
+    cdef bint full = n_batches == 1, stop = False, late = False
+    cdef real *params = <real *>self.params
+    cdef real *spare = <real *>self.spare
+    cdef real *grad = <real *>self.grad
+    cdef real *pc = params
+    cdef const void *xb
+    cdef const void *yb
+    cdef double c = 0.0, total
+    # A non-finite gradient makes the new parameters non-finite, which opt_step reports;
+    # it is checked before the step only to keep a stateful optimizer's state finite.
+    cdef bint stateless = self.opt.kind == TG_OPT_SGD and self.opt.momentum == 0.0
+    try:
+        with nogil:
+            while e < max_epochs and not stop:
+                if self.shuffle and not full:
+                    shuffle_order(self.order, n, &self.rng)
+                total = 0.0
+                for b in range(n_batches):
+                    start = b * bs
+                    nb = min(bs, n - start)
+                    if full or not self.shuffle:
+                        xb, yb = self.X + start * row_x, self.Y + start * row_y
+                    else:
+                        gather(self.X, self.order + start, nb, row_x, self.Xb)
+                        gather(self.Y, self.order + start, nb, row_y, self.Yb)
+                        xb, yb = self.Xb, self.Yb
+                    c = gradient(state, pc, xb, yb, nb, grad)
+                    if not (isfinite(c) and (stateless or all_finite(grad, P))):
+                        self.status, stop = NONFINITE, True
                         break
-                    costs[e] = c if full else total / n
-                    e += 1
-                    if not full and costs[e - 1] < tol:
+                    if full and c < tol:
                         self.status, stop = TOL, True
-                    stop = stop or late
-        finally:
-            self.epochs_run = e
-            if pc != self.params:
-                memcpy(self.params, pc, P * sizeof(double))
-        return e
+                        break
+                    self.t += 1
+                    if not opt_step(&self.opt, P, pc, spare if pc == params else params, grad,
+                                    <real *>self.m, <real *>self.v, self.t):
+                        self.t -= 1
+                        self.status, stop = NONFINITE, True
+                        break
+                    pc = spare if pc == params else params
+                    self.steps += 1
+                    total += c if full else c * nb
+                    work += step_work
+                    if work >= WORK_QUANTUM:
+                        work = 0
+                        with gil:
+                            PyErr_CheckSignals()
+                            late = _clock() > deadline
+                if self.status == NONFINITE:
+                    break
+                costs[e] = c if full else total / n
+                e += 1
+                if not full and costs[e - 1] < tol:
+                    self.status, stop = TOL, True
+                stop = stop or late
+    finally:
+        self.epochs_run = e
+        if pc != params:
+            memcpy(params, pc, P * sizeof(real))
+    return e

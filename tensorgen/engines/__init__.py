@@ -66,8 +66,10 @@ def engine_for(engine: str | Engine, architecture: Architecture) -> Engine:
     """
     engine = get_engine(engine)
     if not engine.supports(architecture):
+        hint = (f"; net.astype({engine.dtypes[0]!r}) gives a copy it can compute for"
+                if engine.dtypes else "")
         raise ValueError(f"engine: {engine!r} does not compute for {architecture.dtype} "
-                         f"networks (it supports {list(engine.dtypes)})")
+                         f"networks (it supports {list(engine.dtypes)}){hint}")
     return engine
 
 

@@ -18,6 +18,7 @@ class Reverse(Engine):
     """
 
     name = "reverse"
+    dtypes = ("float64", "float32")
 
     def value_and_grad(self, architecture: Architecture, params: FloatArray, X: FloatArray,
                        Y: FloatArray) -> tuple[float, FloatArray]:
@@ -42,4 +43,5 @@ class Reverse(Engine):
         int
             The bytes.
         """
-        return 8 * _mlp.plan_for(architecture).scratch_doubles(n_samples)
+        size: int = _mlp.plan_for(architecture).scratch_bytes(n_samples)
+        return size
