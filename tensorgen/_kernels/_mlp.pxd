@@ -133,6 +133,14 @@ cdef double backward(const MLPSpec *s, const real *params, const real *X, const 
                      Py_ssize_t n, real **Z, real **A, real *d0, real *d1,
                      real *grad) noexcept nogil
 
+cdef double forward_to_delta(const MLPSpec *s, const real *params, const real *X,
+                            const real *Y, Py_ssize_t n, real **Z, real **A,
+                            real *dZ) noexcept nogil
+
+# C (rows x cols) = A @ B (+ C when accumulate), contiguous row-major: BLAS or loops
+cdef void matmul(const real *A, const real *B, real *C, Py_ssize_t rows, Py_ssize_t inner,
+                 Py_ssize_t cols, bint accumulate) noexcept nogil
+
 cdef double backward_layers(const MLPSpec *s, const real *params, const real *X,
                             const real *Y, Py_ssize_t n, real **Z, real **A, real *d0,
                             real *d1, real *grad) noexcept nogil

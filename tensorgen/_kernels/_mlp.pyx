@@ -24,6 +24,9 @@
 #              backward's forward pass keeps each hidden layer's dA/dZ in place of Z
 #              (computed with A: the sigmoid's exp is shared), so backprop recomputes none;
 #              a narrow output layer with an elementwise loss shares it the same way.
+#              forward_to_delta is that forward pass up to the output layer's delta, which
+#              forward mode (_forward.pyx) pushes its tangents along; matmul is the product
+#              (BLAS or loops) its tangent blocks go through.
 #   ReverseKernel
 #              the reverse engine's GradientKernel (_seam.pxd): backward() for the compiled
 #              training loop, with a workspace of its own.
@@ -325,6 +328,26 @@ cdef inline void input_grad(const real *dZ, const real *W, real *dA, Py_ssize_t 
     blas_gemm(b"T", b"N", k, n, m, W, m, dZ, m, <real>0, dA, k)
 
 
+cdef void matmul(const real *A, const real *B, real *C, Py_ssize_t rows, Py_ssize_t inner,
+                 Py_ssize_t cols, bint accumulate) noexcept nogil:
+    """C (rows x cols) = A (rows x inner) @ B (inner x cols), plus C's own values when
+    accumulate; contiguous row-major. A GEMM when large enough (gemm), else loops."""
+    cdef Py_ssize_t r, t, c
+    cdef real a
+    cdef real *row
+    if gemm(rows, inner, cols):
+        blas_gemm(b"N", b"N", cols, rows, inner, B, cols, A, inner, <real>accumulate, C, cols)
+        return
+    for r in range(rows):
+        row = C + r * cols
+        if not accumulate:
+            memset(row, 0, cols * sizeof(real))
+        for t in range(inner):
+            a = A[r * inner + t]
+            for c in range(cols):
+                row[c] += a * B[t * cols + c]
+
+
 cdef inline bint narrow(Py_ssize_t n, Py_ssize_t k, Py_ssize_t m) noexcept nogil:
     """Whether a layer (n samples, k inputs, m outputs) goes to the fixed-width kernels of
     tg_narrow.h: narrow, and small enough that the loops above would compute it anyway."""
@@ -446,31 +469,39 @@ cdef double backward(const MLPSpec *s, const real *params, const real *X, const 
     return backward_with(fused, s, params, X, Y, n, Z, A, d0, d1, grad)
 
 
+cdef double forward_to_delta(const MLPSpec *s, const real *params, const real *X,
+                            const real *Y, Py_ssize_t n, real **Z, real **A,
+                            real *dZ) noexcept nogil:
+    """The forward pass a gradient needs: every layer's A, each hidden layer's dA/dZ in
+    place of its Z, and dZ (n x widths[L]) = d cost / d Z of the output layer (the loss
+    gradient times 1/n); returns the cost."""
+    cdef Py_ssize_t L = s.n_layers, k = s.widths[L - 1], m = s.widths[L]
+    cdef Py_ssize_t i, rows = n, width = m
+    cdef real scale = <real>(1.0 / n)
+    if narrow(n, k, m):  # the output layer, the loss gradient and the cost in one pass
+        forward_pass(s, params, X, n, Z, A, True, L - 1)  # hidden Z[l] now hold dA/dZ
+        return narrow_output(X if L == 1 else A[L - 2], params + s.w_off[L - 1],
+                             params + s.b_off[L - 1], Z[L - 1], A[L - 1], Y, dZ, n, k, m,
+                             s.acts[L - 1], s.loss, elementwise_loss(s), scale) / n
+    forward_pass(s, params, X, n, Z, A, True, L)
+    if elementwise_loss(s):  # one call over the whole block
+        rows, width = 1, n * m
+    for i in range(rows):
+        loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width, A[L - 1] + i * width,
+                      Y + i * width, width, scale, dZ + i * width)
+    return cost(s, Y, n, Z, A)
+
+
 cdef double backward_layers(const MLPSpec *s, const real *params, const real *X,
                             const real *Y, Py_ssize_t n, real **Z, real **A, real *d0,
                             real *d1, real *grad) noexcept nogil:
     """backward() layer by layer."""
-    cdef Py_ssize_t L = s.n_layers, l, k = s.widths[L - 1], m = s.widths[L]
-    cdef Py_ssize_t i, j
+    cdef Py_ssize_t L = s.n_layers, l, k, m
+    cdef Py_ssize_t j
     cdef real *dZ = d0
     cdef real *tmp
     cdef const real *inp
-    cdef Py_ssize_t rows = n, width = m
-    cdef real scale = <real>(1.0 / n)
-    cdef double c
-    if narrow(n, k, m):  # the output layer, the loss gradient and the cost in one pass
-        forward_pass(s, params, X, n, Z, A, True, L - 1)  # hidden Z[l] now hold dA/dZ
-        c = narrow_output(X if L == 1 else A[L - 2], params + s.w_off[L - 1],
-                          params + s.b_off[L - 1], Z[L - 1], A[L - 1], Y, dZ, n, k, m,
-                          s.acts[L - 1], s.loss, elementwise_loss(s), scale) / n
-    else:
-        forward_pass(s, params, X, n, Z, A, True, L)
-        if elementwise_loss(s):  # one call over the whole block
-            rows, width = 1, n * m
-        for i in range(rows):
-            loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width, A[L - 1] + i * width,
-                          Y + i * width, width, scale, dZ + i * width)
-        c = cost(s, Y, n, Z, A)
+    cdef double c = forward_to_delta(s, params, X, Y, n, Z, A, dZ)
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
         m = s.widths[l + 1]
