@@ -12,8 +12,8 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["_codes", "_arrays", "_seam", "_mlp", "_buildinfo", "_finite", "_optim", "_train",
-           "_symbolic", "_testing"]
+KERNELS = ["_codes", "_arrays", "_seam", "_mlp", "_buildinfo", "_finite", "_forward",
+           "_forward_gradient", "_optim", "_train", "_symbolic", "_testing"]
 DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,

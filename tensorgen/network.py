@@ -20,6 +20,7 @@ from ._checks import check_choice
 from ._kernels import _arrays, _mlp
 from .architecture import Architecture, Layers
 from .engines import Engine, engine_for
+from .engines.forward import jvp
 from .training import FitOptions, History
 
 if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; mypy always has typing_extensions
@@ -295,6 +296,41 @@ class Network:
         _check_finite(cost, "cost")
         _check_finite(grad, "gradient")
         return cost, grad
+
+    def jvp(self, X: ArrayLike, Y: ArrayLike, v: ArrayLike) -> tuple[float, float]:
+        """Cost and its derivative along a direction ``v`` of the parameters (forward
+        mode: one forward pass carrying one tangent, about twice a forward pass's work).
+
+        Parameters
+        ----------
+        X, Y : array_like
+            Data, as for ``value_and_grad``.
+        v : array_like of shape (n_params,)
+            The direction, laid out like ``params``: finite real numbers (converted to
+            the network's dtype).
+
+        Returns
+        -------
+        cost : float
+            Mean over samples of the per-sample loss.
+        derivative : float
+            ``grad . v``, the directional derivative of the cost (exact to rounding).
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming the argument (``X``, ``Y``, ``v``, ``params``) and what was expected:
+            ``v`` of another shape, not real numbers (complex, bool, object, str), or
+            holding NaN or infinity; ValueError naming ``X, Y, params`` when the cost or
+            the derivative overflows.
+        """
+        X, Y = self._architecture.check_batch(X, Y)
+        direction = _arrays.vector(v, "v", self.n_params, self.dtype)
+        self.check_params()
+        cost, derivative = jvp(self._architecture, self._params, X, Y, direction)
+        _check_finite(cost, "cost")
+        _check_finite(derivative, "directional derivative")
+        return cost, derivative
 
     def fit(self, X: ArrayLike, Y: ArrayLike, **options: Unpack[FitOptions]) -> History:
         """Train the network in place.
