@@ -6,11 +6,14 @@ from .._checks import check_choice
 from ..architecture import Architecture
 from .base import Engine
 from .finite import Finite
+from .forward import Forward
+from .forward_gradient import ForwardGradient
 from .oracle import Autograd
 from .reverse import Reverse
 from .symbolic import Symbolic, SymbolicReport
 
-ENGINES = {"reverse": Reverse, "autograd": Autograd, "finite": Finite, "symbolic": Symbolic}
+ENGINES = {"reverse": Reverse, "autograd": Autograd, "finite": Finite, "symbolic": Symbolic,
+           "forward": Forward, "forward_gradient": ForwardGradient}
 
 
 @cache
@@ -73,5 +76,5 @@ def engine_for(engine: str | Engine, architecture: Architecture) -> Engine:
     return engine
 
 
-__all__ = ["ENGINES", "Autograd", "Engine", "Finite", "Reverse", "Symbolic", "SymbolicReport",
-           "engine_for", "get_engine"]
+__all__ = ["ENGINES", "Autograd", "Engine", "Finite", "Forward", "ForwardGradient", "Reverse",
+           "Symbolic", "SymbolicReport", "engine_for", "get_engine"]

@@ -34,6 +34,8 @@ class Engine(ABC):
     recognising engines by type:
 
     - ``exact``: whether the gradient is exact up to rounding;
+    - ``stochastic``: whether it is a random estimate, a new draw per call, whose mean
+      over draws is the gradient;
     - ``dtypes``: the architectures' dtypes it computes in;
     - ``fit_kernel``: a compiled form for the compiled training loop, or None.
     """
@@ -42,6 +44,9 @@ class Engine(ABC):
     name: ClassVar[str] = "engine"
     #: Whether the gradient is exact up to rounding (False for finite differences).
     exact: ClassVar[bool] = True
+    #: Whether each call returns a new random estimate, unbiased: its mean over calls is
+    #: the gradient (True for the forward gradient; such an engine is not ``exact``).
+    stochastic: ClassVar[bool] = False
     #: The dtypes (``Architecture.dtype``) this engine computes in.
     dtypes: ClassVar[tuple[str, ...]] = ("float64",)
 
