@@ -25,6 +25,8 @@ from tensorgen.engines import (
     Autograd,
     Engine,
     Finite,
+    Forward,
+    ForwardGradient,
     Reverse,
     Symbolic,
     SymbolicReport,
@@ -119,8 +121,8 @@ def engines(net: tg.Network) -> None:
     checked: Engine = engine_for(Finite(), arch)
     kernel = engine.fit_kernel(arch)
     scratch: int | None = engine.scratch_bytes(arch, 4)
-    declared: tuple[str, bool, tuple[str, ...], bool] = (
-        engine.name, engine.exact, engine.dtypes, engine.supports(arch))
+    declared: tuple[str, bool, bool, tuple[str, ...], bool] = (
+        engine.name, engine.exact, engine.stochastic, engine.dtypes, engine.supports(arch))
     cost, grad = engine.value_and_grad(arch, net.params, X, Y)
     _, grad_scaled = net.value_and_grad(X, Y, engine=Scaled())
     assert np.array_equal(grad, grad_scaled)
@@ -131,6 +133,22 @@ def engines(net: tg.Network) -> None:
     options: tuple[str, str, str, float | None, int | None] = (
         finite.method, finite.step, finite.sweep, finite.eps, finite.n_threads)
     finite_cost, finite_grad = net.value_and_grad(X, Y, engine=checked)
+
+    forward: Forward = Forward(n_threads=1, block=4)
+    forward_options: tuple[int | None, int | None] = (forward.n_threads, forward.block)
+    forward_cost, forward_grad = net.value_and_grad(X, Y, engine=forward)
+    v: FloatArray = forward_grad / np.linalg.norm(forward_grad)
+    jvp_cost, slope = net.jvp(X, Y, v)  # grad . v: the gradient's norm here
+    estimator: ForwardGradient = ForwardGradient(directions=4, seed=0)
+    before: int = estimator.calls
+    directions: FloatArray = estimator.draw(net.n_params, call=before)
+    estimate_cost, estimate = net.value_and_grad(X, Y, engine=estimator)
+    assert np.allclose(estimate, (directions @ forward_grad) @ directions / 4)
+    stream: tuple[int, int | None, int] = (estimator.directions, estimator.seed,
+                                           estimator.calls)
+    print(f"forward {forward_options}: cost {forward_cost:.6f}, jvp {jvp_cost:.6f} "
+          f"{slope:.6f}; forward gradient {stream}, cost {estimate_cost:.6f}, |estimate| "
+          f"{np.linalg.norm(estimate):.6f}")
 
     symbolic: Symbolic = Symbolic(cse=True, max_work=10_000, cache_dir=None, compiler=None)
     settings: tuple[bool, float, object, object] = (

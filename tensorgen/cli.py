@@ -28,10 +28,14 @@ DATASETS = ("digits", "iris", "breast_cancer")
 # How long each command's default run took, whole command, per engine: `tensorgen xor
 # --engine E` and `tensorgen train --dataset digits --engine E`, measured on a 2-core AMD
 # EPYC shared with other jobs (load average 2 to 6), Python 3.11.7. Ranges span 2 to 4 runs;
-# symbolic includes compiling the network's gradient once (then cached).
-XOR_TIMES = "reverse 0.5-1.2 s, finite 1.7-4.5 s, symbolic 2.8-5.3 s, autograd 46-89 s"
+# symbolic includes compiling the network's gradient once (then cached). forward and
+# forward_gradient were measured later, at a load average of 4.6 to 5.4.
+XOR_TIMES = ("reverse 0.5-1.2 s, finite 1.7-4.5 s, symbolic 2.8-5.3 s, autograd 46-89 s, "
+             "forward 3.8-4.7 s, forward_gradient 0.9 s")
 TRAIN_TIMES = ("reverse 2.4-5.2 s, autograd 4.9-11 s, finite 5.3 min, symbolic 3.5 min (12 s "
-               "once its compiled gradient is cached)")
+               "once its compiled gradient is cached), forward 41-52 s, forward_gradient "
+               "5.4-12 s (one random direction per step: test accuracy 0.56 after the 50 "
+               "epochs)")
 
 
 def cmd_xor(args: argparse.Namespace) -> int:

@@ -1,6 +1,8 @@
-"""Shared test helpers: the activation/loss pairs and targets each loss accepts."""
+"""Shared test helpers: the activation/loss pairs and targets each loss accepts, and the
+engines as tests that predict their results pass them."""
 
 
+from tensorgen.engines import ENGINES
 from tensorgen.functions import HIDDEN_ACTIVATIONS
 
 # (loss, output activation) pairs the library accepts
@@ -24,3 +26,21 @@ def make_targets(rng, loss, n, n_out):
         return rng.random((n, n_out))
     Y = rng.random((n, n_out))
     return Y / Y.sum(axis=1, keepdims=True)
+
+
+def seeded(name):
+    """The engine called `name`, as a test that predicts its result passes it: a
+    stochastic engine as a new object seeded 0 (its first estimate's directions are
+    known: ``expected``), any other by name."""
+    cls = ENGINES[name]
+    return cls(seed=0) if cls.stochastic else name
+
+
+def expected(engine, grad):
+    """What `engine` (as ``seeded`` gives it) returns on its first call when the gradient
+    is `grad`: grad itself, or a stochastic engine's estimate from the directions v_k of
+    its first call, (1/K) sum_k (grad . v_k) v_k."""
+    if isinstance(engine, str):
+        return grad
+    V = engine.draw(grad.size, call=0)
+    return (V @ grad) @ V / len(V)

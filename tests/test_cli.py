@@ -154,7 +154,7 @@ def test_help_shows_each_default_once_and_the_choices(capsys, command):
         assert "--optimizer {sgd,momentum,nesterov,adam}" in out
         assert "--activation {identity,sigmoid,tanh,relu,leaky_relu}" in out
     if command in ("xor", "train"):
-        assert "--engine {reverse,autograd,finite,symbolic}" in out
+        assert "--engine {reverse,autograd,finite,symbolic,forward,forward_gradient}" in out
         took = re.search(r"took (reverse .*?) on a shared 2-core AMD EPYC \(default: reverse\)",
                          text)
         assert took and all(engine in took.group(1) for engine in tg.engines.ENGINES), text

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from helpers import seeded
 
 import tensorgen as tg
 from tensorgen.engines import ENGINES
@@ -54,12 +55,15 @@ def assert_same(results, expected):
             np.testing.assert_array_equal(got_grad, grad)
 
 
+# A stochastic engine is a new object seeded 0 in every call (helpers.seeded), so that
+# every call draws the same directions.
 @pytest.mark.parametrize("engine", list(ENGINES))
 def test_four_threads_on_four_networks(engine):
     nets = [tg.Network(seed=i, **c) for i, c in enumerate(CONFIGS)]
     data = [batch(net, i, n=64 if i % 2 else 5) for i, net in enumerate(nets)]
-    expected = [net.value_and_grad(X, Y, engine=engine) for net, (X, Y) in zip(nets, data)]
-    jobs = [lambda net=net, X=X, Y=Y: net.value_and_grad(X, Y, engine=engine)
+    expected = [net.value_and_grad(X, Y, engine=seeded(engine))
+                for net, (X, Y) in zip(nets, data)]
+    jobs = [lambda net=net, X=X, Y=Y: net.value_and_grad(X, Y, engine=seeded(engine))
             for net, (X, Y) in zip(nets, data)]
     assert_same(run_concurrently(jobs), expected)
 
@@ -69,10 +73,27 @@ def test_four_threads_share_one_network(engine):
     net = tg.Network(seed=0, **CONFIGS[0])
     data = [batch(net, seed, n) for seed, n in zip(range(N_THREADS), (64, 3, 128, 64))]
     params = net.params.copy()
-    expected = [net.value_and_grad(X, Y, engine=engine) for X, Y in data]
-    jobs = [lambda X=X, Y=Y: net.value_and_grad(X, Y, engine=engine) for X, Y in data]
+    expected = [net.value_and_grad(X, Y, engine=seeded(engine)) for X, Y in data]
+    jobs = [lambda X=X, Y=Y: net.value_and_grad(X, Y, engine=seeded(engine))
+            for X, Y in data]
     assert_same(run_concurrently(jobs), expected)
     np.testing.assert_array_equal(net.params, params)
+
+
+def test_threads_sharing_a_stochastic_engine_draw_distinct_estimates():
+    """One seeded forward-gradient engine called from four threads at once: every call
+    takes its own number of the stream (the counter advances atomically), so the
+    estimates are those of numbers 0 to 4 * ROUNDS - 1, each exactly once."""
+    net = tg.Network(seed=0, **CONFIGS[0])
+    X, Y = batch(net, 0)
+    engine = tg.engines.ForwardGradient(directions=2, seed=7)
+    jobs = [lambda: net.value_and_grad(X, Y, engine=engine)[1]] * N_THREADS
+    got = sorted(g.tobytes() for rounds in run_concurrently(jobs) for g in rounds)
+    assert engine.calls == N_THREADS * ROUNDS
+    replay = tg.engines.ForwardGradient(directions=2, seed=7)
+    want = sorted(net.value_and_grad(X, Y, engine=replay)[1].tobytes()
+                  for _ in range(N_THREADS * ROUNDS))
+    assert got == want
 
 
 def test_predict_and_loss_share_one_network():
@@ -95,10 +116,14 @@ def long_call(engine):
     start = time.perf_counter()
     net.value_and_grad(X, Y, engine=engine)
     n = int(min(2**20, max(256, 256 * GIL_CALL_SECONDS / (time.perf_counter() - start))))
-    X, Y = rng.normal(size=(n, 8)), rng.random((n, 1))
-    start = time.perf_counter()
-    net.value_and_grad(X, Y, engine=engine)
-    return net, X, Y, time.perf_counter() - start
+    while True:  # (a busy machine slows the small call most: grow n until it is long)
+        X, Y = rng.normal(size=(n, 8)), rng.random((n, 1))
+        start = time.perf_counter()
+        net.value_and_grad(X, Y, engine=engine)
+        seconds = time.perf_counter() - start
+        if seconds >= GIL_CALL_SECONDS / 2 or n >= 2**20:
+            return net, X, Y, seconds
+        n = min(2**20, 2 * n)
 
 
 @pytest.mark.parametrize("engine", [
