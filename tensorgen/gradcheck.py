@@ -19,7 +19,10 @@ def relative_error(grad: NDArray[np.floating[Any]], ref: NDArray[np.floating[Any
     A block is one ws/bs array (``blocks`` are slices of the flat vector). Components far
     smaller than their block's largest are sums that cancel, where any two correct engines
     differ by rounding noise of the block's scale; the floor measures those against that
-    scale instead of reporting the noise as a large relative error.
+    scale instead of reporting the noise as a large relative error. Where the reference
+    block is exactly zero, a nonzero component is measured against the smallest normal
+    double: a huge error, inf beyond the double range (the forward gradient's random
+    estimate is nonzero there).
 
     Parameters
     ----------
@@ -39,7 +42,8 @@ def relative_error(grad: NDArray[np.floating[Any]], ref: NDArray[np.floating[Any
     for sl in blocks:
         scale = np.abs(ref[sl])
         floor = max(1e-4 * float(scale.max(initial=0.0)), np.finfo(float).tiny)
-        err[sl] /= np.maximum(scale, floor)
+        with np.errstate(over="ignore"):  # (inf: see above)
+            err[sl] /= np.maximum(scale, floor)
     return err
 
 

@@ -257,10 +257,14 @@ def rounding_scale(net, cost, Xref):
             * (1.0 + float(np.abs(net.params).max())) ** len(net.ws))
 
 
-def check_against_oracle(target, net, engine, cost, grad, Xref, Yref):
+def check_against_oracle(target, net, engine, cost, grad, Xref, Yref, call=None):
     """Compare with the autograd oracle where the comparison means something: exact
     engines always (if the oracle is finite); inexact (finite-difference) engines only for
-    smooth activations and moderate data, where a central difference is accurate."""
+    smooth activations and moderate data, where a central difference is accurate; a
+    stochastic engine (its estimate number `call`) by its contract (check_estimate)."""
+    if engine.stochastic:
+        check_estimate(target, net, engine, cost, grad, Xref, Yref, call)
+        return
     if not engine.exact and (scale(Xref, Yref) > DIVERGE_SCALE
                              or net.activation not in SMOOTH
                              or net.output_activation not in (*SMOOTH, "softmax")):
@@ -276,6 +280,47 @@ def check_against_oracle(target, net, engine, cost, grad, Xref, Yref):
     if not err <= tol:
         raise Violation(f"{target}: gradient differs from the oracle by {err:.3e} > {tol:.3e}")
     counts[f"{target}: matches the oracle"] += 1
+
+
+# Estimates drawn to check a stochastic engine's mean, and the bound on each component's
+# distance from the gradient, in standard errors (sqrt((g_p^2 + |g|^2) / (K * draws))
+# for Gaussian directions): above 6 about once in 5e8 per component for a normal mean.
+MEAN_DRAWS = 200
+MEAN_BOUND = 6.0
+
+
+def check_estimate(target, net, engine, cost, grad, Xref, Yref, call):
+    """A stochastic engine's contract: its estimate is exact given its directions (those
+    of estimate number `call`: (1/K) sum_k (g . v_k) v_k, compared as an exact engine's
+    gradient is), and, for moderate data, the mean of MEAN_DRAWS more estimates is the
+    gradient within MEAN_BOUND standard errors."""
+    ref_cost, ref = oracle(net, Xref, Yref)
+    if not (math.isfinite(ref_cost) and np.isfinite(ref).all()):
+        return
+    V = engine.draw(net.n_params, call=call)
+    derivatives = V @ ref
+    want = derivatives @ V / len(V)
+    if abs(cost - ref_cost) > 1e-9 * max(1.0, abs(ref_cost)) + 1e-6 * abs(ref_cost):
+        raise Violation(f"{target}: cost {cost!r} != oracle {ref_cost!r}")
+    term = float(np.abs(V).max() * np.abs(V).sum(axis=1).max())  # |v_k| growth of a term
+    tol = 1e-6 * np.abs(want).max() + 1e-12 * term * rounding_scale(net, ref_cost, Xref)
+    err = np.abs(grad - want).max()
+    if not err <= tol:
+        raise Violation(f"{target}: estimate differs from (g.v)v of its directions by "
+                        f"{err:.3e} > {tol:.3e}")
+    counts[f"{target}: matches the oracle"] += 1
+    if scale(Xref, Yref) > DIVERGE_SCALE:
+        return
+    X, Y = net.architecture.check_batch(Xref, Yref)
+    mean = np.mean([engine.value_and_grad(net.architecture, net.params, X, Y)[1]
+                    for _ in range(MEAN_DRAWS)], axis=0)
+    se = np.sqrt((ref**2 + ref @ ref) / (engine.directions * MEAN_DRAWS))
+    noise = 1e-12 * rounding_scale(net, ref_cost, Xref) * (1 + np.abs(ref).max())
+    if not np.all(np.abs(mean - ref) <= MEAN_BOUND * se + noise):
+        z = float(np.max(np.abs(mean - ref) / np.maximum(se, 1e-300)))
+        raise Violation(f"{target}: mean of {MEAN_DRAWS} estimates is {z:.1f} standard "
+                        f"errors from the gradient")
+    counts[f"{target}: mean matches the gradient"] += 1
 
 
 def pool_net(draw):
@@ -305,6 +350,7 @@ def engine_case(name, draw):
 def fuzz_value_and_grad(name, draw):
     net, X, Y, Xref, Yref, engine, bad, overflow = engine_case(name, draw)
     params = net.params.copy()
+    number = getattr(get_engine(name), "calls", None)  # a stochastic engine's next estimate
     out = call("value_and_grad", lambda: net.value_and_grad(X, Y, engine=engine), bad, overflow)
     if not np.array_equal(net.params, params):
         raise Violation("value_and_grad changed net.params")
@@ -314,7 +360,8 @@ def fuzz_value_and_grad(name, draw):
     if not (isinstance(cost, float) and math.isfinite(cost) and grad.shape == (net.n_params,)
             and grad.dtype == np.float64 and np.isfinite(grad).all()):
         raise Violation(f"value_and_grad: bad result {cost!r}, {grad!r}")
-    check_against_oracle("value_and_grad", net, get_engine(name), cost, grad, Xref, Yref)
+    check_against_oracle("value_and_grad", net, get_engine(name), cost, grad, Xref, Yref,
+                         number)
 
 
 POSITIVE_BAD = [0, -1.0, math.nan, math.inf, "0.1", True, 1j]
@@ -374,10 +421,16 @@ def fuzz_gradcheck(name, draw):
         return
     if report.engine != name or len(report.rows) != 2 * len(net.ws) + 1:
         raise Violation(f"gradcheck: report for the wrong engine or layers: {report}")
-    if not all(math.isfinite(v) and v >= 0 for row in report.rows for v in row[1:]):
+    # a random estimate is infinitely wrong, relatively, where the gradient's block is
+    # exactly zero (saturated units): its relative errors may be inf, never NaN
+    inf_ok = get_engine(name).stochastic
+    if not all(math.isfinite(abs_err) and abs_err >= 0 and rel_err >= 0
+               and (math.isfinite(rel_err) or (inf_ok and rel_err == math.inf))
+               for _, _, abs_err, rel_err in report.rows):
         raise Violation(f"gradcheck: non-finite or negative errors: {report}")
+    number = getattr(get_engine(name), "calls", None)
     cost, grad = net.value_and_grad(Xref, Yref, engine=name)
-    check_against_oracle("gradcheck", net, get_engine(name), cost, grad, Xref, Yref)
+    check_against_oracle("gradcheck", net, get_engine(name), cost, grad, Xref, Yref, number)
 
 
 def fuzz_predict(draw):

@@ -291,6 +291,15 @@ def test_gradcheck_reports_the_estimates_error():
     report = tg.gradcheck(net, X, Y, engine="forward_gradient")
     assert report.engine == "forward_gradient" and report.cost_error < 1e-14
     assert np.isfinite(report.max_rel_error) and report.max_rel_error > 1e-3
+    # a block whose gradient is exactly zero (a hidden layer saturated for every sample):
+    # the estimate is not zero there, a huge relative error (inf when it overflows,
+    # without a warning)
+    net, X, Y = problem("sigmoid")
+    net.params = np.concatenate([np.full(12, 1e3), np.zeros(net.n_params - 12)])
+    with np.errstate(over="raise"):  # (the oracle underflows on its own)
+        report = tg.gradcheck(net, np.abs(X), Y, engine="forward_gradient")
+    rows = {part: (abs_err, rel_err) for part, _, abs_err, rel_err in report.rows}
+    assert rows["ws0"][1] > 1e300 and 0 < rows["ws0"][0] < 1
 
 
 def test_scratch_is_bounded_and_checked_before_it_is_allocated(monkeypatch):
