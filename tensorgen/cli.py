@@ -529,7 +529,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(run=cmd_predict)
 
     compare = sub.add_parser("compare", help="measure every engine: accuracy, time, memory, "
-                             "scaling, XOR, lines of code", formatter_class=fmt)
+                             "scaling, XOR, training by forward passes, lines of code",
+                             formatter_class=fmt)
     compare.add_argument("--quick", action="store_true", help="small sizes: under a minute")
     compare.add_argument("--out", metavar="DIR", default="compare-results",
                          help="folder for report.md, results.json/csv and the PNG plots")

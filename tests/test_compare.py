@@ -3,6 +3,7 @@ plot, the JSON consistent with report.md), the slope fit, the line counter, the 
 over-budget points and clean errors for bad options."""
 
 import csv
+import importlib.util
 import json
 import math
 import re
@@ -98,12 +99,16 @@ def test_csv_holds_every_measurement(quick_run):
 def test_quick_run_measures_what_the_issue_asks(quick_run):
     _, _, data = quick_run
     tables = data["tables"]
-    exact = [r for r in tables["accuracy"] if r["engine"] in ("reverse", "symbolic")]
-    assert exact and all(r["max_rel_error"] < 1e-10 for r in exact)
+    exact = [r for r in tables["accuracy"] if r["engine"] in ("reverse", "symbolic", "forward")]
+    assert len(exact) == 6 and all(r["max_rel_error"] < 1e-10 for r in exact)
+    # one draw of the forward gradient is far from the gradient (sqrt((P + 1) / K) |g|)
+    estimates = [r for r in tables["accuracy"] if r["engine"].startswith("forward gradient")]
+    assert len(estimates) == 4 and all(r["max_rel_error"] > 1e-3 for r in estimates)
     eps = {r["eps"] for r in tables["accuracy"] if r["eps"] is not None}
     assert eps == {10.0 ** -k for k in range(1, 9)}
     engines = {r["engine"] for r in tables["efficiency"]}
-    assert {"reverse", "finite cached", "finite naive", "symbolic", "autograd"} <= engines
+    assert {"reverse", "finite cached", "finite naive", "symbolic", "autograd", "forward",
+            "forward gradient"} <= engines
     assert all(r["seconds"] > 0 and r["extra_bytes"] > 0 for r in tables["efficiency"])
     # the temporary cache: every symbolic build was compiled in this run
     assert tables["symbolic_setup"]
@@ -112,14 +117,48 @@ def test_quick_run_measures_what_the_issue_asks(quick_run):
     for r in tables["scaling"]:
         assert (r["seconds"] is None) == (r["status"] != "ok")
     slopes = {(r["sweep"], r["engine"]): r["slope"] for r in tables["slopes"]}
-    assert slopes[("width", "reverse")] is not None
+    for engine in ("reverse", "forward", "forward gradient"):
+        assert slopes[("width", engine)] is not None and slopes[("depth", engine)] is not None
+    forward = [r for r in tables["scaling"] if r["engine"] == "forward" and r["status"] == "ok"]
+    assert forward and all(r["max_rel_error"] < 1e-10 for r in forward)
     reverse = next(r for r in tables["xor"] if r["engine"] == "reverse")
     assert reverse["reached"] and reverse["final_cost"] < 1e-3
     assert reverse["block"].startswith("nn = [") and "cost: " in reverse["block"]
+    xor = {r["engine"]: r for r in tables["xor"]}
+    assert xor["forward"]["epochs"] == reverse["epochs"]  # the same gradient, the same run
+    assert xor["forward_gradient"]["stochastic"] and not reverse["stochastic"]
     assert {r["engine"] for r in tables["loc"]} == set(IMPLEMENTATION)
     assert all(r["lines"] > 0 for r in tables["loc"])
     assert tables["peers"][0]["peer"] == "autograd"
     assert {r["peer"] for r in tables["peers"]} >= {"autograd", "torch", "jax"}
+
+
+def test_quick_run_trains_by_forward_passes(quick_run):
+    _, _, data = quick_run
+    settings, rows = data["settings"], data["tables"]["training"]
+    expected = [(problem, engine, k) for problem in ("xor 2-2-1", "digits 64-32-10")
+                for engine, k in [("reverse", None)]
+                + [("forward gradient", k) for k in settings["directions"]]]
+    assert [(r["problem"], r["engine"], r["directions"]) for r in rows] == expected
+    assert settings["directions"] == [1, 4, 16]
+    for r in rows:
+        xor = r["problem"].startswith("xor")
+        if r["stop"].startswith("skipped"):
+            assert not xor and importlib.util.find_spec("sklearn") is None
+            continue
+        assert r["steps"] > 0 and r["epochs"] > 0 and r["wall_seconds"] > 0
+        if r["reached"]:
+            assert r["stop"] == "reached"
+            assert r["final"] < 1e-3 if xor else r["final"] >= settings["digits_target"]
+        else:
+            assert r["stop"].startswith("not reached in")
+            limit = settings["xor_epochs"] if xor else settings["digits_epochs"]
+            assert (r["epochs"] == limit if r["stop"].endswith(" epochs")
+                    else r["wall_seconds"] >= 0.9 * settings["training_budget"])
+    reverse = [r for r in rows if r["engine"] == "reverse" and r["steps"] is not None]
+    assert all(r["reached"] for r in reverse)
+    xor_reverse = next(r for r in data["tables"]["xor"] if r["engine"] == "reverse")
+    assert reverse[0]["epochs"] == xor_reverse["epochs"]  # the same network and rule
 
 
 @pytest.mark.parametrize("k", [0.5, 1.0, 2.0, 3.0])

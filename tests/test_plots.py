@@ -81,3 +81,17 @@ def test_xor_cost_says_when_the_curves_coincide(figures, gap, same):
     assert ("every engine gives the same curve" in title) == same
     shown = re.search(r"largest relative difference between engines at an epoch: (\S+);", title)
     assert float(shown.group(1)) == pytest.approx(gap, rel=0.02)
+
+
+def test_xor_cost_leaves_a_random_estimate_out_of_the_comparison(figures):
+    cost = 0.3 * np.exp(-np.arange(1, 200) / 30)
+    curves = {"reverse": cost, "forward": cost * (1 + 1e-12), "forward_gradient": cost * 1.5}
+    results = study(curves=curves)
+    results.tables["xor"][2]["stochastic"] = True
+    plots.xor_cost(results, "unused.png")
+    title = figures[0].axes[0].get_title()
+    assert "every engine but forward_gradient gives the same curve" in title
+    shown = re.search(r"largest relative difference between engines at an epoch: (\S+);", title)
+    assert float(shown.group(1)) == pytest.approx(1e-12, rel=0.02)
+    labels = figures[0].axes[0].get_legend_handles_labels()[1]
+    assert any("forward_gradient" in label for label in labels)

@@ -41,7 +41,7 @@ class StudyResults:
         CPU, core count and Python version.
     tables : dict of str to list of dict
         ``accuracy``, ``efficiency``, ``symbolic_setup``, ``scaling``, ``slopes``, ``xor``,
-        ``loc`` and ``peers``: one dict per row.
+        ``training``, ``loc`` and ``peers``: one dict per row.
     curves : dict of str to list of float
         XOR cost per epoch of each engine.
     notes : list of str
@@ -123,7 +123,8 @@ def _run(settings: Settings, cache_dir: str | os.PathLike[str], progress: bool,
     peers, notes = available_peers()
     n_timed = len(timed_engines(None)) + len(peers)
     total = (2 * len(accuracy_engines(None)) + len(efficiency_engines(None)) + len(peers)
-             + len(settings.sizes()) * n_timed + len(XOR_ENGINES))
+             + len(settings.sizes()) * n_timed + len(XOR_ENGINES)
+             + 2 * (1 + len(settings.directions)))
     results = StudyResults(settings.as_dict(), machine(), notes=list(notes))
     results.notes.append(f"symbolic builds cached in {cache_name}")
     with ExitStack() as stack:
@@ -131,8 +132,9 @@ def _run(settings: Settings, cache_dir: str | os.PathLike[str], progress: bool,
                           *(stack.enter_context(p.one_thread()) for p in peers)]
         bar = stack.enter_context(tqdm(total=total, desc="tensorgen compare",
                                        disable=not progress, unit="step"))
-        results.notes.append("finite differences: OpenMP over all cores (n_threads=None); "
-                             "reverse and symbolic: one thread per call")
+        results.notes.append("finite differences and forward mode: OpenMP over all cores "
+                             "(n_threads=None); reverse, symbolic and the forward gradient: "
+                             "one thread per call")
         tick = bar.update
         tables = results.tables
         tables["accuracy"] = runs.accuracy(settings, cache_dir, tick)
@@ -145,6 +147,7 @@ def _run(settings: Settings, cache_dir: str | os.PathLike[str], progress: bool,
         tables["symbolic_setup"] = list(first.values())
         tables["slopes"] = runs.slopes(settings, tables["scaling"])
         tables["xor"], results.curves = runs.xor(settings, cache_dir, tick)
+        tables["training"] = runs.forward_training(settings, tick)
         tables["loc"] = lines_of_code()
         tables["peers"] = runs.peer_rows(peers, notes)
     return results

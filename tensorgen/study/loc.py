@@ -9,7 +9,8 @@ from .settings import Row
 
 #: Each engine's own files (wrapper, kernel, code generator, C driver), relative to the
 #: installed ``tensorgen`` package. ``shared`` is the C every engine computes with (one
-#: definition per activation and loss) and the forward pass the others reuse.
+#: definition per activation and loss) and the forward pass the others reuse (the
+#: forward gradient also reuses forward mode's tangent pass, counted under forward).
 IMPLEMENTATION = {
     "reverse": ("engines/reverse.py", "_kernels/_mlp.pyx", "_kernels/_mlp.pxd",
                 "_csrc/tg_narrow.h"),
@@ -19,6 +20,9 @@ IMPLEMENTATION = {
                  "_codegen/emit.py", "_codegen/build.py", "_codegen/tgmath.py",
                  "_csrc/tg_driver.c", "_csrc/tg_driver.h"),
     "autograd": ("engines/oracle.py",),
+    "forward": ("engines/forward.py", "_kernels/_forward.pyx", "_kernels/_forward.pxd"),
+    "forward_gradient": ("engines/forward_gradient.py", "_kernels/_forward_gradient.pyx",
+                         "_csrc/tg_random.h"),
     "shared": ("_csrc/tg_math.h", "_csrc/tg_math_scalar.h", "engines/base.py"),
 }
 

@@ -1,8 +1,10 @@
-"""The study's five parts, each a function filling rows of tables: accuracy, efficiency
-(time, memory, symbolic setup), scalability, the XOR case study and peers."""
+"""The study's parts, each a function filling rows of tables: accuracy, efficiency (time,
+memory, symbolic setup), scalability, the XOR case study, training by forward passes and
+peers."""
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -13,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import datasets
-from ..engines import Autograd, Engine, Finite, Symbolic
+from ..engines import Autograd, Engine, Finite, ForwardGradient, Symbolic, get_engine
 from ..network import Network
 from ..training import History
 from . import measure
@@ -297,24 +299,20 @@ def xor(settings: Settings, cache_dir: CacheDir,
         The cost per epoch of each engine.
     """
     X, Y = datasets.xor()
-    engines: dict[str, str | Engine] = {name: name for name in XOR_ENGINES}
+    engines: dict[str, Engine] = {name: get_engine(name) for name in XOR_ENGINES}
     engines["symbolic"] = Symbolic(cache_dir=cache_dir)
     engines["finite"] = Finite()
+    engines["forward_gradient"] = ForwardGradient(seed=0)
     rows: list[Row] = []
     curves: dict[str, list[float]] = {}
     for name, engine in engines.items():
-        net = Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
-                      loss="mse", init="uniform", seed=0)
-        start = time.perf_counter()
-
-        def over_budget(net: Network, history: History, start: float = start) -> bool:
-            return time.perf_counter() - start > settings.xor_budget
-
+        net = xor_network()
         history = net.fit(X, Y, engine=engine, lr=1.0, epochs=settings.xor_epochs, tol=1e-3,
-                          callbacks=[over_budget])
+                          callbacks=[_time_limit(settings.xor_budget)])
         stop = {"tol": "cost < 1e-3", "epochs": "epoch limit",
                 "callback": f"capped by the {settings.xor_budget:g} s budget"}
-        rows.append({"engine": name, "epochs": history.epochs,
+        rows.append({"engine": name, "stochastic": engine.stochastic,
+                     "epochs": history.epochs,
                      "reached": history.stop_reason == "tol",
                      "stop": stop.get(history.stop_reason, history.stop_reason),
                      "final_cost": float(history.cost[-1]) if len(history.cost) else None,
@@ -323,6 +321,129 @@ def xor(settings: Settings, cache_dir: CacheDir,
         curves[name] = history.cost.tolist()
         tick()
     return rows, curves
+
+
+def xor_network() -> Network:
+    """The paper's XOR network: 2-2-1 sigmoid/mse, its uniform [0, 1) initialisation, seed 0.
+
+    Returns
+    -------
+    Network
+        A new network.
+    """
+    return Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid", loss="mse",
+                   init="uniform", seed=0)
+
+
+def _time_limit(seconds: float) -> Callable[[Network, History], bool]:
+    """A fit callback stopping the fit once ``seconds`` have passed since it was made."""
+    start = time.perf_counter()
+
+    def over_budget(net: Network, history: History) -> bool:
+        return time.perf_counter() - start > seconds
+
+    return over_budget
+
+
+def _trainers(settings: Settings) -> list[tuple[str, int | None, Engine]]:
+    """(engine label, directions, engine) of the training table: reverse mode, then the
+    forward gradient with each of ``settings.directions`` (stream seed 0)."""
+    return [("reverse", None, get_engine("reverse"))] + [
+        ("forward gradient", k, ForwardGradient(k, seed=0)) for k in settings.directions]
+
+
+def forward_training(settings: Settings, tick: Tick) -> list[Row]:
+    """Reverse mode and the forward gradient train XOR and digits to a target.
+
+    XOR: the paper's network and full-batch gradient descent (lr 1) until the cost is
+    below 1e-3. Digits: ``settings.digits_layers``, relu/softmax cross-entropy, Adam (lr
+    1e-3) on mini-batches of 32 of three quarters of the data, until the accuracy on the
+    other quarter reaches ``settings.digits_target`` (checked after every epoch). Every
+    run starts from the same network and batch order; each stops at the target, at its
+    epoch limit or at ``settings.training_budget`` seconds.
+
+    Parameters
+    ----------
+    settings : Settings
+        Sizes and budgets.
+    tick : callable
+        Called after each run (progress).
+
+    Returns
+    -------
+    list of dict
+        One row per problem and engine: the steps and seconds to the target, or why it was
+        not reached.
+    """
+    rows = []
+    X, Y = datasets.xor()
+    for label, directions, engine in _trainers(settings):
+        net = xor_network()
+        history = net.fit(X, Y, engine=engine, lr=1.0, epochs=settings.xor_epochs, tol=1e-3,
+                          callbacks=[_time_limit(settings.training_budget)])
+        rows.append(_training_row("xor 2-2-1", label, directions, "cost < 1e-3", history,
+                                  history.stop_reason == "tol", float(history.cost[-1]),
+                                  settings))
+        tick()
+    problem = f"digits {_label(settings.digits_layers)}"
+    target = f"test accuracy >= {settings.digits_target:g}"
+    if importlib.util.find_spec("sklearn") is None:
+        for label, directions, _ in _trainers(settings):
+            rows.append({"problem": problem, "engine": label, "directions": directions,
+                         "target": target, "reached": False, "steps": None, "epochs": None,
+                         "wall_seconds": None, "final": None,
+                         "stop": "skipped: scikit-learn is not installed"})
+            tick()
+        return rows
+    data = _digits()
+    for label, directions, engine in _trainers(settings):
+        rows.append(_train_digits(settings, data, problem, target, label, directions, engine))
+        tick()
+    return rows
+
+
+def _digits() -> tuple[_Array, _Array, _Array, _Array]:
+    """Digits split 3:1 (stratified, seed 0) and standardised on the training part."""
+    digits = datasets.load_digits()
+    X, y = digits.X, digits.y
+    assert y is not None, "digits has class labels"
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, 0.25, stratify=y,
+                                                                 seed=0)
+    scaler = datasets.StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def _train_digits(settings: Settings, data: tuple[_Array, _Array, _Array, _Array],
+                  problem: str, target: str, label: str, directions: int | None,
+                  engine: Engine) -> Row:
+    X_train, X_test, y_train, y_test = data
+    net = Network(list(settings.digits_layers), activation="relu", loss="cross_entropy",
+                  seed=0)
+    over_budget = _time_limit(settings.training_budget)
+    accuracy = [0.0]
+
+    def check(net: Network, history: History) -> bool:
+        accuracy[0] = datasets.accuracy(y_test, net.predict(X_test))
+        return accuracy[0] >= settings.digits_target or over_budget(net, history)
+
+    history = net.fit(X_train, y_train, engine=engine, optimizer="adam", lr=1e-3,
+                      epochs=settings.digits_epochs, batch_size=32, seed=0, callbacks=[check])
+    return _training_row(problem, label, directions, target, history,
+                         accuracy[0] >= settings.digits_target, accuracy[0], settings)
+
+
+def _training_row(problem: str, engine: str, directions: int | None, target: str,
+                  history: History, reached: bool, final: float, settings: Settings) -> Row:
+    if reached:
+        stop = "reached"
+    elif history.stop_reason == "epochs":
+        stop = f"not reached in {history.epochs} epochs"
+    else:
+        stop = f"not reached in the {settings.training_budget:g} s budget"
+    return {"problem": problem, "engine": engine, "directions": directions,
+            "target": target, "reached": reached, "steps": history.steps,
+            "epochs": history.epochs, "wall_seconds": history.wall_time, "final": final,
+            "stop": stop}
 
 
 def peer_rows(peers: Sequence[Peer], notes: Sequence[str]) -> list[Row]:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .._checks import check_bool, check_number
-from ..engines import Autograd, Engine, Finite, Reverse, Symbolic
+from ..engines import Autograd, Engine, Finite, Forward, ForwardGradient, Reverse, Symbolic
 
 #: A row of a results table: column name -> a JSON-able value.
 Row = dict[str, Any]
@@ -46,6 +46,17 @@ class Settings:
     min_fit_params : int
         Slopes are fitted over points with at least this many parameters (below it fixed
         per-call overheads dominate).
+    directions : tuple of int
+        Directions per estimate of the forward-gradient runs of the training table.
+    digits_layers : tuple of int
+        The digits network of the training table.
+    digits_epochs : int
+        Most epochs a digits run of the training table may take.
+    digits_target : float
+        Test accuracy a digits run of the training table aims at.
+    training_budget : float
+        Seconds a run of the training table may take (XOR and digits alike); kept small,
+        as the table has eight runs and the study's other parts take most of its time.
     """
 
     widths: tuple[int, ...]
@@ -59,6 +70,11 @@ class Settings:
     efficiency_layers: tuple[int, ...]
     eps_layers: tuple[int, ...]
     min_fit_params: int
+    directions: tuple[int, ...]
+    digits_layers: tuple[int, ...]
+    digits_epochs: int
+    digits_target: float
+    training_budget: float
 
     @classmethod
     def preset(cls, quick: bool = False, budget: float | None = None) -> Settings:
@@ -69,7 +85,8 @@ class Settings:
         quick : bool
             The quick settings.
         budget : float, optional
-            Per-point seconds (see ``budget``); the symbolic and XOR budgets scale with it.
+            Per-point seconds (see ``budget``); the symbolic, XOR and training budgets
+            scale with it.
 
         Returns
         -------
@@ -89,13 +106,16 @@ class Settings:
             return cls(widths=(2, 4, 8, 16, 32), depth_width=8, depths=(1, 2, 4, 8),
                        n_samples=16, budget=budget, setup_budget=10 * budget,
                        xor_budget=10 * budget, xor_epochs=100_000,
-                       efficiency_layers=(8, 8, 1), eps_layers=(8, 8, 1), min_fit_params=0)
+                       efficiency_layers=(8, 8, 1), eps_layers=(8, 8, 1), min_fit_params=0,
+                       directions=(1, 4, 16), digits_layers=(64, 32, 10), digits_epochs=300,
+                       digits_target=0.9, training_budget=10 * budget)
         budget = 5.0 if budget is None else float(budget)
         return cls(widths=(2, 4, 8, 16, 32, 64, 128, 256, 316), depth_width=32,
                    depths=(1, 2, 4, 8, 16, 32, 64, 96), n_samples=32, budget=budget,
                    setup_budget=15 * budget, xor_budget=12 * budget, xor_epochs=100_000,
                    efficiency_layers=(32, 32, 32, 1), eps_layers=(16, 16, 1),
-                   min_fit_params=1000)
+                   min_fit_params=1000, directions=(1, 4, 16), digits_layers=(64, 32, 10),
+                   digits_epochs=1000, digits_target=0.9, training_budget=6 * budget)
 
     def sizes(self) -> list[tuple[str, tuple[int, ...]]]:
         """(sweep, layers) of every point of the two sweeps, smallest first per sweep.
@@ -130,7 +150,8 @@ def timed_engines(cache_dir: CacheDir) -> dict[str, Engine]:
     Returns
     -------
     dict of str to Engine
-        Reverse, finite (cached and naive), symbolic and autograd.
+        Reverse, finite (cached and naive), symbolic, autograd, forward mode and the
+        forward gradient (one direction, stream seed 0).
     """
     return {
         "reverse": Reverse(),
@@ -138,6 +159,8 @@ def timed_engines(cache_dir: CacheDir) -> dict[str, Engine]:
         "finite naive": Finite(sweep="naive"),
         "symbolic": Symbolic(cache_dir=cache_dir),
         "autograd": Autograd(),
+        "forward": Forward(),
+        "forward gradient": ForwardGradient(seed=0),
     }
 
 
@@ -164,7 +187,9 @@ PAPER_EPS = tuple(10.0 ** -k for k in range(1, 9))
 
 def accuracy_engines(cache_dir: CacheDir) -> list[tuple[str, float | None, Engine]]:
     """(label, eps or None, engine) of the accuracy table: the default central step, the
-    paper's relative steps, fourth order, complex step, symbolic and reverse.
+    paper's relative steps, fourth order, complex step, symbolic, reverse, forward mode
+    and the forward gradient (one and 16 directions, stream seed 0: one draw, whose error
+    is of the order of sqrt((P + 1) / K) times the gradient's norm).
 
     Parameters
     ----------
@@ -183,9 +208,12 @@ def accuracy_engines(cache_dir: CacheDir) -> list[tuple[str, float | None, Engin
     rows += [("finite fourth order", None, Finite(method="fourth_order")),
              ("finite complex step", None, Finite(method="complex")),
              ("symbolic", None, Symbolic(cache_dir=cache_dir)),
-             ("reverse", None, Reverse())]
+             ("reverse", None, Reverse()),
+             ("forward", None, Forward()),
+             ("forward gradient, 1 direction", None, ForwardGradient(seed=0)),
+             ("forward gradient, 16 directions", None, ForwardGradient(16, seed=0))]
     return rows
 
 
 #: Engines trained on XOR.
-XOR_ENGINES = ("reverse", "finite", "symbolic", "autograd")
+XOR_ENGINES = ("reverse", "finite", "symbolic", "autograd", "forward", "forward_gradient")
