@@ -34,6 +34,7 @@
 #              one place (blas_int), from sizes checked to fit.
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
+from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
 
 cimport numpy as cnp
@@ -51,6 +52,9 @@ from tensorgen._kernels._arrays import check_memory
 
 cnp.import_array()
 tg_vmath_init()
+
+cdef extern from "tg_omp.h" nogil:
+    int tg_omp_max_threads()
 
 cdef extern from "tg_narrow.h" nogil:
     int TG_NARROW
@@ -92,9 +96,36 @@ cdef extern from "tg_narrow.h" nogil:
     tg_narrow2_backward_fn_d tg_narrow2_backward_d[4][4][4]
     tg_narrow2_backward_fn_f tg_narrow2_backward_f[4][4][4]
 
-# Multiply-adds below which a layer is computed by loops instead of a BLAS call.
+# Multiply-adds below which a layer is computed by loops instead of a BLAS call; elements
+# of an elementwise block below which one more thread is not worth waking.
 cdef enum:
     GEMM_MIN_WORK = 8192
+    PARALLEL_MIN = 1 << 14
+
+# Threads an elementwise block may use: 0 (auto: OpenMP's, as the size pays for them) or
+# the most set_threads allowed.
+cdef int thread_limit = 0
+
+
+def set_threads(int n):
+    """Most threads the elementwise work of one pass may use; 0: OpenMP's default."""
+    global thread_limit
+    if n < 0:
+        raise ValueError(f"n: expected 0 (auto) or more threads, got {n}")
+    thread_limit = n
+
+
+def get_threads():
+    """The limit set_threads set (0: auto)."""
+    return thread_limit
+
+
+cdef inline int block_threads(Py_ssize_t size) noexcept nogil:
+    """Threads for an elementwise block of size elements: as many as the limit allows and
+    the size pays for (each at least PARALLEL_MIN elements)."""
+    cdef int most = thread_limit if thread_limit > 0 else tg_omp_max_threads()
+    cdef Py_ssize_t useful = size // PARALLEL_MIN
+    return <int>(useful if useful < most else most) if useful > 1 else 1
 
 _ACT_CODES = _codes.names(_codes.tg_activation)
 _LOSS_CODES = _codes.names(_codes.tg_loss)
@@ -361,6 +392,29 @@ cdef inline void narrow_backward(const real *inp, const real *dZ, const real *W,
         tg_narrow_backward_f[k - 1][m - 1](inp, dZ, W, dAdZ, gW, gb, dA, n)
 
 
+cdef inline void act_block(int act, const real *Z, real *A, real *D,
+                           Py_ssize_t size) noexcept nogil:
+    """A = act(Z) (and D = act'(Z) unless D is NULL; D may be Z) over a block of an
+    elementwise activation, in contiguous chunks over block_threads(size) threads: each
+    element is computed alone, so the result does not depend on the thread count."""
+    cdef int threads = block_threads(size), t
+    cdef Py_ssize_t chunk = (size + threads - 1) // threads, start, length
+    if threads == 1:
+        if D == NULL:
+            act_row(act, Z, A, size)
+        else:
+            act_and_grad_row(act, Z, A, D, size)
+        return
+    for t in prange(threads, num_threads=threads, schedule="static"):
+        start = t * chunk
+        length = size - start if size - start < chunk else chunk
+        if length > 0:
+            if D == NULL:
+                act_row(act, Z + start, A + start, length)
+            else:
+                act_and_grad_row(act, Z + start, A + start, D + start, length)
+
+
 # ---- whole-network passes ----
 
 cdef inline void forward_pass(const MLPSpec *s, const real *params, const real *X,
@@ -382,9 +436,9 @@ cdef inline void forward_pass(const MLPSpec *s, const real *params, const real *
             continue
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
         if keep_grad and l < s.n_layers - 1:  # hidden: elementwise, never softmax
-            act_and_grad_row(act, Z[l], A[l], Z[l], n * m)
+            act_block(act, Z[l], A[l], Z[l], n * m)
         elif act != TG_SOFTMAX:  # elementwise: the whole block in one call
-            act_row(act, Z[l], A[l], n * m)
+            act_block(act, Z[l], A[l], NULL, n * m)
         else:
             for i in range(n):
                 act_row(act, Z[l] + i * m, A[l] + i * m, m)
