@@ -4,7 +4,11 @@ A pass over a large batch spends its time in two kinds of work, and both can use
 cores: the GEMMs (SciPy's BLAS, with its own thread pool) and the elementwise work
 (activations and their derivatives, split into contiguous chunks over OpenMP threads).
 The default lets each decide by size: OpenBLAS threads a GEMM only when it is large, and an
-elementwise block takes one more thread per 16,384 elements, up to all cores.
+elementwise block takes one more thread per 262,144 elements (about half a millisecond of
+sigmoids), up to all cores: a thread woken for less work lost more than it gained here
+whenever another process held the core it needed (a 64-128-128-10 gradient of 256 samples
+took 84 ms instead of 1.2 ms with two threads per block on a busy 2-core host). With
+``set_num_threads(n)`` a block takes one more thread per 16,384 elements, up to ``n``.
 Reproducibility: every element of the elementwise work is computed alone, so its result
 does not depend on the thread count (tests/test_threads.py checks it bit for bit with BLAS
 held to one thread). OpenBLAS's GEMMs do depend on it for some shapes: with two threads
