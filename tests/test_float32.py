@@ -70,7 +70,8 @@ def test_compiled_loop_equals_python_loop_in_float32(rng):
 
 def test_xor_trains_in_float32():
     X, Y = tg.datasets.xor()
-    net = tg.Network([2, 2, 1], init="uniform", seed=0, dtype="float32")
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", init="uniform", seed=0,
+                     dtype="float32")
     history = net.fit(X, Y, lr=1.0, epochs=100_000, tol=1e-3)
     assert history.stop_reason == "tol"
     assert np.array_equal(np.round(net.predict(X)), Y)
@@ -111,7 +112,7 @@ def test_astype_converts_both_ways(rng):
 
 @pytest.mark.parametrize("engine", ["finite", "symbolic"])
 def test_float64_only_engines_refuse_float32_networks(engine):
-    net = tg.Network([2, 2, 1], seed=0, dtype="float32")
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0, dtype="float32")
     X, Y = tg.datasets.xor()
     with pytest.raises(ValueError, match=r"^engine: .*float32.*astype\('float64'\)"):
         net.value_and_grad(X, Y, engine=engine)
@@ -123,7 +124,7 @@ def test_float64_only_engines_refuse_float32_networks(engine):
 
 
 def test_data_that_overflow_float32_are_refused():
-    net = tg.Network([2, 2, 1], seed=0, dtype="float32")
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0, dtype="float32")
     with pytest.raises(ValueError, match="^X: contains NaN or infinity"):
         net.predict([[1e39, 0.0]])
 

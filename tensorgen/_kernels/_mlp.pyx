@@ -111,12 +111,12 @@ cdef enum:
 cdef int thread_limit = 0
 
 
-def set_threads(int n):
+def set_threads(int threads):
     """Most threads the elementwise work of one pass may use; 0: OpenMP's default."""
     global thread_limit
-    if n < 0:
-        raise ValueError(f"n: expected 0 (auto) or more threads, got {n}")
-    thread_limit = n
+    if threads < 0:
+        raise ValueError(f"threads: expected 0 (auto) or more, got {threads}")
+    thread_limit = threads
 
 
 def get_threads():
@@ -127,9 +127,11 @@ def get_threads():
 cdef inline int block_threads(Py_ssize_t size) noexcept nogil:
     """Threads for an elementwise block of size elements: as many as the limit allows and
     the size pays for (PARALLEL_MIN or, by default, AUTO_MIN elements each)."""
-    cdef int most = thread_limit if thread_limit > 0 else tg_omp_max_threads()
+    cdef int threads = thread_limit if thread_limit > 0 else tg_omp_max_threads()
     cdef Py_ssize_t useful = size // (PARALLEL_MIN if thread_limit > 0 else AUTO_MIN)
-    return <int>(useful if useful < most else most) if useful > 1 else 1
+    while threads > 1 and threads > useful:
+        threads -= 1
+    return threads
 
 _ACT_CODES = _codes.names(_codes.tg_activation)
 _LOSS_CODES = _codes.names(_codes.tg_loss)
