@@ -90,6 +90,38 @@ def test_failing_compile_falls_back_with_reason():
     assert engine.report(net).backend == "lambdify"
 
 
+def fake_compiler(tmp_path, body, name="fake-cc"):
+    """An executable that answers --version (and the -march=native probe) like a compiler
+    and runs the Python ``body`` on any other command line (sys.argv)."""
+    script = tmp_path / name
+    script.write_text(f"#!{sys.executable}\nimport os, sys, time\n"
+                      f"if '--version' in sys.argv or '-E' in sys.argv:\n    sys.exit(0)\n"
+                      + textwrap.dedent(body))
+    script.chmod(0o755)
+    return str(script)
+
+
+def assert_falls_back(engine, net, X, Y, match, cache):
+    with pytest.warns(RuntimeWarning, match=f"{match}.*lambdify"):
+        assert_exact(net, X, Y, engine)
+    assert engine.report(net).backend == "lambdify"
+    assert not cache.exists() or not list(cache.iterdir())  # nothing published, no temporary
+
+
+def test_compiler_that_writes_no_library_falls_back(tmp_path, private_cache):
+    net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
+    engine = tg.engines.Symbolic(compiler=[fake_compiler(tmp_path, "sys.exit(0)")])
+    assert_falls_back(engine, net, X, Y, "wrote no lib.so", private_cache)
+
+
+def test_library_without_entry_point_is_not_published(private_cache, monkeypatch):
+    net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
+    for _ in range(2):  # a second engine, in a process with nothing in memory, too
+        monkeypatch.setattr(symbolic, "_MEMO", {})
+        engine = tg.engines.Symbolic(compiler=["cc", "-Dtg_batch=x"])
+        assert_falls_back(engine, net, X, Y, "does not export tg_batch", private_cache)
+
+
 def test_extreme_preactivations_stay_finite():
     net = tg.Network([1, 2], activation="tanh", loss="cross_entropy", seed=0)
     X, Y = np.array([[1000.0], [-1000.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -151,26 +183,82 @@ def assert_equal_results(result, expected):
     np.testing.assert_array_equal(result[1], expected[1])
 
 
+def copy_cache(cache, dest):
+    """A copy of the cache's only entry in a new cache ``dest``: (entry, copy of it). Its
+    library was never loaded in this process, where a loaded library cannot be reloaded."""
+    [entry] = list(cache.iterdir())
+    (dest / entry.name).mkdir(mode=0o700, parents=True)
+    dest.chmod(0o700)
+    for f in entry.iterdir():
+        (dest / entry.name / f.name).write_bytes(f.read_bytes())
+    return entry, dest / entry.name
+
+
 def test_truncated_library_is_rebuilt(private_cache, tmp_path, monkeypatch):
     net, X, Y = random_case("tanh", "identity", "mse", 4)
     tg.engines.Symbolic().report(net)
-    # Corrupt a copy never loaded in this process (a loaded library cannot be reloaded).
-    copy = tmp_path / "copy"
-    copy.mkdir(mode=0o700)
-    [entry] = [p for p in private_cache.iterdir()]
-    (copy / entry.name).mkdir(mode=0o700)
-    for f in entry.iterdir():
-        (copy / entry.name / f.name).write_bytes(f.read_bytes())
-    library = copy / entry.name / build.LIBRARY
+    entry, copy = copy_cache(private_cache, tmp_path / "copy")
+    library = copy / build.LIBRARY
     size = library.stat().st_size
     with open(library, "r+b") as f:
         f.truncate(size // 2)
     monkeypatch.setattr(symbolic, "_MEMO", {})
-    engine = tg.engines.Symbolic(cache_dir=copy)
+    engine = tg.engines.Symbolic(cache_dir=copy.parent)
     assert_exact(net, X, Y, engine)
     assert not engine.report(net).from_cache
     assert library.stat().st_size == size
-    assert [p.name for p in copy.iterdir()] == [entry.name]  # no temporary left behind
+    assert [p.name for p in copy.parent.iterdir()] == [entry.name]  # no temporary left behind
+
+
+def edit_meta(entry, change):
+    meta = json.loads((entry / build.META).read_text())
+    (entry / build.META).write_text(json.dumps(change(meta)))
+
+
+def replace_library(entry, c_text):
+    """Compile ``c_text`` as the entry's library and record its digest, so only what the
+    library exports is wrong."""
+    (entry / "other.c").write_text(c_text)
+    subprocess.run(["cc", "-shared", "-fPIC", "other.c", "-o", build.LIBRARY], cwd=entry,
+                   check=True)
+    edit_meta(entry, lambda m: {**m, "sha256": build._digest(entry / build.LIBRARY)})
+
+
+def replace_with_file(entry):
+    for f in entry.iterdir():
+        f.unlink()
+    entry.rmdir()
+    entry.write_text("not an entry")
+
+
+DAMAGES = {
+    "meta-without-n_ops": lambda e: edit_meta(e, lambda m: {k: v for k, v in m.items()
+                                                             if k != "n_ops"}),
+    "meta-n_ops-not-int": lambda e: edit_meta(e, lambda m: {**m, "n_ops": "many"}),
+    "meta-not-an-object": lambda e: (e / build.META).write_text("[1, 2]"),
+    "meta-not-json": lambda e: (e / build.META).write_text("{"),
+    "meta-missing": lambda e: (e / build.META).unlink(),
+    "library-missing": lambda e: (e / build.LIBRARY).unlink(),
+    "library-without-tg_batch": lambda e: replace_library(e, "double x(void) { return 0; }"),
+    "entry-is-a-file": replace_with_file,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_damaged_entry_is_rebuilt(damage, private_cache, tmp_path, monkeypatch):
+    net, X, Y = random_case("sigmoid", "identity", "mse", 6)
+    tg.engines.Symbolic().report(net)
+    entry, copy = copy_cache(private_cache, tmp_path / "damaged")
+    damage(copy)
+    monkeypatch.setattr(symbolic, "_MEMO", {})
+    engine = tg.engines.Symbolic(cache_dir=copy.parent)
+    assert_exact(net, X, Y, engine)
+    report = engine.report(net)
+    assert report.backend == "c" and not report.from_cache and isinstance(report.n_ops, int)
+    assert [p.name for p in copy.parent.iterdir()] == [entry.name]  # no temporary left
+    # the rebuilt entry is published and checks out (a copy: this one is loaded here)
+    _, again = copy_cache(copy.parent, tmp_path / "again")
+    assert build.load(again, symbolic.REPORTED) is not None
 
 
 RACER = textwrap.dedent("""
@@ -202,7 +290,7 @@ def test_processes_racing_to_build_both_get_correct_gradients(private_cache, tmp
         # gradcheck's relative error: components below 1e-6 max|ref| compare to that floor
         np.testing.assert_allclose(grad, ref, rtol=1e-12, atol=1e-18 * np.abs(ref).max())
     [entry] = list(private_cache.iterdir())  # one published entry, no temporaries
-    assert build.load(entry) is not None
+    assert build.load(entry, symbolic.REPORTED) is not None
 
 
 def test_cache_directory_must_be_private(tmp_path):

@@ -10,8 +10,10 @@ passes.
 Safety: the cache directory must belong to the user and not be writable by group or
 others. An entry is built in a private temporary directory inside the cache and published
 with one ``os.replace``, so readers never see a half-written library; whoever publishes
-first wins and the others use that entry. An entry is trusted only if its ``meta.json``
-parses and the library's SHA-256 matches the one recorded there; otherwise it is rebuilt.
+first wins and the others use that entry. A library is checked before it is published: it
+exists, loads and exports ``SYMBOLS``. An entry is used only if its ``meta.json`` holds the
+fields its reader asks for, the library's SHA-256 matches the one recorded there and the
+library loads and exports ``SYMBOLS``; any other entry is discarded and rebuilt.
 The compiler runs through ``subprocess`` with an argument list, never a shell.
 """
 
@@ -45,6 +47,8 @@ HOST_FLAGS = ("-march=native",)
 FORMAT = 1
 LIBRARY = "lib.so"
 META = "meta.json"
+#: Functions a library must export (csrc/tg_driver.h) to be published or used.
+SYMBOLS = ("tg_batch",)
 COMPILE_TIMEOUT = 3600
 
 
@@ -163,25 +167,48 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _checked_meta(entry):
-    """The entry's meta dict if it parses and the library's digest matches, else None."""
+def _checked_meta(entry, fields):
+    """The entry's meta dict if it is a JSON object recording the library's SHA-256 and, for
+    each name -> type of ``fields``, a value of that type; else None."""
     try:
         meta = json.loads((entry / META).read_text())
-        return meta if _digest(entry / LIBRARY) == meta["sha256"] else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        if (isinstance(meta, dict) and meta.get("sha256") == _digest(entry / LIBRARY)
+                and all(isinstance(meta.get(f), t) for f, t in fields.items())):
+            return meta
+    except (OSError, ValueError, RecursionError):
+        pass
+    return None
 
 
-def load(entry):
-    """(ctypes library, meta dict) for a valid entry directory, or None if it is missing
-    or does not check out (unreadable meta, library digest mismatch, dlopen failure)."""
-    meta = _checked_meta(entry)
-    if meta is None:
-        return None
+def _open(library):
+    """The ctypes library at ``library``, checked to load and export SYMBOLS; else
+    CompilerError saying what is wrong."""
+    if not library.is_file():
+        raise CompilerError(f"the C compiler exited without error but wrote no {LIBRARY}")
     try:
-        return ctypes.CDLL(str(entry / LIBRARY)), meta
-    except OSError:
+        lib = ctypes.CDLL(str(library))
+    except OSError as exc:
+        raise CompilerError(f"the compiled library does not load: {exc}") from None
+    missing = [name for name in SYMBOLS if not hasattr(lib, name)]
+    if missing:
+        raise CompilerError(f"the compiled library does not export {', '.join(missing)}")
+    return lib
+
+
+def load(entry, fields):
+    """(ctypes library, meta dict) of the cache entry ``entry`` if it checks out: its meta
+    has ``fields`` (see _checked_meta) and its library loads and exports SYMBOLS. None if it
+    is missing; an entry that does not check out is discarded, so that it is rebuilt."""
+    if not os.path.lexists(entry):
         return None
+    meta = _checked_meta(entry, fields)
+    if meta is not None:
+        try:
+            return _open(entry / LIBRARY), meta
+        except CompilerError:
+            pass
+    _discard(entry)
+    return None
 
 
 def compile_entry(cache, key, sources, compiler, meta):
@@ -190,13 +217,15 @@ def compile_entry(cache, key, sources, compiler, meta):
     ``meta`` (a JSON-able dict) is stored with the library, completed with
     ``compile_seconds``, ``library_bytes`` and the library's ``sha256``.
 
-    Builds in a private temporary directory and publishes it with ``os.replace``; if
-    another process published first, its entry is kept. Returns the entry path.
+    Builds in a private temporary directory, checks the library (it exists, loads and
+    exports SYMBOLS) and publishes it with ``os.replace``; if another process published
+    first, its entry is kept. Returns (ctypes library, meta) of the library built here.
 
     Raises
     ------
     CompilerError
-        When the compiler fails; its message ends with the compiler's stderr.
+        When the compiler fails (the message ends with its stderr) or its library does not
+        check out. Nothing is published then.
     """
     tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=cache))
     try:
@@ -214,11 +243,12 @@ def compile_entry(cache, key, sources, compiler, meta):
         if run.returncode != 0:
             raise CompilerError(f"C compiler {compiler.command[0]!r} failed "
                                 f"(exit {run.returncode}): {run.stderr.strip()[-2000:]}")
+        lib = _open(tmp / LIBRARY)
         meta = {**meta, "compile_seconds": time.perf_counter() - start,
                 "library_bytes": (tmp / LIBRARY).stat().st_size, "sha256": _digest(tmp / LIBRARY)}
         (tmp / META).write_text(json.dumps(meta))
         entry = cache / key
-        if _checked_meta(entry) is None:  # missing or corrupt; a valid one is kept
+        if _checked_meta(entry, {}) is None:  # missing or corrupt; a valid one is kept
             _discard(entry)
         try:
             os.replace(tmp, entry)
@@ -226,12 +256,12 @@ def compile_entry(cache, key, sources, compiler, meta):
             pass
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return entry
+    return lib, meta
 
 
 def _discard(entry):
     """Move an existing entry out of the way atomically, then delete it."""
-    if not entry.exists():
+    if not os.path.lexists(entry):
         return
     trash = Path(tempfile.mkdtemp(prefix="tmp-", dir=entry.parent))
     try:

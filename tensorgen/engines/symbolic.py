@@ -24,9 +24,9 @@ from .base import Engine
 #: (see ``tensorgen._codegen.expressions.estimate_work``).
 DEFAULT_MAX_WORK = 500_000
 
-# Fields of SymbolicReport stored with a cached library.
-REPORTED = ("architecture", "cse", "n_ops", "derive_seconds", "generate_seconds",
-            "compile_seconds", "library_bytes")
+# Fields of SymbolicReport stored with a cached library, and their types.
+REPORTED = {"architecture": str, "cse": bool, "n_ops": int, "derive_seconds": float,
+            "generate_seconds": float, "compile_seconds": float, "library_bytes": int}
 # Built gradient functions by (cache dir, key) or, for the lambdify fallback,
 # (architecture, cse): a second engine or Network of the same shape reuses them.
 _MEMO = {}
@@ -198,8 +198,8 @@ class Symbolic(Engine):
         from .._codegen import build, emit, expressions
 
         if compiler is not None:
-            loaded = build.load(cache / key)
-            if loaded is not None and set(REPORTED) <= loaded[1].keys():
+            loaded = build.load(cache / key, REPORTED)
+            if loaded is not None:
                 return _compiled(loaded, arch, from_cache=True)
         estimate = expressions.estimate_work(arch, self.cse)
         if estimate > self.max_work:
@@ -219,11 +219,9 @@ class Symbolic(Engine):
             source, header = emit.c_source(derivation)
             meta["generate_seconds"] = time.perf_counter() - derived
             try:
-                loaded = build.load(build.compile_entry(
+                loaded = build.compile_entry(
                     cache, key, {f"{emit.ROUTINE}.c": source, f"{emit.ROUTINE}.h": header},
-                    compiler, meta))
-                if loaded is None:
-                    raise build.CompilerError("the compiled library does not load")
+                    compiler, meta)
                 return _compiled(loaded, arch, from_cache=False)
             except build.CompilerError as exc:
                 why = str(exc)
