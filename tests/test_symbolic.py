@@ -2,6 +2,8 @@
 the lambdify fallback), the on-disk cache, the work guard and option checking."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -293,13 +295,58 @@ def test_processes_racing_to_build_both_get_correct_gradients(private_cache, tmp
     assert build.load(entry, symbolic.REPORTED) is not None
 
 
-def test_cache_directory_must_be_private(tmp_path):
-    cache = tmp_path / "shared"
-    cache.mkdir()
-    cache.chmod(0o777)
-    engine = tg.engines.Symbolic(cache_dir=cache)
-    with pytest.raises(PermissionError, match="writable by group or others"):
-        engine.report(tg.Network([2, 2, 1]))
+def a_file(tmp_path):
+    (tmp_path / "file").write_text("")
+    return tmp_path / "file"
+
+
+def a_dir(tmp_path, mode, owner=None):
+    path = tmp_path / "dir"
+    path.mkdir()
+    path.chmod(mode)
+    if owner is not None:
+        os.chown(path, owner, -1)
+    return path
+
+
+ROOT = hasattr(os, "getuid") and os.getuid() == 0
+BAD_CACHE_DIRS = {  # name: (path from tmp_path, what the message says, skip reason or None)
+    "file": (a_file, "exists and is not a directory", None),
+    "under-a-file": (lambda t: a_file(t) / "sub", "cannot be created", None),
+    "dangling-link": (lambda t: (t / "link").symlink_to(t / "none") or t / "link",
+                      "exists and is not a directory", None),
+    "nul-byte": (lambda t: f"{t}/a\0b", "cannot be created", None),
+    "group-writable": (lambda t: a_dir(t, 0o770), "is writable by group or others", None),
+    "other-owner": (lambda t: a_dir(t, 0o700, owner=12345), "belongs to another user",
+                    None if ROOT else "needs root to chown"),
+    "read-only": (lambda t: a_dir(t, 0o500), "not readable, writable",
+                  "root may write anywhere" if ROOT else None),
+}
+
+
+@pytest.mark.parametrize("env", [False, True], ids=["argument", "environment"])
+@pytest.mark.parametrize(("make", "why", "skip"), BAD_CACHE_DIRS.values(),
+                         ids=BAD_CACHE_DIRS.keys())
+def test_unusable_cache_dir_is_a_value_error(make, why, skip, env, tmp_path, monkeypatch):
+    if skip:
+        pytest.skip(skip)
+    path = str(make(tmp_path))
+    if env and "\0" in path:
+        pytest.skip("an environment variable cannot hold a NUL byte")
+    name = "TENSORGEN_CACHE_DIR" if env else "cache_dir"
+    if env:
+        monkeypatch.setenv(name, path)
+    with pytest.raises(ValueError, match=f"^{name}: {re.escape(repr(path))} {why}"):
+        tg.engines.Symbolic(cache_dir=None if env else path).report(tg.Network([2, 2, 1]))
+
+
+def test_empty_cache_dir_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="cache_dir: expected a directory, got an empty"):
+        tg.engines.Symbolic(cache_dir="")
+    with pytest.raises(ValueError, match="cache_dir: expected a directory, got an empty"):
+        build.cache_dir("")
+    assert not list(tmp_path.iterdir())
 
 
 # ---- guard and options ----

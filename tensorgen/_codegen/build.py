@@ -8,13 +8,14 @@ known before any SymPy work. File names are that hash or fixed names, never anyt
 passes.
 
 Safety: the cache directory must belong to the user and not be writable by group or
-others. An entry is built in a private temporary directory inside the cache and published
-with one ``os.replace``, so readers never see a half-written library; whoever publishes
-first wins and the others use that entry. A library is checked before it is published: it
-exists, loads and exports ``SYMBOLS``. An entry is used only if its ``meta.json`` holds the
-fields its reader asks for, the library's SHA-256 matches the one recorded there and the
-library loads and exports ``SYMBOLS``; any other entry is discarded and rebuilt.
-The compiler runs through ``subprocess`` with an argument list, never a shell.
+others; any other is refused with a ValueError that says why. An entry is built in a
+private temporary directory inside the cache and published with one ``os.replace``, so
+readers never see a half-written library; whoever publishes first wins and the others use
+that entry. A library is checked before it is published: it exists, loads and exports
+``SYMBOLS``. An entry is used only if its ``meta.json`` holds the fields its reader asks
+for, the library's SHA-256 matches the one recorded there and the library loads and
+exports ``SYMBOLS``; any other entry is discarded and rebuilt. The compiler runs through
+``subprocess`` with an argument list, never a shell.
 """
 
 import ctypes
@@ -59,32 +60,49 @@ class CompilerError(RuntimeError):
 # ---- where the cache lives ----
 
 def cache_dir(explicit=None):
-    """The cache directory (created 0700 if missing), checked to be private.
+    """The cache directory (created 0700 if missing), checked to be private and usable.
 
     ``explicit``, else ``$TENSORGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tensorgen``
     (``~/.cache/tensorgen`` by default).
 
     Raises
     ------
-    PermissionError
-        When the directory is not owned by the user or is writable by group or others.
+    ValueError
+        Naming ``cache_dir`` (or ``TENSORGEN_CACHE_DIR``) and the path, when the path is an
+        empty string, cannot be created, is not a directory, is not owned by the user, is
+        writable by group or others, or is not writable.
     """
     if explicit is not None:
-        path = Path(explicit)
+        name, path = "cache_dir", os.fsdecode(explicit)
     elif os.environ.get("TENSORGEN_CACHE_DIR"):
-        path = Path(os.environ["TENSORGEN_CACHE_DIR"])
+        name, path = "TENSORGEN_CACHE_DIR", os.environ["TENSORGEN_CACHE_DIR"]
     else:
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        path = Path(base) / "tensorgen"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = path.stat()
+        name, path = "cache_dir", os.path.join(base, "tensorgen")
+    if not path:
+        raise ValueError(f"{name}: expected a directory, got an empty string")
+
+    def refused(why):
+        return ValueError(f"{name}: {path!r} {why}; the symbolic engine needs a private "
+                          "directory for its compiled libraries")
+
+    try:
+        Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(path)
+    except FileExistsError:
+        raise refused("exists and is not a directory") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise refused(f"cannot be created ({getattr(exc, 'strerror', None) or exc})") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise refused("is not a directory")
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise PermissionError(f"cache_dir: {path} belongs to another user; refusing to load "
-                              "code from it (set TENSORGEN_CACHE_DIR to a private directory)")
+        raise refused("belongs to another user, so code loaded from it is not private")
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise PermissionError(f"cache_dir: {path} is writable by group or others; refusing "
-                              f"to load code from it (chmod 700 {shlex.quote(str(path))})")
-    return path
+        raise refused("is writable by group or others, so code loaded from it is not "
+                      f"private (chmod 700 {shlex.quote(path)})")
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise refused("is not readable, writable and searchable by you")
+    return Path(path)
 
 
 # ---- the compiler ----

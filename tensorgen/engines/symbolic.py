@@ -113,8 +113,10 @@ class Symbolic(Engine):
         100k parameters with ``cse=True``, a 2-8-8-1 network without.
     cache_dir : str or os.PathLike, optional
         Directory of compiled libraries. Default ``$TENSORGEN_CACHE_DIR``, else
-        ``$XDG_CACHE_HOME/tensorgen`` (``~/.cache/tensorgen``). It must not be writable by
-        group or others.
+        ``$XDG_CACHE_HOME/tensorgen`` (``~/.cache/tensorgen``), created if missing. It must
+        be a directory of yours, not writable by group or others: on first use, anything
+        else is refused with a ValueError naming ``cache_dir`` (or ``TENSORGEN_CACHE_DIR``)
+        and saying why.
     compiler : str or sequence of str, optional
         C compiler: a program, or a program and its arguments. Default ``$CC``, else ``cc``.
         Where it is missing or fails, the engine warns and uses ``sympy.lambdify``.
@@ -131,6 +133,8 @@ class Symbolic(Engine):
             raise ValueError(f"max_work: expected a positive number, got {max_work!r}")
         if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
             raise TypeError(f"cache_dir: expected a path or None, got {cache_dir!r}")
+        if cache_dir is not None and not os.fspath(cache_dir):
+            raise ValueError("cache_dir: expected a directory, got an empty string")
         self.cse = bool(cse)
         self.max_work = max_work
         self.cache_dir = cache_dir
