@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -96,7 +98,7 @@ def fake_compiler(tmp_path, body, name="fake-cc"):
     """An executable that answers --version (and the -march=native probe) like a compiler
     and runs the Python ``body`` on any other command line (sys.argv)."""
     script = tmp_path / name
-    script.write_text(f"#!{sys.executable}\nimport os, sys, time\n"
+    script.write_text(f"#!{sys.executable}\nimport os, signal, subprocess, sys, time\n"
                       f"if '--version' in sys.argv or '-E' in sys.argv:\n    sys.exit(0)\n"
                       + textwrap.dedent(body))
     script.chmod(0o755)
@@ -104,7 +106,7 @@ def fake_compiler(tmp_path, body, name="fake-cc"):
 
 
 def assert_falls_back(engine, net, X, Y, match, cache):
-    with pytest.warns(RuntimeWarning, match=f"{match}.*lambdify"):
+    with pytest.warns(RuntimeWarning, match=f"(?s){match}.*lambdify"):
         assert_exact(net, X, Y, engine)
     assert engine.report(net).backend == "lambdify"
     assert not cache.exists() or not list(cache.iterdir())  # nothing published, no temporary
@@ -347,6 +349,153 @@ def test_empty_cache_dir_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="cache_dir: expected a directory, got an empty"):
         build.cache_dir("")
     assert not list(tmp_path.iterdir())
+
+
+# ---- the compiler's process: timeout, interrupt, death of this process, memory ----
+
+LINUX = sys.platform.startswith("linux")
+
+
+def running(pid):
+    """Whether process ``pid`` runs (a zombie does not), from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def wait_until(condition, seconds=20):
+    """Poll ``condition`` until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def hanging_compiler(tmp_path, before_hanging=""):
+    """A fake compiler that starts a sub-process of its own (as gcc starts cc1), writes both
+    pids to tmp_path / "pids", runs ``before_hanging`` and sleeps for a minute."""
+    return fake_compiler(tmp_path, f"""
+        child = subprocess.Popen(["sleep", "60"])
+        with open({str(tmp_path / "pids")!r}, "w") as f:
+            f.write(f"{{os.getpid()}} {{child.pid}}")
+        {before_hanging}
+        time.sleep(60)
+    """)
+
+
+def compiler_pids(tmp_path):
+    return [int(p) for p in (tmp_path / "pids").read_text().split()]
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_hanging_compiler_is_killed_with_its_children(tmp_path, private_cache, monkeypatch):
+    monkeypatch.setattr(build, "timeout_for", lambda n_ops: 1.0)
+    net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
+    engine = tg.engines.Symbolic(compiler=[hanging_compiler(tmp_path)])
+    start = time.monotonic()
+    assert_falls_back(engine, net, X, Y, "did not finish within 1 s and was killed",
+                      private_cache)
+    assert time.monotonic() - start < 30  # not the minute the compiler sleeps
+    assert wait_until(lambda: not any(map(running, compiler_pids(tmp_path))))
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_interrupted_build_kills_the_compiler(tmp_path, private_cache, monkeypatch):
+    monkeypatch.setenv("TG_TEST_PID", str(os.getpid()))
+    cc = hanging_compiler(tmp_path, 'os.kill(int(os.environ["TG_TEST_PID"]), signal.SIGINT)')
+    with pytest.raises(KeyboardInterrupt):
+        tg.engines.Symbolic(compiler=[cc]).report(tg.Network([2, 2, 1]))
+    assert wait_until(lambda: not any(map(running, compiler_pids(tmp_path))))
+    assert not list(private_cache.iterdir())  # the temporary directory is removed
+
+
+DYING = textwrap.dedent("""
+    import sys
+    import tensorgen as tg
+    tg.engines.Symbolic(compiler=[sys.argv[1]]).report(tg.Network([2, 2, 1]))
+""")
+
+
+@pytest.mark.skipif(not LINUX, reason="PR_SET_PDEATHSIG and /proc")
+def test_compiler_dies_with_python_and_its_folder_is_removed(tmp_path, private_cache):
+    cc = hanging_compiler(tmp_path)
+    user = subprocess.Popen([sys.executable, "-c", DYING, cc], cwd=tmp_path)
+    try:
+        assert wait_until(lambda: (tmp_path / "pids").exists() and compiler_pids(tmp_path),
+                          60)
+    finally:
+        user.kill()
+        user.wait()
+    assert wait_until(lambda: not any(map(running, compiler_pids(tmp_path))))
+    [tmp] = list(private_cache.iterdir())
+    assert tmp.name.startswith(f"tmp-{user.pid}-")
+    build.cache_dir(private_cache)  # the next use of the cache removes the dead build's folder
+    assert not list(private_cache.iterdir())
+
+
+def test_stale_temporary_directories_are_removed(private_cache):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    old = time.time() - build.TIMEOUT_CEILING - build.PROBE_TIMEOUT - 60
+    names = {f"tmp-{dead}-a": False, f"tmp-{os.getpid()}-b": True,  # a live build is kept
+             f"tmp-{os.getpid()}-c": False, "tmp-d": True, "tmp-e": False}
+    for name in names:
+        (private_cache / name / "sub").mkdir(parents=True)
+        if name[-1] in "ce":
+            os.utime(private_cache / name, (old, old))
+    build.cache_dir(private_cache)
+    assert sorted(p.name for p in private_cache.iterdir()) == [n for n, kept in names.items()
+                                                               if kept]
+
+
+def test_compiler_memory_is_capped(tmp_path, private_cache, monkeypatch):
+    monkeypatch.setattr(build, "COMPILER_MEMORY", 256 << 20)
+    net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
+    engine = tg.engines.Symbolic(compiler=[fake_compiler(tmp_path, "bytearray(512 << 20)")])
+    assert_falls_back(engine, net, X, Y, "out of memory: its address space is capped at "
+                      "256 MiB", private_cache)
+
+
+# ---- threads ----
+
+@pytest.mark.filterwarnings("ignore:symbolic engine")
+def test_other_architectures_build_while_one_compiles(tmp_path):
+    cc = fake_compiler(tmp_path, f"""
+        open({str(tmp_path / "started")!r}, "w").close()
+        deadline = time.monotonic() + 20
+        while not os.path.exists({str(tmp_path / "go")!r}) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sys.exit(1)
+    """)
+    slow = threading.Thread(target=tg.engines.Symbolic(compiler=[cc]).report,
+                            args=(tg.Network([2, 2, 1]),))
+    slow.start()
+    try:
+        assert wait_until(lambda: (tmp_path / "started").exists())
+        assert tg.engines.Symbolic().report(tg.Network([2, 3, 1])).backend == "c"
+        assert slow.is_alive()  # built while the other compile still runs
+    finally:
+        (tmp_path / "go").touch()
+        slow.join()
+
+
+def test_threads_asking_for_one_architecture_share_one_build(monkeypatch):
+    derived = []
+    derive = expressions.derive
+    monkeypatch.setattr(expressions, "derive", lambda *args: derived.append(args) or
+                        derive(*args))
+    engine, net = tg.engines.Symbolic(), tg.Network([2, 3, 1])
+    threads = [threading.Thread(target=engine.report, args=(net,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(derived) == 1
+    assert engine.report(net).backend == "c"
 
 
 # ---- guard and options ----

@@ -14,8 +14,15 @@ readers never see a half-written library; whoever publishes first wins and the o
 that entry. A library is checked before it is published: it exists, loads and exports
 ``SYMBOLS``. An entry is used only if its ``meta.json`` holds the fields its reader asks
 for, the library's SHA-256 matches the one recorded there and the library loads and
-exports ``SYMBOLS``; any other entry is discarded and rebuilt. The compiler runs through
-``subprocess`` with an argument list, never a shell.
+exports ``SYMBOLS``; any other entry is discarded and rebuilt.
+
+Bounds: the compiler runs through ``subprocess`` with an argument list, never a shell,
+under ``_supervise.py``: in its own session, so that it is killed with its whole process
+group (driver, cc1, as, ld) on timeout, on KeyboardInterrupt and, on Linux, when this
+process dies; with its address space capped at ``COMPILER_MEMORY`` (RLIMIT_AS). The
+timeout follows from the predicted compile time (``timeout_for``), up to
+``TIMEOUT_CEILING``. Builders name their temporary directories ``tmp-<pid>-*``;
+``cache_dir`` removes those of dead processes and those older than the ceiling.
 """
 
 import ctypes
@@ -23,10 +30,13 @@ import hashlib
 import importlib.resources
 import json
 import os
+import re
 import shlex
 import shutil
+import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -50,7 +60,19 @@ LIBRARY = "lib.so"
 META = "meta.json"
 #: Functions a library must export (csrc/tg_driver.h) to be published or used.
 SYMBOLS = ("tg_batch",)
-COMPILE_TIMEOUT = 3600
+#: Cap on the address space of each of the compiler's processes (bytes, RLIMIT_AS on POSIX).
+COMPILER_MEMORY = 4 << 30
+#: Predicted compile time per operation of the generated code (seconds per ``n_ops``).
+SECONDS_PER_OP = 5e-3
+#: The compile timeout is TIMEOUT_FACTOR times the predicted time plus TIMEOUT_FLOOR,
+#: at most TIMEOUT_CEILING (seconds).
+TIMEOUT_FACTOR, TIMEOUT_FLOOR, TIMEOUT_CEILING = 10, 60, 3600
+#: Seconds for the compiler's --version and -march=native probes.
+PROBE_TIMEOUT = 60
+
+_SUPERVISOR = Path(__file__).with_name("_supervise.py")
+_OUT_OF_MEMORY = re.compile(r"out of memory|memory exhausted|cannot allocate|MemoryError|"
+                            r"bad_alloc", re.IGNORECASE)
 
 
 class CompilerError(RuntimeError):
@@ -60,7 +82,8 @@ class CompilerError(RuntimeError):
 # ---- where the cache lives ----
 
 def cache_dir(explicit=None):
-    """The cache directory (created 0700 if missing), checked to be private and usable.
+    """The cache directory (created 0700 if missing), checked to be private and usable,
+    after removing the temporary directories of builders that died.
 
     ``explicit``, else ``$TENSORGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tensorgen``
     (``~/.cache/tensorgen`` by default).
@@ -102,7 +125,31 @@ def cache_dir(explicit=None):
                       f"private (chmod 700 {shlex.quote(path)})")
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
         raise refused("is not readable, writable and searchable by you")
+    _remove_stale(Path(path))
     return Path(path)
+
+
+def _remove_stale(cache):
+    """Remove the temporary directories ``tmp-<pid>-*`` of builders that died, and any
+    ``tmp-*`` older than the longest a build may take."""
+    for tmp in cache.glob("tmp-*"):
+        try:
+            age = time.time() - tmp.lstat().st_mtime
+        except OSError:  # removed meanwhile
+            continue
+        pid = tmp.name.split("-")[1]
+        if age > TIMEOUT_CEILING + PROBE_TIMEOUT or (pid.isdigit() and not _alive(int(pid))):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours to signal
+        pass
+    return True
 
 
 # ---- the compiler ----
@@ -130,24 +177,81 @@ def find_compiler(command):
     program = shutil.which(command[0])
     if program is None:
         raise CompilerError(f"C compiler {command[0]!r} not found")
-    version = _run(command, "--version")
-    if version.returncode != 0:
+    status, version, err = _run([*command, "--version"], PROBE_TIMEOUT)
+    if status != 0:
         raise CompilerError(f"C compiler {command[0]!r} failed on --version: "
-                            f"{version.stderr.strip()[-500:]}")
+                            f"{err.strip()[-500:]}")
     # -v shows what -march=native expands to on this host (gcc and clang).
-    host = _run(command, *HOST_FLAGS, "-E", "-v", "-x", "c", os.devnull, "-o", os.devnull)
-    if host.returncode != 0:
-        return Compiler(tuple(command), FLAGS, f"{program}\n{version.stdout.strip()}")
+    status, _, host = _run([*command, *HOST_FLAGS, "-E", "-v", "-x", "c", os.devnull, "-o",
+                            os.devnull], PROBE_TIMEOUT)
+    if status != 0:
+        return Compiler(tuple(command), FLAGS, f"{program}\n{version.strip()}")
     return Compiler(tuple(command), FLAGS + HOST_FLAGS,
-                    f"{program}\n{version.stdout.strip()}\n{host.stderr.strip()}")
+                    f"{program}\n{version.strip()}\n{host.strip()}")
 
 
-def _run(command, *args):
-    try:
-        return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60,
-                              check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CompilerError(f"C compiler {command[0]!r} does not run: {exc}") from None
+def timeout_for(n_ops):
+    """Seconds a compile of generated code with ``n_ops`` operations may take."""
+    return min(TIMEOUT_CEILING, TIMEOUT_FLOOR + TIMEOUT_FACTOR * SECONDS_PER_OP * n_ops)
+
+
+def _run(command, timeout, cwd=None):
+    """(exit status, stdout, stderr) of the compiler ``command`` (list), run supervised.
+
+    On POSIX it runs under _supervise.py, which leads a new session (the process group it
+    shares with the compiler's own processes), caps their address space at COMPILER_MEMORY
+    and kills the group if this process dies. The group is killed here on timeout
+    (CompilerError) or on any exception while waiting, such as KeyboardInterrupt (re-raised).
+    Output goes to temporary files, not pipes, so nothing the compiler leaves behind can
+    block the wait.
+    """
+    argv = list(command)
+    if os.name == "posix":
+        argv = [sys.executable, "-I", "-S", str(_SUPERVISOR), str(os.getpid()),
+                str(COMPILER_MEMORY), *argv]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=err, start_new_session=True)
+        except OSError as exc:
+            raise CompilerError(f"C compiler {command[0]!r} does not run: {exc}") from None
+        try:
+            proc.wait(timeout)
+        except BaseException as exc:
+            _kill_group(proc)
+            if isinstance(exc, subprocess.TimeoutExpired):
+                raise CompilerError(f"C compiler {command[0]!r} did not finish within "
+                                    f"{timeout:.0f} s and was killed") from None
+            raise
+        return proc.returncode, _tail(out), _tail(err)
+
+
+def _kill_group(proc):
+    if os.name == "posix":
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    else:
+        proc.kill()
+    proc.wait()
+
+
+def _tail(file, size=65536):
+    file.seek(max(0, file.seek(0, os.SEEK_END) - size))
+    return file.read().decode(errors="replace")
+
+
+def _failure(command, status, err):
+    """CompilerError message for a compile that exited with ``status``."""
+    if status < 0:
+        how = f"was killed by signal {-status}"
+    else:
+        how = f"failed (exit {status})"
+    if _OUT_OF_MEMORY.search(err):
+        how += (f", out of memory: its address space is capped at {COMPILER_MEMORY >> 20} MiB "
+                "(RLIMIT_AS)")
+    return f"C compiler {command[0]!r} {how}: {err.strip()[-2000:]}"
 
 
 # ---- keys and entries ----
@@ -229,38 +333,32 @@ def load(entry, fields):
     return None
 
 
-def compile_entry(cache, key, sources, compiler, meta):
+def compile_entry(cache, key, sources, compiler, meta, timeout):
     """Compile ``sources`` (name -> text, with tg_sample.c) into ``<cache>/<key>``.
 
     ``meta`` (a JSON-able dict) is stored with the library, completed with
     ``compile_seconds``, ``library_bytes`` and the library's ``sha256``.
 
-    Builds in a private temporary directory, checks the library (it exists, loads and
-    exports SYMBOLS) and publishes it with ``os.replace``; if another process published
-    first, its entry is kept. Returns (ctypes library, meta) of the library built here.
+    Builds in a private temporary directory, checks the library (it exists, loads, exports
+    SYMBOLS) and publishes it with ``os.replace``; if another process published first, its
+    entry is kept. Returns (ctypes library, meta) of the library built here.
 
     Raises
     ------
     CompilerError
-        When the compiler fails (the message ends with its stderr) or its library does not
-        check out. Nothing is published then.
+        When the compiler fails, times out or runs out of memory (the message ends with its
+        stderr) or its library does not check out. Nothing is published then.
     """
-    tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=cache))
+    tmp = Path(tempfile.mkdtemp(prefix=f"tmp-{os.getpid()}-", dir=cache))
     try:
         for name, text in {**_csrc(), **sources}.items():
             (tmp / name).write_text(text)
         units = sorted(name for name in sources if name.endswith(".c")) + ["tg_driver.c"]
+        command = [*compiler.command, *compiler.flags, "-I.", *units, "-o", LIBRARY, "-lm"]
         start = time.perf_counter()
-        try:
-            run = subprocess.run([*compiler.command, *compiler.flags, "-I.", *units, "-o",
-                                  LIBRARY, "-lm"], cwd=tmp, capture_output=True, text=True,
-                                 timeout=COMPILE_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise CompilerError(
-                f"C compiler {compiler.command[0]!r} did not finish: {exc}") from None
-        if run.returncode != 0:
-            raise CompilerError(f"C compiler {compiler.command[0]!r} failed "
-                                f"(exit {run.returncode}): {run.stderr.strip()[-2000:]}")
+        status, _, err = _run(command, timeout, cwd=tmp)
+        if status != 0:
+            raise CompilerError(_failure(command, status, err))
         lib = _open(tmp / LIBRARY)
         meta = {**meta, "compile_seconds": time.perf_counter() - start,
                 "library_bytes": (tmp / LIBRARY).stat().st_size, "sha256": _digest(tmp / LIBRARY)}
@@ -281,7 +379,7 @@ def _discard(entry):
     """Move an existing entry out of the way atomically, then delete it."""
     if not os.path.lexists(entry):
         return
-    trash = Path(tempfile.mkdtemp(prefix="tmp-", dir=entry.parent))
+    trash = Path(tempfile.mkdtemp(prefix=f"tmp-{os.getpid()}-", dir=entry.parent))
     try:
         os.replace(entry, trash / "old")
     except OSError:  # someone else moved or replaced it meanwhile

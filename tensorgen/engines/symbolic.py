@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import warnings
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,9 @@ REPORTED = {"architecture": str, "cse": bool, "n_ops": int, "derive_seconds": fl
 # Built gradient functions by (cache dir, key) or, for the lambdify fallback,
 # (architecture, cse): a second engine or Network of the same shape reuses them.
 _MEMO = {}
+# One lock per memo key, held while that key is built: threads asking for the same key wait
+# for one build, while other keys are built in parallel. _MEMO_LOCK guards the two dicts only.
+_BUILDING = defaultdict(threading.Lock)
 _MEMO_LOCK = threading.Lock()
 
 
@@ -194,9 +198,14 @@ class Symbolic(Engine):
             key = build.cache_key(arch, self.cse, compiler)
             memo_key, why = (str(cache), key), None
         with _MEMO_LOCK:
-            if memo_key not in _MEMO:
-                _MEMO[memo_key] = self._build(arch, compiler, cache, key, why)
-            return _MEMO[memo_key]
+            building = _BUILDING[memo_key]
+        with building:
+            gradient = _MEMO.get(memo_key)
+            if gradient is None:
+                gradient = self._build(arch, compiler, cache, key, why)
+                with _MEMO_LOCK:
+                    _MEMO[memo_key] = gradient
+        return gradient
 
     def _build(self, arch, compiler, cache, key, why):
         from .._codegen import build, emit, expressions
@@ -225,7 +234,7 @@ class Symbolic(Engine):
             try:
                 loaded = build.compile_entry(
                     cache, key, {f"{emit.ROUTINE}.c": source, f"{emit.ROUTINE}.h": header},
-                    compiler, meta)
+                    compiler, meta, build.timeout_for(meta["n_ops"]))
                 return _compiled(loaded, arch, from_cache=False)
             except build.CompilerError as exc:
                 why = str(exc)
