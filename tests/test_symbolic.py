@@ -15,7 +15,7 @@ import pytest
 
 import tensorgen as tg
 from tensorgen import cli
-from tensorgen._codegen import build, expressions
+from tensorgen._codegen import build, emit, expressions
 from tensorgen.engines import symbolic
 
 # Every (output activation, loss) pair the library accepts; the hidden activation cycles.
@@ -124,6 +124,18 @@ def test_library_without_entry_point_is_not_published(private_cache, monkeypatch
         monkeypatch.setattr(symbolic, "_MEMO", {})
         engine = tg.engines.Symbolic(compiler=["cc", "-Dtg_batch=x"])
         assert_falls_back(engine, net, X, Y, "does not export tg_batch", private_cache)
+
+
+@pytest.mark.parametrize("cse", [True, False], ids=["cse", "naive"])
+@pytest.mark.parametrize(("hidden", "out", "loss", "seed"), [CASES[1], CASES[7]],
+                         ids=[IDS[1], IDS[7]])
+def test_code_split_in_many_parts_matches_oracle(hidden, out, loss, seed, cse, private_cache,
+                                                 monkeypatch):
+    monkeypatch.setattr(emit, "PART_CHARS", 200)  # a part per statement or two
+    net, X, Y = random_case(hidden, out, loss, seed, tiny=not cse)
+    assert_exact(net, X, Y, tg.engines.Symbolic(cse=cse))
+    [entry] = list(private_cache.iterdir())
+    assert len(list(entry.glob("tg_part_*.c"))) > 2
 
 
 def test_extreme_preactivations_stay_finite():
@@ -248,11 +260,20 @@ DAMAGES = {
 }
 
 
-@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
-def test_damaged_entry_is_rebuilt(damage, private_cache, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(net, X, Y) and a cache holding its library, built once for the damage tests."""
     net, X, Y = random_case("sigmoid", "identity", "mse", 6)
-    tg.engines.Symbolic().report(net)
-    entry, copy = copy_cache(private_cache, tmp_path / "damaged")
+    cache = tmp_path_factory.mktemp("built")
+    cache.chmod(0o700)
+    tg.engines.Symbolic(cache_dir=cache).report(net)
+    return net, X, Y, cache
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_damaged_entry_is_rebuilt(damage, built, tmp_path, monkeypatch):
+    net, X, Y, cache = built
+    entry, copy = copy_cache(cache, tmp_path / "damaged")
     damage(copy)
     monkeypatch.setattr(symbolic, "_MEMO", {})
     engine = tg.engines.Symbolic(cache_dir=copy.parent)
@@ -393,7 +414,7 @@ def compiler_pids(tmp_path):
 
 @pytest.mark.skipif(not LINUX, reason="reads /proc")
 def test_hanging_compiler_is_killed_with_its_children(tmp_path, private_cache, monkeypatch):
-    monkeypatch.setattr(build, "timeout_for", lambda n_ops: 1.0)
+    monkeypatch.setattr(build, "timeout_for", lambda chars: 1.0)
     net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
     engine = tg.engines.Symbolic(compiler=[hanging_compiler(tmp_path)])
     start = time.monotonic()
@@ -458,6 +479,24 @@ def test_compiler_memory_is_capped(tmp_path, private_cache, monkeypatch):
     engine = tg.engines.Symbolic(compiler=[fake_compiler(tmp_path, "bytearray(512 << 20)")])
     assert_falls_back(engine, net, X, Y, "out of memory: its address space is capped at "
                       "256 MiB", private_cache)
+
+
+CAPPED = """
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
+    os.execvp("cc", ["cc", *sys.argv[1:]])
+"""
+
+
+def test_deep_network_compiles_in_bounded_memory(tmp_path):
+    # One function of the 400 layers' code takes gcc 12 over 150 MB of address space; a
+    # part takes it to 60 MB.
+    cc = fake_compiler(tmp_path, CAPPED.format(cap=100 << 20), name="capped-cc")
+    net = tg.Network([1] * 402, activation="tanh", seed=0)
+    X, Y = np.linspace(-1, 1, 6).reshape(3, 2)[:, :1], np.ones((3, 1))
+    engine = tg.engines.Symbolic(compiler=[cc])
+    assert engine.report(net).backend == "c"
+    assert_exact(net, X, Y, engine)
 
 
 # ---- threads ----

@@ -20,9 +20,10 @@ Bounds: the compiler runs through ``subprocess`` with an argument list, never a 
 under ``_supervise.py``: in its own session, so that it is killed with its whole process
 group (driver, cc1, as, ld) on timeout, on KeyboardInterrupt and, on Linux, when this
 process dies; with its address space capped at ``COMPILER_MEMORY`` (RLIMIT_AS). The
-timeout follows from the predicted compile time (``timeout_for``), up to
-``TIMEOUT_CEILING``. Builders name their temporary directories ``tmp-<pid>-*``;
-``cache_dir`` removes those of dead processes and those older than the ceiling.
+timeout follows from the compile time predicted from the size of the sources
+(``timeout_for``), up to ``TIMEOUT_CEILING``. Builders name their temporary directories
+``tmp-<pid>-*``; ``cache_dir`` removes those of dead processes and those older than the
+ceiling.
 """
 
 import ctypes
@@ -61,12 +62,16 @@ META = "meta.json"
 #: Functions a library must export (csrc/tg_driver.h) to be published or used.
 SYMBOLS = ("tg_batch",)
 #: Cap on the address space of each of the compiler's processes (bytes, RLIMIT_AS on POSIX).
-COMPILER_MEMORY = 4 << 30
-#: Predicted compile time per operation of the generated code (seconds per ``n_ops``).
-SECONDS_PER_OP = 5e-3
-#: The compile timeout is TIMEOUT_FACTOR times the predicted time plus TIMEOUT_FLOOR,
-#: at most TIMEOUT_CEILING (seconds).
-TIMEOUT_FACTOR, TIMEOUT_FLOOR, TIMEOUT_CEILING = 10, 60, 3600
+#: The generated code comes in parts of bounded size (emit.PART_CHARS), one file each, so
+#: a compile needs about 60 MB of address space (45 MB resident) however large the
+#: network; the cap stops a compiler that runs away (measured: docs/engine-symbolic.rst).
+COMPILER_MEMORY = 1 << 30
+#: Compile time per character of generated C, measured on the reference machine
+#: (docs/engine-symbolic.rst): split into parts, the compile time grows linearly.
+SECONDS_PER_CHAR = 2e-5
+#: The compile timeout is TIMEOUT_FLOOR plus TIMEOUT_FACTOR times the predicted time, at
+#: most TIMEOUT_CEILING (seconds).
+TIMEOUT_FACTOR, TIMEOUT_FLOOR, TIMEOUT_CEILING = 10, 60, 1800
 #: Seconds for the compiler's --version and -march=native probes.
 PROBE_TIMEOUT = 60
 
@@ -190,9 +195,9 @@ def find_compiler(command):
                     f"{program}\n{version.strip()}\n{host.strip()}")
 
 
-def timeout_for(n_ops):
-    """Seconds a compile of generated code with ``n_ops`` operations may take."""
-    return min(TIMEOUT_CEILING, TIMEOUT_FLOOR + TIMEOUT_FACTOR * SECONDS_PER_OP * n_ops)
+def timeout_for(chars):
+    """Seconds a compile of ``chars`` characters of generated C may take."""
+    return min(TIMEOUT_CEILING, TIMEOUT_FLOOR + TIMEOUT_FACTOR * SECONDS_PER_CHAR * chars)
 
 
 def _run(command, timeout, cwd=None):
@@ -333,15 +338,16 @@ def load(entry, fields):
     return None
 
 
-def compile_entry(cache, key, sources, compiler, meta, timeout):
+def compile_entry(cache, key, sources, compiler, meta):
     """Compile ``sources`` (name -> text, with tg_sample.c) into ``<cache>/<key>``.
 
     ``meta`` (a JSON-able dict) is stored with the library, completed with
     ``compile_seconds``, ``library_bytes`` and the library's ``sha256``.
 
-    Builds in a private temporary directory, checks the library (it exists, loads, exports
-    SYMBOLS) and publishes it with ``os.replace``; if another process published first, its
-    entry is kept. Returns (ctypes library, meta) of the library built here.
+    Builds in a private temporary directory, with a timeout that follows from the size of
+    the sources (timeout_for), checks the library (it exists, loads, exports SYMBOLS) and
+    publishes it with ``os.replace``; if another process published first, its entry is
+    kept. Returns (ctypes library, meta) of the library built here.
 
     Raises
     ------
@@ -356,6 +362,7 @@ def compile_entry(cache, key, sources, compiler, meta, timeout):
         units = sorted(name for name in sources if name.endswith(".c")) + ["tg_driver.c"]
         command = [*compiler.command, *compiler.flags, "-I.", *units, "-o", LIBRARY, "-lm"]
         start = time.perf_counter()
+        timeout = timeout_for(sum(map(len, sources.values())))
         status, _, err = _run(command, timeout, cwd=tmp)
         if status != 0:
             raise CompilerError(_failure(command, status, err))

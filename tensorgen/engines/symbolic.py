@@ -98,10 +98,10 @@ class Symbolic(Engine):
     """Exact gradients derived by SymPy and compiled to C.
 
     SymPy differentiates the loss of one sample, written in symbols for the parameters,
-    inputs and targets; the result is generated as C (``sympy.utilities.codegen``), compiled
-    with a hand-written sample loop (csrc/tg_driver.c) into a shared library (``-O2``, and
-    ``-march=native`` where the compiler has it), cached on disk, loaded with ctypes and
-    called with no Python per sample. This happens once per architecture, on first use
+    inputs and targets; the result is printed as C by SymPy, in functions of bounded size,
+    compiled with a hand-written sample loop (csrc/tg_driver.c) into a shared library
+    (``-O2``, and ``-march=native`` where the compiler has it), cached on disk, loaded with
+    ctypes and called with no Python per sample. This happens once per architecture, on first use
     (or on ``report``).
 
     Parameters
@@ -229,12 +229,10 @@ class Symbolic(Engine):
                 "n_ops": expressions.count_ops(derivation),
                 "derive_seconds": derived - start}
         if compiler is not None:
-            source, header = emit.c_source(derivation)
+            sources = emit.c_sources(derivation)
             meta["generate_seconds"] = time.perf_counter() - derived
             try:
-                loaded = build.compile_entry(
-                    cache, key, {f"{emit.ROUTINE}.c": source, f"{emit.ROUTINE}.h": header},
-                    compiler, meta, build.timeout_for(meta["n_ops"]))
+                loaded = build.compile_entry(cache, key, sources, compiler, meta)
                 return _compiled(loaded, arch, from_cache=False)
             except build.CompilerError as exc:
                 why = str(exc)
