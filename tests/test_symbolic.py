@@ -539,12 +539,29 @@ def test_threads_asking_for_one_architecture_share_one_build(monkeypatch):
 
 # ---- guard and options ----
 
-def test_guard_names_limit_and_estimate(monkeypatch):
+def test_guard_names_limit_estimate_and_prediction(monkeypatch):
     forbid_sympy_work(monkeypatch)
-    with pytest.raises(ValueError, match=r"estimated 45 operations.*max_work=10"):
+    with pytest.raises(ValueError, match=r"estimated 76 operations of work \(predicted: 0 s "
+                                         r"to derive and compile.*max_work=10"):
         tg.engines.Symbolic(max_work=10).report(tg.Network([2, 2, 1]))
-    with pytest.raises(ValueError, match=r"cse=False.*max_work=500,000"):
+    with pytest.raises(ValueError, match=r"cse=False.*predicted: [\d,]+ s.*max_work=500,000"):
         tg.engines.Symbolic(cse=False).report(tg.Network([8, 32, 32, 1]))
+
+
+def test_deep_narrow_network_beyond_max_work_is_refused_before_any_sympy_work(monkeypatch):
+    # The old estimate, five operations per parameter (300,010 here), let this network
+    # through to hours of compiling; the work estimate also counts each unit's own steps.
+    forbid_sympy_work(monkeypatch)
+    net = tg.Network([1] * 30002, activation="tanh")
+    with pytest.raises(ValueError, match=r"estimated 690,0\d\d operations of work "
+                                         r"\(predicted: [\d,]+ s.*above max_work=500,000"):
+        tg.engines.Symbolic().report(net)
+
+
+def test_too_deeply_nested_naive_expressions_are_a_value_error():
+    net = tg.Network([1] * 42, activation="tanh")
+    with pytest.raises(ValueError, match="cse=False: the expressions nest too deeply"):
+        tg.engines.Symbolic(cse=False, max_work=10**7).report(net)
 
 
 @pytest.mark.parametrize(("options", "error", "match"), [

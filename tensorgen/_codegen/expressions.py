@@ -69,20 +69,50 @@ class Derivation:
         return [e for _, e in self.steps] + [self.loss, *self.grad]
 
 
-def estimate_work(arch, cse):
-    """Estimated size (operations) of the expressions the derivation would produce.
+#: Work of a unit besides its operations, in operations: each unit adds steps of their own
+#: (pre-activation, activation, adjoints), and a short step costs SymPy and the C compiler
+#: about as much as this many operations of a long sum (measured: docs/engine-symbolic.rst).
+UNIT_WORK = 15
+#: Seconds to derive, generate and compile per unit of estimated work, by mode (cse),
+#: measured on the reference machine (docs/engine-symbolic.rst): the time grows linearly.
+SECONDS_PER_WORK = {True: 4e-4, False: 5e-5}
 
-    Shared: about five operations per weight (forward, adjoint, gradient). Naive: every
-    partial derivative is roughly twice the loss's expression tree, which multiplies by
-    the width of each layer it passes.
+
+def estimate_work(arch, cse):
+    """Estimated work of building the gradient of ``arch``, in operations (as
+    ``count_ops`` counts them), from the architecture alone.
+
+    Shared: per weight, a multiply-add forward and a multiply for its partial, and from the
+    second layer on a multiply-add into the adjoint of its input; per unit, three
+    operations (activation, derivative, product with the adjoint) and UNIT_WORK.
+    Naive: ``tree[k]``, the size of one unit's expression in layer k, grows by the width of
+    every layer; by the chain rule, the partial with respect to a weight into layer l holds
+    that weight's input and a derivative factor tg_act_grad(z, a) (two trees) per unit on
+    the way up, summed over the width of each layer above. An upper bound, within 2.1x of
+    ``count_ops`` for sigmoid and tanh (measured).
     """
     w = arch.widths
     if cse:
-        return sum(5 * (w[l] + 1) * w[l + 1] for l in range(len(w) - 1))
-    tree = 1  # size of one input's (or activation's) expression tree
+        return sum((5 if l else 3) * w[l] * w[l + 1] + (3 + UNIT_WORK) * w[l + 1]
+                   for l in range(len(w) - 1))
+    tree = [1]
     for l in range(len(w) - 1):
-        tree = w[l] * (tree + 2) + 2
-    return arch.n_params * 2 * w[-1] * (tree + 3)
+        tree.append(w[l] * (tree[l] + 2) + 2)
+    # Working down from the output: the size of a partial's derivative of the network's
+    # output is scale * (its size at layer l + 1) + offset.
+    work, scale, offset = 0, 1, 0
+    for l in reversed(range(len(w) - 1)):
+        at_layer = 2 * tree[l + 1] + tree[l] + 1
+        work += (w[l] + 1) * w[l + 1] * w[-1] * (scale * at_layer + offset + tree[-1] + 4)
+        offset += scale * (2 * tree[l + 1] + 2 * w[l])
+        scale *= w[l]
+    return work
+
+
+def predicted_seconds(work, cse):
+    """Seconds to derive, generate and compile ``work`` (estimate_work) on the reference
+    machine."""
+    return work * SECONDS_PER_WORK[cse]
 
 
 def derive(arch, cse):

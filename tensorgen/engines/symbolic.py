@@ -21,8 +21,8 @@ from .._checks import check_number
 from .._kernels import _symbolic
 from .base import Engine
 
-#: Default limit of ``Symbolic(max_work=...)``: estimated operations in the expressions
-#: (see ``tensorgen._codegen.expressions.estimate_work``).
+#: Default limit of ``Symbolic(max_work=...)``: estimated work, in operations (see
+#: ``tensorgen._codegen.expressions.estimate_work``).
 DEFAULT_MAX_WORK = 500_000
 
 # Fields of SymbolicReport stored with a cached library, and their types.
@@ -101,8 +101,8 @@ class Symbolic(Engine):
     inputs and targets; the result is printed as C by SymPy, in functions of bounded size,
     compiled with a hand-written sample loop (csrc/tg_driver.c) into a shared library
     (``-O2``, and ``-march=native`` where the compiler has it), cached on disk, loaded with
-    ctypes and called with no Python per sample. This happens once per architecture, on first use
-    (or on ``report``).
+    ctypes and called with no Python per sample. This happens once per architecture, on
+    first use (or on ``report``).
 
     Parameters
     ----------
@@ -112,9 +112,12 @@ class Symbolic(Engine):
         partials together. False: every partial derivative is its own expression (the naive
         way; expressions swell with depth and width).
     max_work : int or float
-        Refuse (ValueError) to derive when the estimated size of the expressions exceeds
-        this (see ``report`` for actual op counts). Default 500,000: about
-        100k parameters with ``cse=True``, a 2-8-8-1 network without.
+        Refuse (ValueError, before any SymPy work) to build when the estimated work exceeds
+        this: operations of the expressions, plus a per-unit share with ``cse=True`` (see
+        ``tensorgen._codegen.expressions.estimate_work``; ``report`` gives actual op
+        counts). Build time grows linearly with it; the message gives the prediction.
+        Default 500,000: about 100k parameters of a wide network with ``cse=True``, a
+        2-8-8-1 network without.
     cache_dir : str or os.PathLike, optional
         Directory of compiled libraries. Default ``$TENSORGEN_CACHE_DIR``, else
         ``$XDG_CACHE_HOME/tensorgen`` (``~/.cache/tensorgen``), created if missing. It must
@@ -202,7 +205,13 @@ class Symbolic(Engine):
         with building:
             gradient = _MEMO.get(memo_key)
             if gradient is None:
-                gradient = self._build(arch, compiler, cache, key, why)
+                try:
+                    gradient = self._build(arch, compiler, cache, key, why)
+                except RecursionError:  # SymPy recurses over expression trees
+                    raise ValueError(
+                        f"symbolic engine: {arch.label()} with cse={self.cse}: the "
+                        "expressions nest too deeply for SymPy (RecursionError); use "
+                        "cse=True or a shallower network") from None
                 with _MEMO_LOCK:
                     _MEMO[memo_key] = gradient
         return gradient
@@ -216,9 +225,11 @@ class Symbolic(Engine):
                 return _compiled(loaded, arch, from_cache=True)
         estimate = expressions.estimate_work(arch, self.cse)
         if estimate > self.max_work:
+            seconds = expressions.predicted_seconds(estimate, self.cse)
             raise ValueError(
                 f"symbolic engine: {arch.label()} with cse={self.cse} needs an estimated "
-                f"{estimate:,} operations of expressions, above max_work={self.max_work:,}; "
+                f"{estimate:,} operations of work (predicted: {seconds:,.0f} s to derive and "
+                f"compile on the reference machine), above max_work={self.max_work:,}; "
                 "raise max_work, use cse=True or a smaller network")
         start = time.perf_counter()
         derivation = expressions.derive(arch, self.cse)
