@@ -33,7 +33,10 @@ def main(parent, memory, command):
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
     if hard != resource.RLIM_INFINITY:
         memory = min(memory, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    except (ValueError, OSError):  # a system that does not support it: run uncapped
+        pass
     try:
         pid = os.posix_spawnp(command[0], command, os.environ)
     except OSError as exc:
