@@ -8,17 +8,18 @@
 that adds the loss of one sample to ``*loss`` and its gradient to ``grad`` (csrc/tg_driver.c
 loops it over a batch). Steps become ``const double`` locals (a step that only copies a
 value is not printed: its name prints as that value), each output (the loss, a partial) is
-added right after the last step it uses, and the tg_* functions of csrc/tg_math.h are
-called, not re-implemented.
+added in the part that computes the last step it uses, and the tg_* functions of
+csrc/tg_math.h are called, not re-implemented.
 
 Split: a C compiler's time and memory on one function grow faster than linearly with its
 length (register allocation over one long straight-line block; measured in
 docs/engine-symbolic.rst). So the statements are cut, in order, into parts of at most
 ``PART_CHARS`` characters, each a function ``tg_part_<k>`` in a file of its own, and
 ``tg_sample`` calls them in turn; a value used by a later part than the one computing it
-is passed in an array ``v`` on tg_sample's stack (8 bytes each). Every compiler process
-then works on a file of bounded size, and compile time and memory grow linearly with the
-code.
+is passed in an array ``v`` on tg_sample's stack (8 bytes each). A part reads what it
+needs from ``v``, computes its steps, adds its outputs, then writes to ``v``. Every compiler
+process then works on a file of bounded size, and compile time and memory grow linearly
+with the code.
 
 ``numpy_function`` turns the same program into a vectorised numpy function with
 ``sympy.lambdify``, for when no C compiler works.
@@ -36,8 +37,11 @@ from . import tgmath
 PART_CHARS = 20_000
 _SAMPLE = ("void tg_sample(const double *params, const double *x, const double *y, "
            "double *loss, double *grad)")
-_PART = ("void tg_part_{}(const double *params, const double *x, const double *y, double *v, "
-         "double *loss, double *grad)")
+# restrict: the arrays never overlap (grad is allocated per call, loss and v are locals of
+# the caller), so the compiler may keep values in registers across the stores to them.
+_PART = ("void tg_part_{}(const double *restrict params, const double *restrict x, "
+         "const double *restrict y, double *restrict v, double *restrict loss, "
+         "double *restrict grad)")
 _READ_CHARS = len("   const double d_z123_45 = v[12345];\n")
 
 
@@ -122,15 +126,14 @@ def _split(statements):
 
 
 def _part(k, part, computed_in, passed):
-    """C text of tg_part_k: read from v the values computed before, compute, write to v the
-    values used after."""
+    """C text of tg_part_k: read from v the values computed before, compute the steps, add
+    the outputs, write to v the values used after (all stores last)."""
     reads = dict.fromkeys(u for _, _, uses in part for u in uses if computed_in[u] < k)
     lines = ['#include <math.h>\n#include "tg_math.h"\n\n', f"{_PART.format(k)}\n{{\n"]
     lines += [f"   const double {u} = v[{passed[u]}];\n" for u in reads]
-    for sym, text, _ in part:
-        lines.append(text)
-        if sym in passed:
-            lines.append(f"   v[{passed[sym]}] = {sym};\n")
+    lines += [text for sym, text, _ in part if sym]
+    lines += [text for sym, text, _ in part if not sym]
+    lines += [f"   v[{passed[sym]}] = {sym};\n" for sym, _, _ in part if sym in passed]
     lines.append("}\n")
     return "".join(lines)
 
