@@ -34,7 +34,7 @@ from sympy.printing.c import C99CodePrinter
 from . import tgmath
 
 #: Characters of C in one part at most (one statement longer than this is a part alone).
-PART_CHARS = 20_000
+PART_CHARS = 10_000
 _SAMPLE = ("void tg_sample(const double *params, const double *x, const double *y, "
            "double *loss, double *grad)")
 # restrict: the arrays never overlap (grad is allocated per call, loss and v are locals of
