@@ -25,6 +25,8 @@ def _kill_group(*_):
 
 
 def main(parent, memory, command):
+    if os.getpgrp() != os.getpid():  # never take down the group of whoever started this
+        os.setpgid(0, 0)
     signal.signal(signal.SIGTERM, _kill_group)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

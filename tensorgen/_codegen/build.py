@@ -56,19 +56,19 @@ FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared")
 #: key then holds the compiler's expansion of it (this CPU's model and features).
 HOST_FLAGS = ("-march=native",)
 #: Bump when the entry layout changes.
-FORMAT = 1
+FORMAT = 2
 LIBRARY = "lib.so"
 META = "meta.json"
 #: Functions a library must export (csrc/tg_driver.h) to be published or used.
 SYMBOLS = ("tg_batch",)
 #: Cap on the address space of each of the compiler's processes (bytes, RLIMIT_AS on POSIX).
 #: The generated code comes in parts of bounded size (emit.PART_CHARS), one file each, so
-#: a compile needs about 60 MB of address space (45 MB resident) however large the
-#: network; the cap stops a compiler that runs away (measured: docs/engine-symbolic.rst).
+#: a compiler process stays near 40 to 120 MB resident however large the network; the cap
+#: stops one that runs away (measured: docs/engine-symbolic.rst).
 COMPILER_MEMORY = 1 << 30
 #: Compile time per character of generated C, measured on the reference machine
 #: (docs/engine-symbolic.rst): split into parts, the compile time grows linearly.
-SECONDS_PER_CHAR = 2e-5
+SECONDS_PER_CHAR = 3e-5
 #: The compile timeout is TIMEOUT_FLOOR plus TIMEOUT_FACTOR times the predicted time, at
 #: most TIMEOUT_CEILING (seconds).
 TIMEOUT_FACTOR, TIMEOUT_FLOOR, TIMEOUT_CEILING = 10, 60, 1800
