@@ -126,9 +126,9 @@ def test_library_without_entry_point_is_not_published(private_cache, monkeypatch
         assert_falls_back(engine, net, X, Y, "does not export tg_batch", private_cache)
 
 
-@pytest.mark.parametrize("cse", [True, False], ids=["cse", "naive"])
-@pytest.mark.parametrize(("hidden", "out", "loss", "seed"), [CASES[1], CASES[7]],
-                         ids=[IDS[1], IDS[7]])
+@pytest.mark.parametrize(("hidden", "out", "loss", "seed", "cse"),
+                         [(*CASES[7], True), (*CASES[1], False)],
+                         ids=[f"{IDS[7]}-cse", f"{IDS[1]}-naive"])
 def test_code_split_in_many_parts_matches_oracle(hidden, out, loss, seed, cse, private_cache,
                                                  monkeypatch):
     monkeypatch.setattr(emit, "PART_CHARS", 200)  # a part per statement or two
@@ -412,6 +412,20 @@ def compiler_pids(tmp_path):
     return [int(p) for p in (tmp_path / "pids").read_text().split()]
 
 
+def test_timeout_follows_the_size_of_the_code(private_cache, monkeypatch):
+    assert build.timeout_for(0) == build.TIMEOUT_FLOOR
+    assert build.TIMEOUT_FLOOR < build.timeout_for(10**6) < build.TIMEOUT_CEILING
+    assert build.timeout_for(10**12) == build.TIMEOUT_CEILING
+    sizes = []
+    timeout_for = build.timeout_for
+    monkeypatch.setattr(build, "timeout_for", lambda chars: sizes.append(chars) or
+                        timeout_for(chars))
+    tg.engines.Symbolic().report(tg.Network([2, 3, 1]))
+    [entry] = list(private_cache.iterdir())
+    assert sizes == [sum(len(f.read_text()) for f in entry.glob("tg_*.c")
+                         if f.name != "tg_driver.c")]
+
+
 @pytest.mark.skipif(not LINUX, reason="reads /proc")
 def test_hanging_compiler_is_killed_with_its_children(tmp_path, private_cache, monkeypatch):
     monkeypatch.setattr(build, "timeout_for", lambda chars: 1.0)
@@ -541,7 +555,7 @@ def test_threads_asking_for_one_architecture_share_one_build(monkeypatch):
 
 def test_guard_names_limit_estimate_and_prediction(monkeypatch):
     forbid_sympy_work(monkeypatch)
-    with pytest.raises(ValueError, match=r"estimated 76 operations of work \(predicted: 0 s "
+    with pytest.raises(ValueError, match=r"estimated 46 operations of work \(predicted: 0 s "
                                          r"to derive and compile.*max_work=10"):
         tg.engines.Symbolic(max_work=10).report(tg.Network([2, 2, 1]))
     with pytest.raises(ValueError, match=r"cse=False.*predicted: [\d,]+ s.*max_work=500,000"):
@@ -549,11 +563,11 @@ def test_guard_names_limit_estimate_and_prediction(monkeypatch):
 
 
 def test_deep_narrow_network_beyond_max_work_is_refused_before_any_sympy_work(monkeypatch):
-    # The old estimate, five operations per parameter (300,010 here), let this network
+    # The old estimate, five operations per parameter (400,010 here), let this network
     # through to hours of compiling; the work estimate also counts each unit's own steps.
     forbid_sympy_work(monkeypatch)
-    net = tg.Network([1] * 30002, activation="tanh")
-    with pytest.raises(ValueError, match=r"estimated 690,0\d\d operations of work "
+    net = tg.Network([1] * 40002, activation="tanh")
+    with pytest.raises(ValueError, match=r"estimated 520,011 operations of work "
                                          r"\(predicted: [\d,]+ s.*above max_work=500,000"):
         tg.engines.Symbolic().report(net)
 

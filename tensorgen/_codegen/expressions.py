@@ -71,11 +71,12 @@ class Derivation:
 
 #: Work of a unit besides its operations, in operations: each unit adds steps of their own
 #: (pre-activation, activation, adjoints), and a short step costs SymPy and the C compiler
-#: about as much as this many operations of a long sum (measured: docs/engine-symbolic.rst).
-UNIT_WORK = 15
-#: Seconds to derive, generate and compile per unit of estimated work, by mode (cse),
-#: measured on the reference machine (docs/engine-symbolic.rst): the time grows linearly.
-SECONDS_PER_WORK = {True: 4e-4, False: 5e-5}
+#: about as much as this many operations of a long sum (fitted: docs/engine-symbolic.rst).
+UNIT_WORK = 5
+#: Seconds to derive, generate and compile per unit of estimated work, by mode (cse): the
+#: highest measured on the reference machine (docs/engine-symbolic.rst); time grows
+#: linearly with the work.
+SECONDS_PER_WORK = {True: 7.5e-4, False: 1.5e-4}
 
 
 def estimate_work(arch, cse):
