@@ -236,3 +236,18 @@ def test_scratch_is_checked_against_memory_before_it_is_allocated(monkeypatch, r
         net.value_and_grad(X, Y, engine=engine)
     with pytest.raises(MemoryError, match="^X: "):
         net.jvp(np.tile(X, (64, 1)), np.tile(Y, (64, 1)), np.ones(net.n_params))
+
+
+def test_sweep_scratch_is_outside_python_allocations(rng):
+    """The study reports tracemalloc's peak plus ``scratch_bytes``: the sweep's scratch
+    must be in the second only (before it was malloc'd it was counted twice)."""
+    from tensorgen.study.measure import peak_python_bytes
+
+    net = tg.Network([8, 64, 64, 1], seed=0)
+    X, Y = rng.normal(size=(256, 8)), rng.random((256, 1))
+    engine = Forward(n_threads=2, block=16)
+    net.value_and_grad(X, Y, engine=engine)  # the primal's workspace, reused from here on
+    sweep = 2 * 16 * 256 * 64 * 8  # one thread's two tangent blocks
+    assert engine.scratch_bytes(net.architecture, 256) > sweep
+    peak = peak_python_bytes(lambda: net.value_and_grad(X, Y, engine=engine))
+    assert 8 * net.n_params <= peak < 8 * net.n_params + sweep // 4  # the gradient, little else

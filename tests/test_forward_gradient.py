@@ -296,10 +296,16 @@ def test_gradcheck_reports_the_estimates_error():
     # without a warning)
     net, X, Y = problem("sigmoid", output="sigmoid")
     net.params = np.concatenate([np.full(12, 1e3), np.zeros(net.n_params - 12)])
+    engine = ForwardGradient(seed=0)
+    V = engine.draw(net.n_params)
+    g = net.value_and_grad(np.abs(X), Y, engine=Autograd())[1]
+    assert not g[:12].any()
     with np.errstate(over="raise"):  # (the oracle underflows on its own)
-        report = tg.gradcheck(net, np.abs(X), Y, engine="forward_gradient")
+        report = tg.gradcheck(net, np.abs(X), Y, engine=engine)
     rows = {part: (abs_err, rel_err) for part, _, abs_err, rel_err in report.rows}
-    assert rows["ws0"][1] > 1e300 and 0 < rows["ws0"][0] < 1
+    # its absolute error is the estimate there, (g . v) v over ws0
+    assert rows["ws0"][0] == pytest.approx(np.abs((V @ g) * V[0, :12]).max(), rel=1e-12)
+    assert rows["ws0"][0] > 0 and rows["ws0"][1] > 1e300
 
 
 def test_scratch_is_bounded_and_checked_before_it_is_allocated(monkeypatch):

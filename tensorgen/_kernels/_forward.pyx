@@ -25,11 +25,12 @@
 #   jvp         one directional derivative along a direction of every parameter: the
 #               primal pass and one tangent (param_tangents at every layer).
 #   Scratch     the primal lives in the calling thread's _mlp.Workspace; tangent blocks in
-#               this thread's Scratch (jvp, the forward gradient) or in a per-call array
+#               this thread's Scratch (jvp, the forward gradient) or in a per-call malloc
 #               (the parallel sweep). Sizes are Python ints, checked against physical
 #               memory before anything is allocated.
 cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.stdlib cimport free, malloc
 from cython.parallel cimport prange, threadid
 
 cimport numpy as cnp
@@ -338,20 +339,27 @@ def value_and_grad(Plan plan, params, X, Y, grad, Py_ssize_t block, int n_thread
                                       threads * (per_thread + 8 * block))
     cdef cnp.ndarray table = blocks(plan, block)
     need_blas(plan, block * p.n)
-    cdef cnp.ndarray work = np.empty(threads * per_thread, dtype=np.uint8)
-    cdef cnp.ndarray outs = np.empty(threads * block)
-    cdef char *w = <char *>cnp.PyArray_DATA(work)
-    cdef double *o = <double *>cnp.PyArray_DATA(outs)
+    # malloc, not numpy or PyMem: this is the scratch scratch_bytes reports, which the
+    # study adds to tracemalloc's peak (tracemalloc sees numpy's and PyMem's allocations)
+    cdef char *w = <char *>malloc(<size_t>(threads * per_thread))
+    cdef double *o = <double *>malloc(<size_t>(threads * block) * sizeof(double))
     cdef const Py_ssize_t *b = <const Py_ssize_t *>cnp.PyArray_DATA(table)
     cdef Py_ssize_t n_blocks = len(table), per = per_thread
     cdef int t = threads
     cdef double cost
-    with nogil:
-        if plan.typenum == cnp.NPY_DOUBLE:
-            sweep(&p, <const double *>y, b, n_blocks, block, w, per, o, t, <double *>g,
-                  &cost)
-        else:
-            sweep(&p, <const float *>y, b, n_blocks, block, w, per, o, t, <float *>g, &cost)
+    try:
+        if w == NULL or o == NULL:
+            raise MemoryError(f"the forward-mode sweep's scratch for {n} samples")
+        with nogil:
+            if plan.typenum == cnp.NPY_DOUBLE:
+                sweep(&p, <const double *>y, b, n_blocks, block, w, per, o, t,
+                      <double *>g, &cost)
+            else:
+                sweep(&p, <const float *>y, b, n_blocks, block, w, per, o, t, <float *>g,
+                      &cost)
+    finally:
+        free(w)
+        free(o)
     return cost
 
 
