@@ -530,7 +530,7 @@ def test_other_architectures_build_while_one_compiles(tmp_path):
         sys.exit(1)
     """)
     slow = threading.Thread(target=tg.engines.Symbolic(compiler=[cc]).report,
-                            args=(tg.Network([2, 2, 1]),))
+                            args=(tg.Network([2, 2, 1]).architecture,))
     slow.start()
     try:
         assert wait_until(lambda: (tmp_path / "started").exists())
@@ -547,7 +547,7 @@ def test_threads_asking_for_one_architecture_share_one_build(monkeypatch):
     monkeypatch.setattr(expressions, "derive", lambda *args: derived.append(args) or
                         derive(*args))
     engine, net = tg.engines.Symbolic(), tg.Network([2, 3, 1])
-    threads = [threading.Thread(target=engine.report, args=(net,)) for _ in range(4)]
+    threads = [threading.Thread(target=engine.report, args=(net.architecture,)) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
