@@ -244,6 +244,7 @@ def checked_not_run() -> None:
     scikit-learn's bundled data sets."""
     net = tg.Network([2, 2, 1], seed=0)
     symbolic: Symbolic = Symbolic()
+    predicted: tuple[int, float] = symbolic.estimate(net.architecture)
     report: SymbolicReport = symbolic.report(net.architecture)
     made: tuple[str, bool, int, float, float, float, bool, str, int] = (
         report.architecture, report.cse, report.n_ops, report.derive_seconds,
@@ -252,7 +253,7 @@ def checked_not_run() -> None:
     results = tg.compare(quick=True, budget=0.1, cache_dir=None, progress=False)
     sets: list[tg.datasets.Dataset] = [tg.datasets.load_digits(), tg.datasets.load_iris(),
                                        tg.datasets.load_breast_cancer()]
-    print(made, sorted(results.tables), [d.X.shape for d in sets])
+    print(predicted, made, sorted(results.tables), [d.X.shape for d in sets])
 
 
 def main() -> None:

@@ -187,7 +187,9 @@ def compiler_command(compiler: str | os.PathLike[str] | Sequence[str] | None = N
     arguments), else ``$CC`` split like a shell would, else ``cc``."""
     if compiler is None:
         return tuple(shlex.split(os.environ.get("CC", ""))) or ("cc",)
-    return (compiler,) if isinstance(compiler, (str, os.PathLike)) else tuple(compiler)
+    if isinstance(compiler, (str, os.PathLike)):
+        return (os.fspath(compiler),)  # a str: the cache key stores it as JSON
+    return tuple(compiler)
 
 
 @cache

@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # loaded on first use (SymPy is slow to import)
 #: Default limit of ``Symbolic(max_work=...)``: estimated work, in operations (see
 #: ``tensorgen._codegen.expressions.estimate_work``).
 DEFAULT_MAX_WORK = 500_000
+#: A build predicted to take longer than this (seconds) warns first, with the prediction,
+#: and shows its stages on a progress bar (on a terminal).
+SLOW_BUILD_SECONDS = 5.0
 
 # Fields of SymbolicReport stored with a cached library, and their types.
 REPORTED = {"architecture": str, "cse": bool, "n_ops": int, "derive_seconds": float,
@@ -201,6 +204,36 @@ class Symbolic(ReadOnlyOptions, Engine):
         """
         return self._gradient(architecture).report
 
+    def estimate(self, architecture: Architecture) -> tuple[int, float]:
+        """Predicted cost of building ``architecture``'s gradient, before any SymPy work.
+
+        Parameters
+        ----------
+        architecture : Architecture
+            E.g. ``net.architecture``.
+
+        Returns
+        -------
+        work : int
+            Estimated operations of work (what ``max_work`` bounds).
+        seconds : float
+            Predicted seconds to derive, generate and compile on the reference machine
+            (docs/engine-symbolic.rst), from a fit to measured builds that leaves out
+            SymPy's one-off warm-up. A cached library loads in milliseconds instead.
+
+        Raises
+        ------
+        TypeError
+            When ``architecture`` is not an Architecture.
+        """
+        from .._codegen import expressions
+
+        if not isinstance(architecture, Architecture):
+            raise TypeError(f"architecture: expected a tensorgen Architecture, got "
+                            f"{type(architecture).__name__}")
+        work = expressions.estimate_work(architecture, self.cse)
+        return work, expressions.predicted_seconds(work, self.cse)
+
     def scratch_bytes(self, architecture: Architecture, n_samples: int) -> int:
         """Bytes of scratch one gradient call allocates for ``n_samples`` samples: none.
 
@@ -281,6 +314,8 @@ class Symbolic(ReadOnlyOptions, Engine):
 
     def _build(self, arch: Architecture, compiler: Compiler | None, cache: Path | None,
                key: str | None, why: str | None) -> _Gradient:
+        from tqdm.auto import tqdm
+
         from .._codegen import build, emit, expressions
 
         # (compiler, cache and key are None together: the lambdify fallback)
@@ -288,30 +323,46 @@ class Symbolic(ReadOnlyOptions, Engine):
             loaded = build.load(cache / key, REPORTED)
             if loaded is not None:
                 return _compiled(loaded, arch, from_cache=True)
-        estimate = expressions.estimate_work(arch, self.cse)
+        estimate, seconds = self.estimate(arch)
         if estimate > self.max_work:
-            seconds = expressions.predicted_seconds(estimate, self.cse)
             raise ValueError(
                 f"symbolic engine: {arch.label()} with cse={self.cse} needs an estimated "
                 f"{estimate:,} operations of work (predicted: {seconds:,.0f} s to derive and "
                 f"compile on the reference machine), above max_work={self.max_work:,}; "
                 "raise max_work, use cse=True or a smaller network")
-        start = time.perf_counter()
-        derivation = expressions.derive(arch, self.cse)
-        derived = time.perf_counter()
-        if self.cse:
-            derivation = expressions.share(derivation)
-        meta: Meta = {"architecture": arch.label(), "cse": self.cse,
-                      "n_ops": expressions.count_ops(derivation),
-                      "derive_seconds": derived - start}
-        if compiler is not None and cache is not None and key is not None:
-            sources = emit.c_sources(derivation)
-            meta["generate_seconds"] = time.perf_counter() - derived
-            try:
-                loaded = build.compile_entry(cache, key, sources, compiler, meta)
-                return _compiled(loaded, arch, from_cache=False)
-            except build.CompilerError as exc:
-                why = str(exc)
+        slow = seconds > SLOW_BUILD_SECONDS
+        if slow:
+            warnings.warn(
+                f"symbolic engine: building the gradient of {arch.label()} is predicted to "
+                f"take about {seconds:,.0f} s ({estimate:,} operations of work); it is "
+                "built once and cached for later calls", UserWarning, stacklevel=5)
+        stages = ["derive", "share", "generate C", "compile"][0 if self.cse else 1:]
+        with tqdm(total=len(stages), desc=f"symbolic build {arch.label()}", unit="stage",
+                  disable=None if slow else True, leave=False) as bar:
+            def stage(name: str) -> None:
+                bar.set_postfix_str(name, refresh=False)
+                bar.update(0 if name == stages[0] else 1)
+
+            stage(stages[0])
+            start = time.perf_counter()
+            derivation = expressions.derive(arch, self.cse)
+            derived = time.perf_counter()
+            if self.cse:
+                stage("share")
+                derivation = expressions.share(derivation)
+            meta: Meta = {"architecture": arch.label(), "cse": self.cse,
+                          "n_ops": expressions.count_ops(derivation),
+                          "derive_seconds": derived - start}
+            if compiler is not None and cache is not None and key is not None:
+                stage("generate C")
+                sources = emit.c_sources(derivation)
+                meta["generate_seconds"] = time.perf_counter() - derived
+                stage("compile")
+                try:
+                    loaded = build.compile_entry(cache, key, sources, compiler, meta)
+                    return _compiled(loaded, arch, from_cache=False)
+                except build.CompilerError as exc:
+                    why = str(exc)
         warnings.warn(f"symbolic engine: {why}; falling back to sympy.lambdify over numpy "
                       "(exact gradients, slower calls)", RuntimeWarning, stacklevel=5)
         function = emit.numpy_function(derivation)
