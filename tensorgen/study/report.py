@@ -40,7 +40,7 @@ SECTIONS = (
 #: Columns kept out of the markdown tables (printed apart, or only in the JSON/CSV).
 LONG_COLUMNS = ("block",)
 #: Significant digits of float cells: 3, more where the digits matter (a cost just below tol).
-DIGITS: dict[str | None, int] = {"final_cost": 6}
+DIGITS: dict[str | None, int] = {"final_cost": 6, "final": 6}
 
 
 def fmt(value: object, column: str | None = None) -> str:
