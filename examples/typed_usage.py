@@ -167,8 +167,10 @@ def training(net: tg.Network) -> tg.History:
     sgd: SGD = SGD(lr=0.5, momentum=0.9, nesterov=True, weight_decay=0.0)
     sgd.nesterov = False
     momentum: float = sgd.momentum
-    adam: Adam = Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
-    moments: tuple[float, float, float] = (adam.beta1, adam.beta2, adam.eps)
+    adam: Adam = Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                      eps_hat=False)
+    moments: tuple[float, float, float, bool] = (adam.beta1, adam.beta2, adam.eps,
+                                                 adam.eps_hat)
     optimizer: Optimizer = get_optimizer("adam", lr=0.01)
     kinds: list[str] = sorted(OPTIMIZERS)
     params = net.params.copy()

@@ -54,6 +54,20 @@ def test_compiled_loop_equals_python_loop_bit_for_bit(options):
     assert ha.steps == hb.steps == 15 * -(-60 // options.get("batch_size", 60))
 
 
+def test_compiled_loop_runs_adam_eps_hat_as_the_python_loop():
+    X, y = blobs()
+    a, b = classifier(), classifier()
+    options = dict(epochs=10, batch_size=16, seed=4)
+    ha = a.fit(X, y, optimizer=Adam(lr=0.01, eps=0.05, eps_hat=True), **options)
+    hb = b.fit(X, y, optimizer=Adam(lr=0.01, eps=0.05, eps_hat=True),
+               engine=PythonLoopReverse(), **options)
+    np.testing.assert_array_equal(a.params, b.params)
+    np.testing.assert_array_equal(ha.cost, hb.cost)
+    c = classifier()
+    c.fit(X, y, optimizer=Adam(lr=0.01, eps=0.05), **options)
+    assert not np.array_equal(a.params, c.params)
+
+
 def test_generic_engine_trains_like_reverse():
     X, y = blobs(n=20)
     a, b = classifier(), classifier()

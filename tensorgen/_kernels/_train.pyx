@@ -150,7 +150,7 @@ cdef class Loop:
         self.is_double = typenum == cnp.NPY_DOUBLE
         self.itemsize = dtype.itemsize
         (self.opt.kind, self.opt.lr, self.opt.momentum, self.opt.nesterov, self.opt.beta1,
-         self.opt.beta2, self.opt.eps, self.opt.weight_decay) = opt
+         self.opt.beta2, self.opt.eps, self.opt.weight_decay, self.opt.eps_hat) = opt
         self.spare = cnp.PyArray_DATA(spare)
         self.grad = cnp.PyArray_DATA(grad)
         self.Xb = <char *>cnp.PyArray_DATA(Xb)
