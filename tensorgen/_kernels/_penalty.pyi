@@ -1,0 +1,24 @@
+# Types of the compiled module _penalty.pyx (its Python-visible names). PenalizedKernel is
+# built by __cinit__ (in tp_new), hence __new__ here; an extension type, so a disjoint base.
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from typing_extensions import Self, disjoint_base
+
+from ._seam import GradientKernel
+
+# params and grad: both float64 or both float32 (checked at run time)
+_Float = NDArray[np.floating[Any]]
+
+@disjoint_base
+class PenalizedKernel(GradientKernel):
+    def __new__(
+        cls, inner: GradientKernel, ranges: ArrayLike, l2: float, grad_scale: float = ...,
+        cost_scale: float = ...,
+    ) -> Self: ...
+
+def penalize(
+    params: _Float, grad: _Float, cost: float, n: int, ranges: ArrayLike, l2: float,
+    grad_scale: float = ..., cost_scale: float = ...,
+) -> float: ...
