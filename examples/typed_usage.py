@@ -238,7 +238,24 @@ def data() -> None:
 
 def checked_not_run() -> None:
     """Checked by mypy, not run by ``main``: the study, the symbolic engine's C compiler,
-    scikit-learn's bundled data sets."""
+    scikit-learn's bundled data sets and tensorgen.sklearn (scikit-learn is optional)."""
+    from tensorgen.sklearn import MLPClassifier, MLPRegressor
+
+    X, Y = tg.datasets.xor()
+    clf: MLPClassifier = MLPClassifier(hidden_layer_sizes=(4,), activation="tanh",
+                                       solver="adam", engine="reverse", dtype="float64")
+    fitted: MLPClassifier = clf.fit(X, Y[:, 0])
+    fitted = clf.partial_fit(X, Y[:, 0], classes=[0.0, 1.0])
+    labels: NDArray[Any] = fitted.predict(X)
+    proba: NDArray[Any] = fitted.predict_proba(X)
+    log_proba: NDArray[Any] = fitted.predict_log_proba(X)
+    classes: NDArray[Any] = fitted.classes_
+    trained: tg.Network = fitted.network_
+    reg: MLPRegressor = MLPRegressor(loss="squared_error", solver="sgd", engine=Reverse())
+    reg = reg.fit(X, Y)
+    reg = reg.partial_fit(X, Y)
+    values: NDArray[Any] = reg.predict(X)
+    print(labels, proba, log_proba, classes, trained, values)
     net = tg.Network([2, 2, 1], seed=0)
     symbolic: Symbolic = Symbolic()
     report: SymbolicReport = symbolic.report(net.architecture)
