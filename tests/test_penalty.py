@@ -1,12 +1,13 @@
-"""The penalty kernel (_kernels._penalty): an L2 penalty on ranges of the parameter vector,
-divided by the batch's size, and the loss's scales, against the same formula in numpy."""
+"""The penalty of _kernels._penalty (Penalty, PenalizedKernel): an L2 penalty on ranges of
+the parameter vector, divided by the batch's size, and the loss's scales, against the same
+formula in numpy."""
 
 import numpy as np
 import pytest
 
 import tensorgen as tg
 from tensorgen._kernels import _mlp
-from tensorgen._kernels._penalty import PenalizedKernel, penalize
+from tensorgen._kernels._penalty import PenalizedKernel, Penalty
 
 
 def weight_ranges(net):
@@ -35,19 +36,19 @@ def reference(net, X, Y, l2, grad_scale, cost_scale):
 @pytest.mark.parametrize("dtype, rtol", [("float64", 1e-14), ("float32", 1e-5)])
 @pytest.mark.parametrize("l2, grad_scale, cost_scale", [(0.3, 1.0, 1.0), (2.0, 0.5, 0.25),
                                                         (0.0, 0.5, 0.5)])
-def test_kernel_and_penalize_match_numpy_and_each_other(dtype, rtol, l2, grad_scale,
-                                                       cost_scale):
+def test_kernel_and_apply_match_numpy_and_each_other(dtype, rtol, l2, grad_scale,
+                                                     cost_scale):
     net, X, Y = problem(dtype)
-    ranges = weight_ranges(net)
+    penalty = Penalty(net.n_params, weight_ranges(net), l2, grad_scale, cost_scale)
     inner = _mlp.ReverseKernel(_mlp.plan_for(net.architecture))
-    kernel = PenalizedKernel(inner, ranges, l2, grad_scale, cost_scale)
+    kernel = PenalizedKernel(inner, penalty)
     cost, grad = kernel(net.params, X, Y)
     assert grad.dtype == net.dtype and kernel.n_params == net.n_params
     want_cost, want_grad = reference(net, X, Y, l2, grad_scale, cost_scale)
     np.testing.assert_allclose(cost, want_cost, rtol=rtol)
     np.testing.assert_allclose(grad, want_grad, rtol=rtol, atol=rtol * 1e-2)
     c, g = net.value_and_grad(X, Y)
-    c = penalize(net.params, g, c, X.shape[0], ranges, l2, grad_scale, cost_scale)
+    c = penalty.apply(net.params, g, c, X.shape[0])
     assert c == cost
     np.testing.assert_array_equal(g, grad)
 
@@ -56,11 +57,12 @@ def test_the_penalty_is_divided_by_the_batch_size_and_skips_other_ranges():
     net, X, Y = problem("float64", n=4)
     grad = np.zeros(net.n_params)
     net.params = np.arange(net.n_params, dtype=float)
-    cost = penalize(net.params, grad, 1.0, 4, [[2, 4]], 0.8)
+    cost = Penalty(net.n_params, [[2, 4]], 0.8).apply(net.params, grad, 1.0, 4)
     assert cost == 1.0 + 0.5 * 0.8 / 4 * (2.0**2 + 3.0**2)
     np.testing.assert_array_equal(np.nonzero(grad)[0], [2, 3])
     np.testing.assert_allclose(grad[2:4], 0.2 * np.array([2.0, 3.0]))
-    assert penalize(net.params, grad, 1.5, 4, np.empty((0, 2), int), 0.8) == 1.5
+    nothing = Penalty(net.n_params, np.empty((0, 2), int), 0.8)
+    assert nothing.apply(net.params, grad, 1.5, 4) == 1.5 and nothing.n_params == net.n_params
 
 
 @pytest.mark.parametrize("ranges, l2, error, match", [
@@ -74,37 +76,40 @@ def test_the_penalty_is_divided_by_the_batch_size_and_skips_other_ranges():
 ])
 def test_bad_settings_are_refused(ranges, l2, error, match):
     net, X, Y = problem("float64")
-    inner = _mlp.ReverseKernel(_mlp.plan_for(net.architecture))
     with pytest.raises(error, match=match):
-        PenalizedKernel(inner, ranges, l2)
-    with pytest.raises(error, match=match):
-        penalize(net.params, np.zeros(net.n_params), 0.0, 3, ranges, l2)
+        Penalty(net.n_params, ranges, l2)
 
 
-def test_penalize_checks_its_arrays():
-    params = np.zeros(5)
+def test_apply_and_the_kernel_check_their_arguments():
+    penalty, params = Penalty(5, [[0, 2]], 1.0), np.zeros(5)
     with pytest.raises(ValueError, match="n"):
-        penalize(params, np.zeros(5), 0.0, 0, [[0, 2]], 1.0)
+        penalty.apply(params, np.zeros(5), 0.0, 0)
     with pytest.raises((TypeError, ValueError), match="grad"):
-        penalize(params, np.zeros(4), 0.0, 2, [[0, 2]], 1.0)
+        penalty.apply(params, np.zeros(4), 0.0, 2)
     with pytest.raises((TypeError, ValueError), match="grad"):
-        penalize(params, np.zeros(5, np.float32), 0.0, 2, [[0, 2]], 1.0)
+        penalty.apply(params, np.zeros(5, np.float32), 0.0, 2)
+    with pytest.raises((TypeError, ValueError), match="params"):
+        penalty.apply(np.zeros(6), np.zeros(5), 0.0, 2)
+    net, X, Y = problem("float64")
+    with pytest.raises(ValueError, match="penalty: for 5 parameters"):
+        PenalizedKernel(_mlp.ReverseKernel(_mlp.plan_for(net.architecture)), penalty)
 
 
 class Penalized(tg.engines.Reverse):
     """The reverse engine with the penalty, compiled (fit_kernel) and from Python."""
 
-    def __init__(self, ranges, compiled=True):
-        self.ranges, self.compiled = ranges, compiled
+    def __init__(self, net, compiled=True):
+        self.penalty = Penalty(net.n_params, weight_ranges(net), 0.7, 0.5, 0.25)
+        self.compiled = compiled
 
     def value_and_grad(self, architecture, params, X, Y):
         cost, grad = super().value_and_grad(architecture, params, X, Y)
-        return penalize(params, grad, cost, X.shape[0], self.ranges, 0.7, 0.5, 0.25), grad
+        return self.penalty.apply(params, grad, cost, X.shape[0]), grad
 
     def fit_kernel(self, architecture):
         if not self.compiled:
             return None
-        return PenalizedKernel(super().fit_kernel(architecture), self.ranges, 0.7, 0.5, 0.25)
+        return PenalizedKernel(super().fit_kernel(architecture), self.penalty)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -112,7 +117,7 @@ def test_the_compiled_loop_runs_it_as_the_python_loop(dtype):
     net, X, Y = problem(dtype, n=23)  # batches of 5: the last one has 3 samples
     other = net.copy()
     options = dict(optimizer="momentum", lr=0.05, epochs=7, batch_size=5, seed=2)
-    compiled = net.fit(X, Y, engine=Penalized(weight_ranges(net)), **options)
-    python = other.fit(X, Y, engine=Penalized(weight_ranges(net), compiled=False), **options)
+    compiled = net.fit(X, Y, engine=Penalized(net), **options)
+    python = other.fit(X, Y, engine=Penalized(net, compiled=False), **options)
     np.testing.assert_array_equal(net.params, other.params)
     np.testing.assert_array_equal(compiled.cost, python.cost)

@@ -1,5 +1,5 @@
-# Types of the compiled module _penalty.pyx (its Python-visible names). PenalizedKernel is
-# built by __cinit__ (in tp_new), hence __new__ here; an extension type, so a disjoint base.
+# Types of the compiled module _penalty.pyx (its Python-visible names). Its extension types
+# are built by __cinit__ (in tp_new), hence __new__ here; each a disjoint base.
 from typing import Any
 
 import numpy as np
@@ -12,13 +12,15 @@ from ._seam import GradientKernel
 _Float = NDArray[np.floating[Any]]
 
 @disjoint_base
-class PenalizedKernel(GradientKernel):
+class Penalty:
     def __new__(
-        cls, inner: GradientKernel, ranges: ArrayLike, l2: float, grad_scale: float = ...,
+        cls, n_params: int, ranges: ArrayLike, l2: float, grad_scale: float = ...,
         cost_scale: float = ...,
     ) -> Self: ...
+    @property
+    def n_params(self) -> int: ...
+    def apply(self, params: _Float, grad: _Float, cost: float, n: int) -> float: ...
 
-def penalize(
-    params: _Float, grad: _Float, cost: float, n: int, ranges: ArrayLike, l2: float,
-    grad_scale: float = ..., cost_scale: float = ...,
-) -> float: ...
+@disjoint_base
+class PenalizedKernel(GradientKernel):
+    def __new__(cls, inner: GradientKernel, penalty: Penalty) -> Self: ...

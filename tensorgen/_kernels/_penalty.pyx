@@ -11,11 +11,13 @@
 #                   cost other than the function followed (scikit-learn's multi-output
 #                   squared error reports the mean over outputs, follows the gradient of
 #                   their sum). Squares are summed in double in both types.
+#   Penalty         its settings, checked once (the ranges within the parameter vector);
+#                   Penalty.apply runs apply_penalty from Python over a gradient an engine
+#                   returned (engines without a compiled form, L-BFGS), its arrays checked
+#                   by data_of.
 #   PenalizedKernel a GradientKernel (_seam.pxd) over another: the inner kernel's cost and
 #                   gradient, then apply_penalty; the compiled training loop runs it as any
 #                   kernel, without the GIL.
-#   penalize        apply_penalty from Python, over a gradient an engine returned (engines
-#                   without a compiled form, L-BFGS); its arrays are checked by data_of.
 cimport numpy as cnp
 
 import numpy as np
@@ -27,7 +29,7 @@ from tensorgen._kernels._seam cimport GradientKernel, gradient_fn
 cnp.import_array()
 
 
-cdef struct Penalty:
+cdef struct PenaltySpec:
     double l2
     double grad_scale
     double cost_scale
@@ -36,7 +38,7 @@ cdef struct Penalty:
     Py_ssize_t n_params
 
 
-cdef inline double apply_penalty(const Penalty *pen, double cost, const real *p, real *g,
+cdef inline double apply_penalty(const PenaltySpec *pen, double cost, const real *p, real *g,
                                  Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t r, i
     cdef double per_sample = pen.l2 / n, squares = 0.0
@@ -51,20 +53,23 @@ cdef inline double apply_penalty(const Penalty *pen, double cost, const real *p,
     return pen.cost_scale * cost + 0.5 * per_sample * squares
 
 
-cdef class _Settings:
-    """A Penalty's settings, checked, and the array its ranges point into."""
+cdef class Penalty:
+    """The penalty and scales of apply_penalty for vectors of n_params parameters, checked
+    once; ``apply`` runs it on an engine's gradient, PenalizedKernel in the compiled loop."""
 
-    cdef Penalty pen
-    cdef object ranges
+    cdef PenaltySpec spec
+    cdef object _ranges  # the array spec.ranges points into
 
-    def __cinit__(self, ranges, double l2, double grad_scale, double cost_scale,
-                  Py_ssize_t n_params):
+    def __cinit__(self, Py_ssize_t n_params, ranges, double l2, double grad_scale=1.0,
+                  double cost_scale=1.0):
         for name, value in (("l2", l2), ("grad_scale", grad_scale),
                             ("cost_scale", cost_scale)):
             if not np.isfinite(value):
                 raise ValueError(f"{name}: expected a finite number, got {value}")
         if l2 < 0:
             raise ValueError(f"l2: expected a value >= 0, got {l2}")
+        if n_params < 1:
+            raise ValueError(f"n_params: expected at least 1, got {n_params}")
         pairs = np.asarray(ranges)
         if pairs.size == 0:
             pairs = np.empty((0, 2), dtype=np.intp)
@@ -76,16 +81,40 @@ cdef class _Settings:
                            or (pairs[:, 0] > pairs[:, 1]).any()):
             raise ValueError(f"ranges: expected [start, stop) pairs within [0, {n_params}], "
                              f"got {pairs.tolist()}")
-        self.ranges = np.ascontiguousarray(pairs)
-        self.pen = Penalty(l2, grad_scale, cost_scale,
-                           <const Py_ssize_t *>cnp.PyArray_DATA(self.ranges),
-                           pairs.shape[0], n_params)
+        self._ranges = np.ascontiguousarray(pairs)
+        self.spec = PenaltySpec(l2, grad_scale, cost_scale,
+                                <const Py_ssize_t *>cnp.PyArray_DATA(self._ranges),
+                                pairs.shape[0], n_params)
+
+    @property
+    def n_params(self):
+        return self.spec.n_params
+
+    def apply(self, params, grad, double cost, Py_ssize_t n):
+        """apply_penalty for a batch of n samples: grad (IN/OUT) updated in place, the new
+        cost returned. params and grad: (n_params,), both float64 or both float32,
+        C-contiguous."""
+        if n < 1:
+            raise ValueError(f"n: expected at least one sample, got {n}")
+        if not (cnp.PyArray_Check(params) and cnp.PyArray_NDIM(<cnp.ndarray>params) == 1):
+            raise ValueError("params: expected a 1-D array")
+        cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>params)
+        if typenum != cnp.NPY_FLOAT:
+            typenum = cnp.NPY_DOUBLE  # (data_of names params unless it is float64)
+        cdef const void *p = data_of(params, self.spec.n_params, typenum, "params", False)
+        cdef void *g = data_of(grad, self.spec.n_params, typenum, "grad", True)
+        with nogil:
+            if typenum == cnp.NPY_DOUBLE:
+                cost = apply_penalty(&self.spec, cost, <const double *>p, <double *>g, n)
+            else:
+                cost = apply_penalty(&self.spec, cost, <const float *>p, <float *>g, n)
+        return cost
 
 
 cdef struct PenalizedState:
     gradient_fn inner_fn
     void *inner_state
-    const Penalty *pen
+    const PenaltySpec *pen
 
 
 cdef double penalized_d(void *state, const void *params, const void *X, const void *Y,
@@ -103,19 +132,20 @@ cdef double penalized_f(void *state, const void *params, const void *X, const vo
 
 
 cdef class PenalizedKernel(GradientKernel):
-    """``inner``'s cost and gradient with the penalty of apply_penalty (see the design)."""
+    """``inner``'s cost and gradient, then ``penalty`` (see the design)."""
 
     cdef GradientKernel inner
-    cdef _Settings settings
+    cdef Penalty penalty
     cdef PenalizedState st
 
-    def __cinit__(self, GradientKernel inner, ranges, double l2, double grad_scale=1.0,
-                  double cost_scale=1.0):
-        self.settings = _Settings(ranges, l2, grad_scale, cost_scale, inner.n_params)
-        self.inner = inner
+    def __cinit__(self, GradientKernel inner, Penalty penalty):
+        if penalty.spec.n_params != inner.n_params:
+            raise ValueError(f"penalty: for {penalty.spec.n_params} parameters, the kernel "
+                             f"has {inner.n_params}")
+        self.inner, self.penalty = inner, penalty
         self.st.inner_fn = inner.fn
         self.st.inner_state = inner.state
-        self.st.pen = &self.settings.pen
+        self.st.pen = &penalty.spec
         self.fn = penalized_d if inner.dtype.num == cnp.NPY_DOUBLE else penalized_f
         self.state = &self.st
         self.n_params, self.n_inputs, self.n_outputs = (inner.n_params, inner.n_inputs,
@@ -126,26 +156,3 @@ cdef class PenalizedKernel(GradientKernel):
         self.inner.reserve(n)
         self.st.inner_state = self.inner.state
         return 0
-
-
-def penalize(params, grad, double cost, Py_ssize_t n, ranges, double l2,
-             double grad_scale=1.0, double cost_scale=1.0):
-    """apply_penalty for a batch of n samples: grad (IN/OUT) updated in place, the new cost
-    returned. params and grad: 1-D, float64 or float32 alike, C-contiguous."""
-    if n < 1:
-        raise ValueError(f"n: expected at least one sample, got {n}")
-    if not (cnp.PyArray_Check(params) and cnp.PyArray_NDIM(<cnp.ndarray>params) == 1):
-        raise ValueError("params: expected a 1-D array")
-    cdef Py_ssize_t size = cnp.PyArray_DIM(<cnp.ndarray>params, 0)
-    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>params)
-    if typenum != cnp.NPY_FLOAT:
-        typenum = cnp.NPY_DOUBLE  # (data_of names params unless it is float64)
-    cdef _Settings settings = _Settings(ranges, l2, grad_scale, cost_scale, size)
-    cdef const void *p = data_of(params, size, typenum, "params", False)
-    cdef void *g = data_of(grad, size, typenum, "grad", True)
-    with nogil:
-        if typenum == cnp.NPY_DOUBLE:
-            cost = apply_penalty(&settings.pen, cost, <const double *>p, <double *>g, n)
-        else:
-            cost = apply_penalty(&settings.pen, cost, <const float *>p, <float *>g, n)
-    return cost

@@ -14,7 +14,7 @@ value as the batch's loss. Their losses relate to TensorGen's as follows:
 ``Objective`` adds the penalty and the scales to the inner engine's cost and gradient; its
 compiled form (``fit_kernel``) is the inner engine's wrapped in
 ``_kernels._penalty.PenalizedKernel``, so fit's compiled loop runs it, and from Python the
-same C (``penalize``) applies it. Both are stateless, as engines must be.
+same C (``Penalty.apply``) applies it. Both are stateless, as engines must be.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from .._kernels import _mlp
-from .._kernels._penalty import PenalizedKernel, penalize
+from .._kernels._penalty import PenalizedKernel, Penalty
 from .._kernels._seam import GradientKernel
 from ..architecture import Architecture
 from ..engines import Engine
@@ -39,7 +39,7 @@ def weight_ranges(architecture: Architecture) -> np.ndarray[Any, np.dtype[np.int
 
 
 def _writable(grad: FloatArray, dtype: np.dtype[Any]) -> FloatArray:
-    """The engine's gradient, or a copy that penalize may update in place."""
+    """The engine's gradient, or a copy that Penalty.apply may update in place."""
     if grad.dtype == dtype and grad.flags.writeable and grad.flags.c_contiguous:
         return grad
     return np.array(grad, dtype=dtype, order="C")
@@ -65,8 +65,9 @@ class Objective(Engine):
     def __init__(self, engine: Engine, architecture: Architecture, alpha: float,
                  grad_scale: float = 1.0, cost_scale: float = 1.0) -> None:
         self.engine = engine
-        self.ranges = weight_ranges(architecture)
         self.alpha, self.grad_scale, self.cost_scale = alpha, grad_scale, cost_scale
+        self.penalty = Penalty(architecture.n_params, weight_ranges(architecture), alpha,
+                               grad_scale, cost_scale)
 
     def supports(self, architecture: Architecture) -> bool:
         return self.engine.supports(architecture)
@@ -75,16 +76,13 @@ class Objective(Engine):
                        Y: FloatArray) -> tuple[float, FloatArray]:
         cost, grad = self.engine.value_and_grad(architecture, params, X, Y)
         grad = _writable(grad, params.dtype)
-        cost = penalize(params, grad, float(cost), X.shape[0], self.ranges, self.alpha,
-                        self.grad_scale, self.cost_scale)
-        return cost, grad
+        return self.penalty.apply(params, grad, float(cost), X.shape[0]), grad
 
     def fit_kernel(self, architecture: Architecture) -> GradientKernel | None:
         kernel = self.engine.fit_kernel(architecture)
         if kernel is None:
             return None
-        return PenalizedKernel(kernel, self.ranges, self.alpha, self.grad_scale,
-                               self.cost_scale)
+        return PenalizedKernel(kernel, self.penalty)
 
     def __repr__(self) -> str:
         return (f"Objective({self.engine!r}, alpha={self.alpha!r}, grad_scale="
