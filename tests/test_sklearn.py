@@ -245,6 +245,21 @@ def test_targets_of_every_kind():
     assert MLPRegressor(max_iter=30, random_state=0).fit(Xr, Yr[:, 0]).predict(Xr).shape == (100,)
 
 
+@pytest.mark.parametrize("y, classes", [
+    (np.array([0, 2, 1, 2]), None), (np.array(["b", "a", "b", "b"]), None),
+    (np.array([7, 7, 7]), None), (np.array([0, 1, 1]), [0, 1, 2]),
+    (np.array([[0, 1], [1, 1], [0, 0]]), None)],
+    ids=["multiclass", "binary-str", "one-class", "partial-classes", "multilabel"])
+def test_targets_are_binarized_as_label_binarizer_does(y, classes):
+    X = np.arange(2.0 * len(y)).reshape(len(y), 2)
+    clf = MLPClassifier(max_iter=1)
+    if classes is None:
+        clf.fit(X, y)
+    else:
+        clf.partial_fit(X, y, classes=classes)
+    np.testing.assert_array_equal(clf._binarized(y), clf._label_binarizer.transform(y))
+
+
 def test_float32_networks():
     X, y = iris()
     ours = MLPClassifier(max_iter=50, random_state=0).fit(X.astype(np.float32), y)
