@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
@@ -214,6 +214,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]  # sklearn:
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             engine=engine, dtype=dtype)
 
+    @_fit_context(prefer_skip_nested_validation=True)  # type: ignore[untyped-decorator]
     def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPClassifier":
         """Fit the model to ``X`` and ``y``.
 
@@ -233,6 +234,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]  # sklearn:
         return self
 
     @available_if(lambda est: est._check_solver())  # type: ignore[untyped-decorator]
+    @_fit_context(prefer_skip_nested_validation=True)  # type: ignore[untyped-decorator]
     def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None
                     ) -> "MLPClassifier":
         """One epoch over ``X`` and ``y`` (stochastic solvers only).
@@ -352,12 +354,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]  # sklearn:
         if y.ndim != 1 or binarizer.y_type_ not in ("binary", "multiclass"):
             labels: NDArray[Any] = binarizer.transform(y)
             return labels
-        classes = binarizer.classes_
+        classes: NDArray[Any] = binarizer.classes_
         if binarizer.y_type_ == "multiclass":
-            return y[:, None] == classes
+            return np.equal(y[:, None], classes)
         if len(classes) == 1:  # one class: LabelBinarizer's column of zeros
             return np.zeros((len(y), 1), dtype=bool)
-        return (y == classes[1])[:, None]
+        return np.equal(y, classes[1])[:, None]
 
     def _out_activation(self) -> str:
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
@@ -545,6 +547,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]  # sklearn: n
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             engine=engine, dtype=dtype)
 
+    @_fit_context(prefer_skip_nested_validation=True)  # type: ignore[untyped-decorator]
     def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPRegressor":
         """Fit the model to ``X`` and ``y``.
 
@@ -564,6 +567,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]  # sklearn: n
         return self
 
     @available_if(lambda est: est._check_solver())  # type: ignore[untyped-decorator]
+    @_fit_context(prefer_skip_nested_validation=True)  # type: ignore[untyped-decorator]
     def partial_fit(self, X: ArrayLike, y: ArrayLike) -> "MLPRegressor":
         """One epoch over ``X`` and ``y`` (stochastic solvers only).
 

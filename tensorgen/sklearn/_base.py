@@ -170,7 +170,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no typ
     # ---- fit ----
 
     def _fit(self, X: Any, y: Any, incremental: bool) -> BaseMLP:
-        self._validate_params()
+        """fit and partial_fit (their _fit_context has validated the parameters)."""
         hidden = _hidden_layer_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
