@@ -356,10 +356,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]  # sklearn:
             return labels
         classes: NDArray[Any] = binarizer.classes_
         if binarizer.y_type_ == "multiclass":
-            return np.equal(y[:, None], classes)
+            onehot: NDArray[np.bool_] = y[:, None] == classes
+            return onehot
         if len(classes) == 1:  # one class: LabelBinarizer's column of zeros
             return np.zeros((len(y), 1), dtype=bool)
-        return np.equal(y, classes[1])[:, None]
+        positive: NDArray[np.bool_] = y[:, None] == classes[1]
+        return positive
 
     def _out_activation(self) -> str:
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
