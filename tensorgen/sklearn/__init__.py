@@ -153,7 +153,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]  # sklearn:
         ``intercepts_[i]`` of shape (layer i + 1's width,): the biases (``network_.bs``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit, when ``X`` had string column names (a
         pandas DataFrame); ``predict`` checks them.
     n_iter_ : int
@@ -488,7 +488,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]  # sklearn: n
         ``intercepts_[i]`` of shape (layer i + 1's width,): the biases (``network_.bs``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit, when ``X`` had string column names (a
         pandas DataFrame); ``predict`` checks them.
     n_iter_ : int
