@@ -68,6 +68,10 @@ def networks() -> tuple[tg.Network, str]:
     table: str = net.format_results(X, Y)
     copy: tg.Network = net.copy()
     single: tg.Network = net.astype("float32")
+    tg.set_num_threads(1)
+    threads: int | None = tg.get_num_threads()
+    assert threads == 1
+    tg.set_num_threads(None)
     assert single.predict(X).dtype == np.float32
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "xor.npz")

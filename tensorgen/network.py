@@ -57,8 +57,10 @@ class Network:
     activation : {"sigmoid", "tanh", "relu", "leaky_relu", "identity"}
         Activation of the hidden layers.
     output_activation : {"sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"}, optional
-        Activation of the output layer. Default: ``"sigmoid"`` for ``loss="bce"``,
-        ``"softmax"`` for ``loss="cross_entropy"``, otherwise the hidden activation.
+        Activation of the output layer. Default: ``"identity"`` for ``loss="mse"`` (as
+        scikit-learn's MLPs: a regression output takes any value; the paper's XOR network
+        asks for ``"sigmoid"``), ``"sigmoid"`` for ``loss="bce"``, ``"softmax"`` for
+        ``loss="cross_entropy"``.
     loss : {"mse", "bce", "cross_entropy"}
         ``mse``: mean over samples of the summed squared error over outputs (the paper's
         cost). ``bce``: binary cross-entropy, sigmoid outputs. ``cross_entropy``: categorical
