@@ -23,10 +23,10 @@ from ..engines import Engine
 from ..network import Network
 
 if TYPE_CHECKING:
-    from ._base import BaseMLP
+    from ._params import MLPParams
 
 
-def fit_lbfgs(est: BaseMLP, net: Network, X: NDArray[Any], Y: NDArray[Any],
+def fit_lbfgs(est: MLPParams, net: Network, X: NDArray[Any], Y: NDArray[Any],
               objective: Engine) -> None:
     """scikit-learn's ``_fit_lbfgs``: sets ``n_iter_`` and ``loss_``, leaves the solution in
     ``net``."""

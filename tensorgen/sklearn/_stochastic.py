@@ -32,13 +32,13 @@ from ..optimizers import SGD, Adam, Optimizer
 from ..training import History
 
 if TYPE_CHECKING:
-    from ._base import BaseMLP
+    from ._params import MLPParams
 
 # scikit-learn's 'adaptive' schedule stops once the learning rate is this small
 MIN_ADAPTIVE_LR = 1e-6
 
 
-def make_optimizer(est: BaseMLP) -> Optimizer:
+def make_optimizer(est: MLPParams) -> Optimizer:
     """scikit-learn's optimizer for the estimator's solver, as TensorGen's."""
     if est.solver == "adam":
         return Adam(lr=est.learning_rate_init, beta1=est.beta_1, beta2=est.beta_2,
@@ -60,7 +60,7 @@ class Epochs:
 
     Parameters
     ----------
-    est : BaseMLP
+    est : MLPParams
         The estimator being fitted (its fitted attributes are updated).
     opt : Optimizer
         The optimizer fit runs (its learning rate follows the schedule).
@@ -72,7 +72,7 @@ class Epochs:
         A ``partial_fit``: one epoch, and no warning at ``max_iter``.
     """
 
-    def __init__(self, est: BaseMLP, opt: Optimizer, n_train: int,
+    def __init__(self, est: MLPParams, opt: Optimizer, n_train: int,
                  validation: tuple[NDArray[Any], NDArray[Any]] | None,
                  incremental: bool) -> None:
         self.est, self.opt, self.n_train = est, opt, n_train
@@ -149,7 +149,7 @@ class Epochs:
         return False
 
 
-def fit_stochastic(est: BaseMLP, net: Network, X: NDArray[Any], Y: NDArray[Any],
+def fit_stochastic(est: MLPParams, net: Network, X: NDArray[Any], Y: NDArray[Any],
                    objective: Engine, incremental: bool) -> None:
     """scikit-learn's ``_fit_stochastic``: X and Y as the network takes them (Y binarized
     for a classifier)."""
