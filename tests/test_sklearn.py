@@ -50,7 +50,7 @@ CHECKED = [
     MLPClassifier(engine="autograd", max_iter=20),
     MLPRegressor(loss="poisson", max_iter=1000),
 ]
-# Checks expected to fail, with why (tests/README: none).
+# Checks expected to fail, with why (README, "scikit-learn estimators": none).
 EXPECTED_FAILURES: dict[str, str] = {}
 
 
