@@ -443,7 +443,7 @@ def test_output_paths_are_checked_before_the_work(capsys, tmp_path, monkeypatch,
 @pytest.mark.parametrize("argv, message", [
     (["xor", "--plot", "xor.png"], "--plot: plots need matplotlib: pip install 'tensorgen[plot]'"),
     (["compare", "--quick", "--out", "out"],
-     "compare draws its plots with matplotlib: pip install 'tensorgen[plot]'"),
+     "compare draws its plots with matplotlib: pip install 'tensorgen[study]'"),
 ], ids=["xor", "compare"])
 def test_missing_matplotlib_is_reported_before_the_work(capsys, tmp_path, monkeypatch,
                                                         no_training, argv, message):
