@@ -13,7 +13,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 KERNELS = ["_codes", "_arrays", "_seam", "_mlp", "_buildinfo", "_finite", "_forward",
-           "_forward_gradient", "_optim", "_train", "_symbolic", "_testing"]
+           "_forward_gradient", "_optim", "_train", "_penalty", "_symbolic", "_testing"]
 DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,

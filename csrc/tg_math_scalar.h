@@ -98,13 +98,16 @@ static inline void TG_FN(tg_act_row)(int act, const TG_T *z, TG_T *a, ptrdiff_t 
         return;
     }
 #if TG_REAL
-    if (act == TG_SIGMOID) {
-        TG_V(tg_vsigmoid_row)(z, a, NULL, k);
+    switch (act) {
+    case TG_SIGMOID: TG_V(tg_vsigmoid_row)(z, a, NULL, k); return;
+    case TG_TANH: TG_V(tg_vtanh_row)(z, a, NULL, k); return;
+    /* a loop per activation, without a switch inside: vectorized */
+    case TG_RELU: TG_VM_SIMD for (ptrdiff_t j = 0; j < k; j++) a[j] = TG_FN(tg_relu)(z[j]);
         return;
-    }
-    if (act == TG_TANH) {
-        TG_V(tg_vtanh_row)(z, a, NULL, k);
+    case TG_LEAKY_RELU:
+        TG_VM_SIMD for (ptrdiff_t j = 0; j < k; j++) a[j] = TG_FN(tg_leaky_relu)(z[j]);
         return;
+    default: break;
     }
 #endif
     for (ptrdiff_t j = 0; j < k; j++) a[j] = TG_FN(tg_act)(act, z[j]);
@@ -177,15 +180,30 @@ static inline TG_T TG_FN(tg_act_grad)(int act, TG_T z, TG_T a)
 }
 
 /* a = act(z), d = act'(z) for k pre-activations of an elementwise activation, d may be z
- * (each d[j] replaces the z[j] it came from): tg_act_and_grad over a row, vectorized */
+ * (each d[j] replaces the z[j] it came from): tg_act_and_grad over a row, vectorized (a
+ * loop per activation, without a switch inside; each z[j] is read before d[j] is written,
+ * so the simd loops are right when d is z) */
 static inline void TG_FN(tg_act_and_grad_row)(int act, const TG_T *z, TG_T *a, TG_T *d,
                                               ptrdiff_t k)
 {
-    if (act == TG_SIGMOID) {
-        TG_V(tg_vsigmoid_row)(z, a, d, k);
-    } else if (act == TG_TANH) {
-        TG_V(tg_vtanh_row)(z, a, d, k);
-    } else {
+    switch (act) {
+    case TG_SIGMOID: TG_V(tg_vsigmoid_row)(z, a, d, k); return;
+    case TG_TANH: TG_V(tg_vtanh_row)(z, a, d, k); return;
+    case TG_RELU:
+        TG_VM_SIMD for (ptrdiff_t j = 0; j < k; j++) {
+            TG_T zj = z[j];
+            a[j] = TG_FN(tg_relu)(zj);
+            d[j] = TG_FN(tg_relu_grad)(zj);
+        }
+        return;
+    case TG_LEAKY_RELU:
+        TG_VM_SIMD for (ptrdiff_t j = 0; j < k; j++) {
+            TG_T zj = z[j];
+            a[j] = TG_FN(tg_leaky_relu)(zj);
+            d[j] = TG_FN(tg_leaky_relu_grad)(zj);
+        }
+        return;
+    default:
         for (ptrdiff_t j = 0; j < k; j++) a[j] = TG_FN(tg_act_and_grad)(act, z[j], &d[j]);
     }
 }

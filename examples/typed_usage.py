@@ -190,8 +190,10 @@ def training(net: tg.Network) -> tg.History:
     sgd: SGD = SGD(lr=0.5, momentum=0.9, nesterov=True, weight_decay=0.0)
     sgd.nesterov = False
     momentum: float = sgd.momentum
-    adam: Adam = Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
-    moments: tuple[float, float, float] = (adam.beta1, adam.beta2, adam.eps)
+    adam: Adam = Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                      eps_hat=False)
+    moments: tuple[float, float, float, bool] = (adam.beta1, adam.beta2, adam.eps,
+                                                 adam.eps_hat)
     optimizer: Optimizer = get_optimizer("adam", lr=0.01)
     kinds: list[str] = sorted(OPTIMIZERS)
     params = net.params.copy()
@@ -259,7 +261,24 @@ def data() -> None:
 
 def checked_not_run() -> None:
     """Checked by mypy, not run by ``main``: the study, the symbolic engine's C compiler,
-    scikit-learn's bundled data sets."""
+    scikit-learn's bundled data sets and tensorgen.sklearn (scikit-learn is optional)."""
+    from tensorgen.sklearn import MLPClassifier, MLPRegressor
+
+    X, Y = tg.datasets.xor()
+    clf: MLPClassifier = MLPClassifier(hidden_layer_sizes=(4,), activation="tanh",
+                                       solver="adam", engine="reverse", dtype="float64")
+    fitted: MLPClassifier = clf.fit(X, Y[:, 0])
+    fitted = clf.partial_fit(X, Y[:, 0], classes=[0.0, 1.0])
+    labels: NDArray[Any] = fitted.predict(X)
+    proba: NDArray[Any] = fitted.predict_proba(X)
+    log_proba: NDArray[Any] = fitted.predict_log_proba(X)
+    classes: NDArray[Any] = fitted.classes_
+    trained: tg.Network = fitted.network_
+    reg: MLPRegressor = MLPRegressor(loss="squared_error", solver="sgd", engine=Reverse())
+    reg = reg.fit(X, Y)
+    reg = reg.partial_fit(X, Y)
+    values: NDArray[Any] = reg.predict(X)
+    print(labels, proba, log_proba, classes, trained, values)
     net = tg.Network([2, 2, 1], seed=0)
     symbolic: Symbolic = Symbolic()
     predicted: tuple[int, float] = symbolic.estimate(net.architecture)

@@ -24,8 +24,8 @@ from .functions import OPTIMIZER_KINDS
 # Arrays ``step`` reads and writes: all float64 or all float32 (others are refused).
 FloatArray = NDArray[np.floating[Any]]
 # The settings of the C update kernel: (kind, lr, momentum, nesterov, beta1, beta2, eps,
-# weight_decay), as ``Optimizer.compiled_spec`` returns them.
-CompiledSpec = tuple[int, float, float, bool, float, float, float, float]
+# weight_decay, eps_hat), as ``Optimizer.compiled_spec`` returns them.
+CompiledSpec = tuple[int, float, float, bool, float, float, float, float, bool]
 
 
 @functools.cache
@@ -101,7 +101,7 @@ class Optimizer:
         Returns
         -------
         tuple or None
-            ``(kind, lr, momentum, nesterov, beta1, beta2, eps, weight_decay)``.
+            ``(kind, lr, momentum, nesterov, beta1, beta2, eps, weight_decay, eps_hat)``.
         """
         return None
 
@@ -229,7 +229,7 @@ class SGD(Optimizer):
             raise ValueError("nesterov: Nesterov momentum needs momentum > 0 (momentum was "
                              "set to 0 afterwards)")
         return (OPTIMIZER_KINDS["sgd"], self.lr, self.momentum, self._nesterov, 0.0, 0.0,
-                0.0, self.weight_decay)
+                0.0, self.weight_decay, False)
 
 
 class Adam(Optimizer):
@@ -237,7 +237,11 @@ class Adam(Optimizer):
 
     With ``g = grad + weight_decay * p``: ``m = beta1 m + (1 - beta1) g``,
     ``v = beta2 v + (1 - beta2) g^2``, ``p -= lr * m_hat / (sqrt(v_hat) + eps)`` where
-    ``m_hat = m / (1 - beta1^t)`` and ``v_hat = v / (1 - beta2^t)``.
+    ``m_hat = m / (1 - beta1^t)`` and ``v_hat = v / (1 - beta2^t)``. With ``eps_hat``,
+    ``p -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)``: the form of
+    Kingma & Ba's Section 2, in which ``eps`` is their "epsilon hat" (TensorFlow's and
+    scikit-learn's Adam); the two differ only through ``eps``, which weighs more in the
+    first steps of the second.
 
     Parameters
     ----------
@@ -249,23 +253,27 @@ class Adam(Optimizer):
         Added to the denominator (> 0).
     weight_decay : float
         L2 penalty coefficient (>= 0), applied to every parameter.
+    eps_hat : bool
+        Add ``eps`` to ``sqrt(v)`` before the bias correction (see above).
     """
 
     name = "adam"
     beta1 = Checked(_unit)
     beta2 = Checked(_unit)
     eps = Checked(_positive)
+    eps_hat = Checked(check_bool)
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0, eps_hat: bool = False) -> None:
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
+        self.eps_hat = eps_hat
         super().__init__(lr, weight_decay)
 
     def compiled_spec(self) -> CompiledSpec:
         return (OPTIMIZER_KINDS["adam"], self.lr, 0.0, False, self.beta1, self.beta2,
-                self.eps, self.weight_decay)
+                self.eps, self.weight_decay, self.eps_hat)
 
 
 # Names accepted by fit(optimizer=...): the class and its defaults.

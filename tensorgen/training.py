@@ -219,7 +219,9 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
     min_delta : float
         Smallest decrease of the validation cost that counts as an improvement (>= 0).
     callbacks : sequence of callable
-        ``callback(net, history)`` after every epoch; returning True stops training.
+        ``callback(net, history)`` after every epoch; returning True stops training. A
+        callback may change the optimizer object's hyper-parameters (``opt.lr`` for a
+        learning-rate schedule, say) and state: both loops use them from the next epoch.
     progress : bool
         Show a tqdm progress bar with the cost (and validation metric).
     momentum, nesterov, beta1, beta2, eps, weight_decay : optional
@@ -403,7 +405,8 @@ class _CompiledLoop:
 
     def __init__(self, net: Model, kernel: GradientKernel, opt: Optimizer, spec: CompiledSpec,
                  X: _Data, Y: _Data, batch_size: int, shuffle: bool, rng: int) -> None:
-        m, v = opt.state(net.architecture.n_params, net.params.dtype)
+        self.n_params, self.dtype = net.architecture.n_params, net.params.dtype
+        m, v = opt.state(self.n_params, self.dtype)
         self.opt = opt
         self.loop = _train.Loop(kernel, net.params, X, Y, batch_size, shuffle, rng, spec, m, v,
                                 opt.t)
@@ -415,7 +418,13 @@ class _CompiledLoop:
     def run(self, history: History, max_epochs: int, tol: float, budget: float,
             limit: int) -> int:
         """Run up to max_epochs epochs, appending their costs to history.cost (which may
-        grow to ``limit``); return the loop's status."""
+        grow to ``limit``); return the loop's status. The optimizer is read again first:
+        a callback may have changed it (as the Python loop sees at its next step)."""
+        spec = self.opt.compiled_spec()
+        if spec is None:
+            raise TypeError(f"optimizer: {self.opt!r} lost its compiled form during fit")
+        m, v = self.opt.state(self.n_params, self.dtype)
+        self.loop.configure(spec, m, v, self.opt.t)
         try:
             self.loop.run(history._room(max_epochs, limit), max_epochs, tol, budget)
         finally:

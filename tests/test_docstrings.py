@@ -11,6 +11,7 @@ and properties. A method that overrides a documented one of a base class (an eng
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import textwrap
@@ -40,6 +41,9 @@ CHECKS = {
 }
 # Not public: the entry point run by ``python -m tensorgen``.
 SKIP_MODULES = {"tensorgen.__main__"}
+# Public modules that need an optional package: checked where it is installed.
+if importlib.util.find_spec("sklearn") is None:
+    SKIP_MODULES.add("tensorgen.sklearn")
 
 
 def public_modules():

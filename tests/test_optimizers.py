@@ -21,13 +21,18 @@ def numpy_sgd(p, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
     return p
 
 
-def numpy_adam(p, grads, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+def numpy_adam(p, grads, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+               eps_hat=False):
     p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
     for t, g in enumerate(grads, start=1):
         g = g + weight_decay * p
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
-        p = p - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        if eps_hat:  # as scikit-learn's AdamOptimizer writes it
+            step = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+            p = p + -step * m / (np.sqrt(v) + eps)
+        else:
+            p = p - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
     return p
 
 
@@ -40,6 +45,8 @@ CASES = [
     ("adam", Adam(lr=0.01), numpy_adam, {"lr": 0.01}),
     ("adam-wd", Adam(lr=0.01, beta1=0.5, beta2=0.9, eps=1e-6, weight_decay=0.1), numpy_adam,
      {"lr": 0.01, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6, "weight_decay": 0.1}),
+    ("adam-eps-hat", Adam(lr=0.01, eps=0.3, eps_hat=True), numpy_adam,
+     {"lr": 0.01, "eps": 0.3, "eps_hat": True}),
 ]
 
 
@@ -55,6 +62,21 @@ def test_matches_numpy_reference(opt, reference, kwargs):
         assert opt.step(p, g)
     np.testing.assert_allclose(p, reference(p0, grads, **kwargs), rtol=1e-13, atol=1e-15)
     assert opt.t == STEPS
+
+
+def test_eps_hat_is_the_other_place_of_eps():
+    # the same update but for eps: with eps = 0 the two forms agree to rounding, with a
+    # large eps the first steps differ (eps_hat weighs eps by 1 / sqrt(1 - beta2^t))
+    rng = np.random.default_rng(1)
+    p0, grads = rng.normal(size=9), [rng.normal(size=9) for _ in range(STEPS)]
+    tiny = [numpy_adam(p0, grads, 0.01, eps=1e-300, eps_hat=hat) for hat in (False, True)]
+    np.testing.assert_allclose(*tiny, rtol=1e-14)
+    large = [numpy_adam(p0, grads, 0.01, eps=0.3, eps_hat=hat) for hat in (False, True)]
+    assert np.abs(large[0] - large[1]).max() > 1e-4
+    adam = Adam(eps_hat=True)
+    assert adam.compiled_spec()[-1] is True and "eps_hat=True" in repr(adam)
+    with pytest.raises(TypeError, match="eps_hat"):
+        adam.eps_hat = 1
 
 
 def test_out_leaves_params_and_reports_overflow():

@@ -54,6 +54,47 @@ def test_compiled_loop_equals_python_loop_bit_for_bit(options):
     assert ha.steps == hb.steps == 15 * -(-60 // options.get("batch_size", 60))
 
 
+def test_compiled_loop_runs_adam_eps_hat_as_the_python_loop():
+    X, y = blobs()
+    a, b = classifier(), classifier()
+    options = dict(epochs=10, batch_size=16, seed=4)
+    ha = a.fit(X, y, optimizer=Adam(lr=0.01, eps=0.05, eps_hat=True), **options)
+    hb = b.fit(X, y, optimizer=Adam(lr=0.01, eps=0.05, eps_hat=True),
+               engine=PythonLoopReverse(), **options)
+    np.testing.assert_array_equal(a.params, b.params)
+    np.testing.assert_array_equal(ha.cost, hb.cost)
+    c = classifier()
+    c.fit(X, y, optimizer=Adam(lr=0.01, eps=0.05), **options)
+    assert not np.array_equal(a.params, c.params)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(lr=0.2, momentum=0.9), lambda: Adam(lr=0.05)],
+                         ids=["momentum", "adam"])
+def test_a_callback_changes_the_optimizer_for_the_next_epoch_in_both_loops(make):
+    # a learning-rate schedule (and a state change) from a callback: the compiled loop reads
+    # the optimizer again before every epoch, as the Python loop does at every step
+    def schedule(opt):
+        def callback(net, history):
+            opt.lr *= 0.5
+            if history.epochs == 3:
+                opt.m *= 0.25  # state changed in place
+        return callback
+
+    X, y = blobs()
+    runs = []
+    for engine in ("reverse", PythonLoopReverse()):
+        net, opt = classifier(), make()
+        history = net.fit(X, y, engine=engine, optimizer=opt, epochs=6, batch_size=16,
+                          seed=5, callbacks=[schedule(opt)])
+        runs.append((net.params, history.cost, opt.lr, opt.t))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    assert runs[0][2:] == runs[1][2:] == (make().lr / 64, 24)
+    constant = classifier()
+    constant.fit(X, y, optimizer=make(), epochs=6, batch_size=16, seed=5)
+    assert not np.array_equal(constant.params, runs[0][0])
+
+
 def test_generic_engine_trains_like_reverse():
     X, y = blobs(n=20)
     a, b = classifier(), classifier()

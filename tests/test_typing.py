@@ -163,6 +163,9 @@ def test_network_fit_options_are_fit_options():
 
 CHECKED_MODULES = ("tensorgen", "tensorgen.engines", "tensorgen.optimizers",
                    "tensorgen.datasets", "tensorgen.metrics")
+# tensorgen.sklearn needs scikit-learn (an extra): checked where it is installed
+if importlib.util.find_spec("sklearn") is not None:
+    CHECKED_MODULES += ("tensorgen.sklearn",)
 
 
 def public_names(module):
@@ -187,7 +190,10 @@ def own_members(cls):
     """Public attributes and methods a tensorgen class adds (not those it overrides):
     what its body defines, its (dataclass or named tuple) fields, and the attributes its
     methods assign to ``self``."""
-    names = {n for n in vars(cls) if not n.startswith("_")}
+    # (what another library adds to a subclass, as scikit-learn's set_*_request methods,
+    # is that library's API, not tensorgen's)
+    names = {n for n, v in vars(cls).items() if not n.startswith("_")
+             and getattr(v, "__module__", "tensorgen").startswith("tensorgen")}
     if dataclasses.is_dataclass(cls):
         names |= {f.name for f in dataclasses.fields(cls)}
     names |= set(getattr(cls, "_fields", ()))

@@ -18,6 +18,7 @@ cdef struct OptSpec:
     double beta2
     double eps
     double weight_decay  # L2: weight_decay * p is added to the gradient
+    bint eps_hat         # Adam: eps added to sqrt(v) before the bias correction
 
 
 cdef inline real root(real x) noexcept nogil:
@@ -36,7 +37,19 @@ cdef inline bint opt_step(const OptSpec *o, Py_ssize_t n, const real *p, real *p
     cdef bint finite = True
     cdef real mu = <real>o.momentum, wd = <real>o.weight_decay, lr = <real>o.lr
     cdef real b1 = <real>o.beta1, b2 = <real>o.beta2, eps = <real>o.eps, c1, c2
-    if o.kind == TG_OPT_ADAM:
+    if o.kind == TG_OPT_ADAM and o.eps_hat:
+        # Kingma & Ba's efficient form (their Section 2, TensorFlow's and scikit-learn's):
+        # the corrections folded into the step size, eps ("epsilon hat") added to sqrt(v)
+        step = <real>(o.lr * sqrt(1.0 - pow(o.beta2, <double>t))
+                      / (1.0 - pow(o.beta1, <double>t)))
+        for i in range(n):
+            gi = g[i] + wd * p[i]
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            new = p[i] - step * m[i] / (root(v[i]) + eps)
+            finite &= isfinite(new)
+            p_out[i] = new
+    elif o.kind == TG_OPT_ADAM:
         # bias corrections of step t (t counts from 1)
         c1 = <real>(1.0 - pow(o.beta1, <double>t))
         c2 = <real>(1.0 - pow(o.beta2, <double>t))

@@ -11,6 +11,6 @@ _State = NDArray[np.floating[Any]]
 
 def step(
     kind: int, lr: float, momentum: float, nesterov: bool, beta1: float, beta2: float,
-    eps: float, weight_decay: float, t: int, params: _In, grad: _In, out: _In, m: _State,
-    v: _State,
+    eps: float, weight_decay: float, eps_hat: bool, t: int, params: _In, grad: _In, out: _In,
+    m: _State, v: _State,
 ) -> bool: ...

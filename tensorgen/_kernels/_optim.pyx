@@ -19,7 +19,7 @@ cnp.import_array()
 
 
 def step(int kind, double lr, double momentum, bint nesterov, double beta1, double beta2,
-         double eps, double weight_decay, int64_t t, params, grad, out, m, v):
+         double eps, double weight_decay, bint eps_hat, int64_t t, params, grad, out, m, v):
     """One update: out <- update(params, grad); m, v updated. Returns all(isfinite(out)).
     The arrays are all float64 or all float32 (the type of params)."""
     if kind not in (TG_OPT_SGD, TG_OPT_ADAM) or t < 1:
@@ -30,7 +30,8 @@ def step(int kind, double lr, double momentum, bint nesterov, double beta1, doub
     if typenum != cnp.NPY_FLOAT:
         typenum = cnp.NPY_DOUBLE  # (data_of names params unless it is float64)
     cdef Py_ssize_t n = cnp.PyArray_DIM(<cnp.ndarray>params, 0)
-    cdef OptSpec o = OptSpec(kind, lr, momentum, nesterov, beta1, beta2, eps, weight_decay)
+    cdef OptSpec o = OptSpec(kind, lr, momentum, nesterov, beta1, beta2, eps, weight_decay,
+                            eps_hat)
     cdef const void *p = data_of(params, n, typenum, "params", False)
     cdef const void *g = data_of(grad, n, typenum, "grad", False)
     cdef void *po = data_of(out, n, typenum, "out", True)

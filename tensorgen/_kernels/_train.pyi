@@ -27,7 +27,7 @@ class Loop:
     def __new__(
         cls, kernel: GradientKernel, params: _Float, X: _Float, Y: _Float, batch_size: int,
         shuffle: bool, rng: int,
-        opt: tuple[int, float, float, bool, float, float, float, float], m: _Float,
+        opt: tuple[int, float, float, bool, float, float, float, float, bool], m: _Float,
         v: _Float, t: int,
     ) -> Self: ...
     @property
@@ -36,4 +36,8 @@ class Loop:
     def epochs_run(self) -> int: ...
     @property
     def status(self) -> int: ...
+    def configure(
+        self, opt: tuple[int, float, float, bool, float, float, float, float, bool], m: _Float,
+        v: _Float, t: int,
+    ) -> None: ...
     def run(self, costs: _Array, max_epochs: int, tol: float, budget: float) -> int: ...

@@ -10,6 +10,9 @@
 #              of the parameters, the data, the gradient and the optimizer's state. Two parameter buffers are swapped after every step, so when a step
 #              produces NaN/inf the previous (finite) parameters are still whole; they end
 #              up in the network's buffer in every case, including an interrupt.
+#              The optimizer's settings, state arrays and step count are read again by
+#              configure(), which fit calls before every run(), so that what a callback
+#              changes between epochs (a learning-rate schedule) takes effect.
 #              Python regains control only at a coarse interval: every WORK_QUANTUM
 #              multiply-adds the loop takes the GIL to let signals (Ctrl-C) through and to
 #              read the clock; run() returns after its time budget so the caller can show
@@ -28,7 +31,7 @@ import time
 import numpy as np
 
 from tensorgen._kernels._arrays cimport data_of
-from tensorgen._kernels._codes cimport TG_OPT_SGD
+from tensorgen._kernels._codes cimport TG_OPT_ADAM, TG_OPT_SGD
 from tensorgen._kernels._mlp cimport real
 from tensorgen._kernels._optim cimport OptSpec, opt_step
 from tensorgen._kernels._seam cimport GradientKernel, gradient_fn
@@ -104,6 +107,7 @@ cdef class Loop:
     cdef GradientKernel kernel
     cdef OptSpec opt
     cdef object _keep
+    cdef object _state  # the optimizer's m and v, referenced while their pointers are used
     cdef bint is_double
     cdef Py_ssize_t itemsize
     cdef void *params
@@ -137,28 +141,41 @@ cdef class Loop:
         if n < 1 or not 1 <= batch_size <= n:
             raise ValueError(f"batch_size: expected 1 to {n} samples, got {batch_size}")
         self.params = data_of(params, P, typenum, "params", True)
-        self.m = data_of(m, P, typenum, "m", True)
-        self.v = data_of(v, P, typenum, "v", True)
         self.X = <const char *>data_of(X, n * kernel.n_inputs, typenum, "X", False)
         self.Y = <const char *>data_of(Y, n * kernel.n_outputs, typenum, "Y", False)
         spare, grad = np.empty(P, dtype), np.empty(P, dtype)
         Xb = np.empty((batch_size, kernel.n_inputs), dtype)
         Yb = np.empty((batch_size, kernel.n_outputs), dtype)
         order = np.arange(n, dtype=np.intp)
-        self._keep = (params, X, Y, m, v, spare, grad, Xb, Yb, order)
+        self._keep = (params, X, Y, spare, grad, Xb, Yb, order)
         self.kernel = kernel
         self.is_double = typenum == cnp.NPY_DOUBLE
         self.itemsize = dtype.itemsize
-        (self.opt.kind, self.opt.lr, self.opt.momentum, self.opt.nesterov, self.opt.beta1,
-         self.opt.beta2, self.opt.eps, self.opt.weight_decay) = opt
+        self.configure(opt, m, v, t)
         self.spare = cnp.PyArray_DATA(spare)
         self.grad = cnp.PyArray_DATA(grad)
         self.Xb = <char *>cnp.PyArray_DATA(Xb)
         self.Yb = <char *>cnp.PyArray_DATA(Yb)
         self.order = <Py_ssize_t *>cnp.PyArray_DATA(order)
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
-        self.rng, self.t, self.steps, self.status, self.epochs_run = rng, t, 0, RUNNING, 0
+        self.rng, self.steps, self.status, self.epochs_run = rng, 0, RUNNING, 0
         kernel.reserve(batch_size)
+
+    def configure(self, tuple opt, m, v, int64_t t):
+        """The optimizer: its kernel settings (Optimizer.compiled_spec's tuple), its state
+        m, v (IN/OUT, of the kernel's dtype) and the steps it has taken (t)."""
+        cdef Py_ssize_t P = self.kernel.n_params
+        cdef int typenum = self.kernel.dtype.num
+        if opt[0] not in (TG_OPT_SGD, TG_OPT_ADAM):
+            raise ValueError(f"opt: unknown optimizer kind {opt[0]}")
+        if t < 0:
+            raise ValueError(f"t: expected a step count >= 0, got {t}")
+        self.m = data_of(m, P, typenum, "m", True)
+        self.v = data_of(v, P, typenum, "v", True)
+        self._state = (m, v)
+        (self.opt.kind, self.opt.lr, self.opt.momentum, self.opt.nesterov, self.opt.beta1,
+         self.opt.beta2, self.opt.eps, self.opt.weight_decay, self.opt.eps_hat) = opt
+        self.t = t
 
     def run(self, costs, Py_ssize_t max_epochs, double tol, double budget):
         """Run up to max_epochs epochs (fewer after ``budget`` seconds or a stop).
