@@ -11,8 +11,9 @@ left waiting in a collective the failed rank never reaches.
 
 from __future__ import annotations
 
+import functools
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -177,7 +178,7 @@ class Group:
         if self.comm is None:
             return
         every = self.comm.allgather(options)
-        for name, value in options.items():
+        for name in options:
             values = [o[name] for o in every]
             if any(v != values[0] for v in values):
                 raise ValueError(f"{name}: every rank must pass the same value, got "
@@ -239,18 +240,21 @@ class Group:
         """
         return flag if self.comm is None else self.total([float(flag)])[0] > 0
 
-    def exchange(self, shared: NDArray[Any]) -> None:
-        """The data-parallel fit's per-step collective: ``shared`` summed over the ranks,
-        in place (``_train.Loop`` calls it once per step, with the GIL).
+    def exchanger(self) -> Callable[[NDArray[Any]], object]:
+        """The data-parallel fit's per-step collective: ``exchange(shared)`` sums
+        ``shared`` (a rank's weighted gradient, cost share and flags) over the ranks, in
+        place; ``_train.Loop`` calls it once per step, with the GIL.
 
-        Parameters
-        ----------
-        shared : ndarray
-            This rank's weighted gradient, cost share and flags.
+        Returns
+        -------
+        callable
+            mpi4py's ``Allreduce`` bound to its arguments: compiled code only, so no
+            Python signal handler (Ctrl-C) can interrupt one rank between the loop's own
+            check of signals and the collective.
         """
         from mpi4py import MPI
 
-        self.comm.Allreduce(MPI.IN_PLACE, shared, op=MPI.SUM)
+        return functools.partial(self.comm.Allreduce, MPI.IN_PLACE, op=MPI.SUM)
 
     def join(self, out: NDArray[np.float64], start: int, stop: int) -> None:
         """Every rank's part of ``out`` (``self.split(len(out))``) on every rank, in place.

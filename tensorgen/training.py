@@ -289,7 +289,7 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
         if n < 1:
             raise ValueError("X: every rank's share of the data is empty")
         batch_size = n if batch_size is None else min(n, batch_size)
-        shard = None if comm is None else (n, first, group.exchange)
+        shard = None if comm is None else (n, first, group.exchanger())
         loop = _make_loop(net, engine, opt, X, Y, batch_size, shuffle, rng, shard)
     progress = progress and group.rank == 0
     history = History(metric=watch.metric)
