@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+import tensorgen
+
 CASES = Path(__file__).with_name("mpi_cases.py")
 
 
@@ -40,9 +42,9 @@ RANKS = [pytest.param(2, id="2-ranks"), pytest.param(3, id="3-ranks")]
 def run_case(case, ranks, timeout=300):
     """The RESULT of ``case`` on ``ranks`` ranks; fails on a non-zero exit or a timeout."""
     env = dict(os.environ)
-    root = str(Path(__file__).parents[1])  # the source tree, as pytest sees tensorgen
-    if (Path(root) / "tensorgen").is_dir():
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    # the ranks import the tensorgen this test imported (source tree or installed)
+    where = str(Path(tensorgen.__file__).parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [where, env.get("PYTHONPATH")]))
     try:
         run = subprocess.run([MPIEXEC, "-n", str(ranks), sys.executable, str(CASES), case],
                              capture_output=True, text=True, timeout=timeout, env=env)
