@@ -12,6 +12,7 @@ left waiting in a collective the failed rank never reaches.
 from __future__ import annotations
 
 import functools
+import os
 import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,9 @@ from numpy.typing import NDArray
 
 from .architecture import Architecture
 
+#: Environment variables in which MPI launchers give the number of ranks: MPICH's and Intel
+#: MPI's hydra, Slurm's PMI (PMI_SIZE), Open MPI, MVAPICH.
+_LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 #: What a communicator must offer (mpi4py's ``Comm``; duck-typed, mpi4py is optional).
 _COMM_METHODS = ("Get_rank", "Get_size", "Allreduce", "Allgatherv", "Bcast", "allgather",
                  "bcast")
@@ -319,3 +323,28 @@ def check_share(architecture: Architecture, X: Any, Y: Any) -> tuple[NDArray[Any
         dtype = np.dtype(architecture.dtype)
         return np.empty((0, n_in), dtype), np.empty((0, n_out), dtype)
     return architecture.check_batch(X, Y)
+
+
+def launched_world() -> Any:
+    """``MPI.COMM_WORLD`` when this process was started by an MPI launcher with several
+    ranks (``mpiexec -n 4 tensorgen train ...``), else None (mpi4py is then not imported).
+
+    Returns
+    -------
+    mpi4py.MPI.Comm or None
+        The world communicator, or None.
+
+    Raises
+    ------
+    ImportError
+        When launched with several ranks but mpi4py is not installed.
+    """
+    sizes = [os.environ.get(name, "") for name in _LAUNCHER_SIZE]
+    if not any(size.isdigit() and int(size) > 1 for size in sizes):
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise ImportError("started by an MPI launcher with several ranks, but mpi4py is not "
+                          "installed (pip install 'tensorgen[mpi]')") from None
+    return MPI.COMM_WORLD

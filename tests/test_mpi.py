@@ -39,18 +39,25 @@ pytestmark = [
 RANKS = [pytest.param(2, id="2-ranks"), pytest.param(3, id="3-ranks")]
 
 
-def run_case(case, ranks, timeout=300):
-    """The RESULT of ``case`` on ``ranks`` ranks; fails on a non-zero exit or a timeout."""
+def mpiexec(ranks, *command, timeout=300, cwd=None):
+    """``command`` (a Python script and its arguments) run by mpiexec on ``ranks`` ranks
+    (ranks 1: plain Python); fails on a timeout."""
     env = dict(os.environ)
     # the ranks import the tensorgen this test imported (source tree or installed)
     where = str(Path(tensorgen.__file__).parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [where, env.get("PYTHONPATH")]))
+    launch = [MPIEXEC, "-n", str(ranks)] if ranks > 1 else []
     try:
-        run = subprocess.run([MPIEXEC, "-n", str(ranks), sys.executable, str(CASES), case],
-                             capture_output=True, text=True, timeout=timeout, env=env)
+        return subprocess.run([*launch, sys.executable, *command], capture_output=True,
+                              text=True, timeout=timeout, env=env, cwd=cwd)
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"mpiexec -n {ranks} {case}: no result within {timeout} s (a hang?)\n"
+        pytest.fail(f"mpiexec -n {ranks} {command}: nothing within {timeout} s (a hang?)\n"
                     f"{exc.stdout}\n{exc.stderr}")
+
+
+def run_case(case, ranks):
+    """The RESULT of ``case`` on ``ranks`` ranks; fails on a non-zero exit or a timeout."""
+    run = mpiexec(ranks, str(CASES), case)
     assert run.returncode == 0, f"exit {run.returncode}\n{run.stdout}\n{run.stderr}"
     lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
     assert len(lines) == 1, run.stdout + run.stderr
@@ -124,3 +131,27 @@ def test_ctrl_c_on_one_rank_interrupts_every_rank():
 def test_sharded_sweep_is_bitwise_the_single_sweep(ranks):
     out = run_case("finite", ranks)
     assert out and all(v == [True, True, True] for v in out.values()), out
+
+
+def test_cli_train_splits_the_rows_among_ranks(tmp_path):
+    """``mpiexec -n 2 tensorgen train``: rank 0 alone prints and saves, and what it
+    prints is what one process prints (same epochs, same test figures to 6 digits)."""
+    command = ["-m", "tensorgen", "train", "--dataset", "digits", "--epochs", "3",
+               "--no-progress"]
+    alone = mpiexec(1, *command, cwd=tmp_path)
+    both = mpiexec(2, *command, "--save", str(tmp_path / "model.npz"), cwd=tmp_path)
+    assert alone.returncode == 0 and both.returncode == 0, both.stderr
+
+    def figures(out):
+        return [line for line in out.splitlines() if not line.startswith(("stopped", "saved"))]
+
+    assert figures(both.stdout) == figures(alone.stdout)
+    assert both.stdout.count("test accuracy") == 1 and both.stdout.count("saved:") == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no stray temporary file
+
+
+def test_cli_error_on_every_rank_said_once(tmp_path):
+    run = mpiexec(2, "-m", "tensorgen", "train", "--csv", str(tmp_path / "missing.csv"),
+                  "--target", "y")
+    assert run.returncode != 0
+    assert run.stderr.count("tensorgen: error:") == 1 and "missing.csv" in run.stderr
