@@ -25,7 +25,12 @@ class _Limiter:
 
         with self._lock:
             if self._users == 0:
-                self._controller = self._controller or ThreadpoolController()
+                if self._controller is None:
+                    # the kernels' BLAS is SciPy's, loaded on their first large batch: a
+                    # controller made before it was loaded would never limit it
+                    import scipy.linalg.cython_blas  # noqa: F401
+
+                    self._controller = ThreadpoolController()
                 self._limiter = self._controller.limit(limits=threads, user_api="blas")
             self._users += 1
         try:

@@ -323,9 +323,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ValueError(f"--budget: expected a positive number of seconds, got {args.budget}")
     # fail before the study, not after it
     _needs("matplotlib", "compare draws its plots with matplotlib: pip install "
-           "'tensorgen[plot]'")
+           "'tensorgen[study]'")
     _needs("autograd", "compare measures every engine against the autograd package: pip "
-           "install autograd")
+           "install 'tensorgen[study]'")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     _check_writable(Path(args.out), "--out")
     results = tg.compare(quick=args.quick, budget=args.budget, cache_dir=args.cache_dir,

@@ -104,6 +104,22 @@ def test_paper_format():
                                                "1 1 : 0.01"]
 
 
+def test_print_abbreviates_large_networks():
+    net = tg.Network([64, 128, 10], seed=0)  # 9,610 parameters
+    lines = str(net).splitlines()
+    assert len(lines) == 1 + 2 * (2 + 7 + 2 + 1) + 1  # each ws: 3 rows, ..., 3 rows
+    assert lines[2] == "    " + " ".join(f"{v:.6f}" for v in net.ws[0][0, :3]) + " ... " \
+        + " ".join(f"{v:.6f}" for v in net.ws[0][0, -3:])
+    assert lines[5] == "    ..." and "..." in lines[11]  # a row of 128 biases
+    assert len(net.format_params(threshold=10_000).splitlines()) == 1 + 64 + 128 + 2 * 5 + 1
+    small = tg.Network([2, 3, 1], seed=0)
+    assert "..." not in str(small) and str(small) == small.format_params(threshold=0,
+                                                                         edgeitems=3)
+    for bad in (dict(threshold=-1), dict(edgeitems=0), dict(threshold=1.5)):
+        with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
+            net.format_params(**bad)
+
+
 def test_copy_and_pickle_are_independent():
     net = tg.Network([3, 5, 2], activation="relu", loss="cross_entropy", seed=4)
     for other in (net.copy(), pickle.loads(pickle.dumps(net))):
