@@ -76,20 +76,24 @@ def case_empty_share():
     out = {"rows": [int(c) for c in np.diff(cuts)], "runs": {}}
     runs = {"full": dict(epochs=50), "in_order": dict(epochs=20, batch_size=7, shuffle=False),
             "shuffled": dict(epochs=20, batch_size=7, seed=5, optimizer="momentum"),
-            "long": dict(epochs=20000, lr=0.01)}
+            "long": dict(epochs=20000, lr=0.01), "tol": dict(epochs=3000, tol=1.0),
+            "float32": dict(epochs=20, batch_size=7, seed=5, optimizer="adam", lr=0.01)}
     for name, options in runs.items():
         def make():
-            return tg.Network([3, 4, 2], activation="tanh", seed=2)
+            dtype = "float32" if name == "float32" else "float64"
+            return tg.Network([3, 4, 2], activation="tanh", seed=2, dtype=dtype)
 
         net = make()
         history = net.fit(X[mine], Y[mine], comm=comm, **options)
-        result = {"same": same_on_every_rank(net.params), "epochs": history.epochs}
+        result = {"same": same_on_every_rank(net.params), "epochs": history.epochs,
+                  "stop": history.stop_reason}
         if rank == 0:
             alone = make()
             h1 = alone.fit(X, Y, **options)
             result["rel_diff"] = float(np.max(np.abs(net.params - alone.params))
                                        / np.max(np.abs(alone.params)))
             result["epochs_alone"] = h1.epochs
+            result["stop_alone"] = h1.stop_reason
         out["runs"][name] = result
     return out
 
