@@ -48,3 +48,16 @@ def test_limit_covers_the_kernels_blas_loaded_after_it():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
     assert out.stdout.strip() == "[1]", out.stdout + out.stderr
+
+
+def test_one_module_controls_blas_threads():
+    """tensorgen._blas is the only module that limits BLAS (set_num_threads goes through it)."""
+    from pathlib import Path
+
+    import tensorgen
+
+    users = sorted(p.relative_to(Path(tensorgen.__file__).parent).as_posix()
+                   for p in Path(tensorgen.__file__).parent.rglob("*.py")
+                   if "ThreadpoolController" in p.read_text()
+                   or "threadpool_limits" in p.read_text())
+    assert users == ["_blas.py"]
