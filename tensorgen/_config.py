@@ -13,6 +13,8 @@ from typing import TextIO
 import numpy as np
 
 from ._kernels import _buildinfo
+from ._threads import get_num_threads
+from .functions import DTYPES
 from ._version import __version__
 
 
@@ -110,6 +112,9 @@ def config() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": _scipy_version(),
         "openmp": f"yes, {threads} threads" if with_openmp else "no (kernels run serially)",
+        "pass threads": (f"{get_num_threads()} (tg.set_num_threads)" if get_num_threads()
+                         else "by size (tg.set_num_threads(n) to fix a number)"),
+        "dtypes": ", ".join(DTYPES),
         "finite sweep": finite_sweep(),
         "blas": blas(),
         "blas loaded": blas_loaded(),

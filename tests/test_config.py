@@ -26,7 +26,15 @@ def shown():
 def test_show_config_prints_every_fact():
     facts = {name: value.strip() for name, value in shown().items()}
     assert list(facts) == ["tensorgen", "python", "platform", "numpy", "scipy", "openmp",
-                           "finite sweep", "blas", "blas loaded", "c compiler", "cache dir", "mpi"]
+                           "pass threads", "dtypes", "finite sweep", "blas", "blas loaded",
+                           "c compiler", "cache dir", "mpi"]
+    assert facts["dtypes"] == "float64, float32"
+    assert facts["pass threads"].startswith("by size")
+    tg.set_num_threads(1)
+    try:
+        assert shown()["pass threads"].strip() == "1 (tg.set_num_threads)"
+    finally:
+        tg.set_num_threads(None)
     assert facts["tensorgen"] == tg.__version__
     assert facts["scipy"] == scipy.__version__
     with_openmp, threads = _buildinfo.openmp()
