@@ -134,9 +134,9 @@ def engines(net: tg.Network) -> None:
     oracle_cost, oracle_grad = Autograd().value_and_grad(arch, net.params, X, Y)
 
     finite: Finite = Finite(eps=None, step="relative", method="central", n_threads=1,
-                            sweep="cached")
-    options: tuple[str, str, str, float | None, int | None] = (
-        finite.method, finite.step, finite.sweep, finite.eps, finite.n_threads)
+                            sweep="cached", comm=None)
+    options: tuple[str, str, str, float | None, int | None, object] = (
+        finite.method, finite.step, finite.sweep, finite.eps, finite.n_threads, finite.comm)
     finite_cost, finite_grad = net.value_and_grad(X, Y, engine=checked)
 
     forward: Forward = Forward(n_threads=1, block=4)
@@ -175,7 +175,7 @@ def training(net: tg.Network) -> tg.History:
     history: tg.History = net.fit(
         X, Y, engine="reverse", optimizer="sgd", lr=1.0, epochs=200, batch_size=None,
         shuffle=True, seed=0, tol=1e-9, validation_data=(X, Y), patience=None,
-        min_delta=0.0, callbacks=[stop_early], progress=False)
+        min_delta=0.0, callbacks=[stop_early], progress=False, comm=None)
     cost: NDArray[np.float64] = history.cost
     val: tuple[list[float], list[float], str | None] = (history.val_cost,
                                                         history.val_metric, history.metric)

@@ -1,5 +1,6 @@
 """``show_config``: what a bug report needs to know about this installation."""
 
+import importlib.util
 import os
 import platform
 import shlex
@@ -12,6 +13,8 @@ from typing import TextIO
 import numpy as np
 
 from ._kernels import _buildinfo
+from ._threads import get_num_threads
+from .functions import DTYPES
 from ._version import __version__
 
 
@@ -77,6 +80,22 @@ def finite_sweep() -> str:
     return f"portable build ({why})"
 
 
+def mpi() -> str:
+    """The MPI library and world size mpi4py sees, or why there is none. Importing mpi4py
+    initializes MPI, so only this report does (``import tensorgen`` does not)."""
+    if importlib.util.find_spec("mpi4py") is None:
+        return "no mpi4py (pip install 'tensorgen[mpi]' to train and sweep over MPI)"
+    import mpi4py
+
+    try:
+        from mpi4py import MPI
+    except (ImportError, RuntimeError) as exc:  # mpi4py without a loadable MPI library
+        return f"mpi4py {mpi4py.__version__}, no usable MPI library: {exc}"
+    library = " ".join(MPI.Get_library_version().splitlines()[0].split())
+    return (f"{library} (mpi4py {mpi4py.__version__}), world size "
+            f"{MPI.COMM_WORLD.Get_size()}")
+
+
 def _scipy_version() -> str:
     import scipy
 
@@ -93,17 +112,22 @@ def config() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": _scipy_version(),
         "openmp": f"yes, {threads} threads" if with_openmp else "no (kernels run serially)",
+        "pass threads": (f"{get_num_threads()} (tg.set_num_threads)" if get_num_threads()
+                         else "by size (tg.set_num_threads(n) to fix a number)"),
+        "dtypes": ", ".join(DTYPES),
         "finite sweep": finite_sweep(),
         "blas": blas(),
         "blas loaded": blas_loaded(),
         "c compiler": c_compiler(),
         "cache dir": str(cache_dir()),
+        "mpi": mpi(),
     }
 
 
 def show_config(file: TextIO | None = None) -> None:
     """Print what a bug report needs: versions, OpenMP and its thread count, the BLAS,
-    the C compiler of the symbolic engine and its cache folder.
+    the C compiler of the symbolic engine and its cache folder, the MPI library and world
+    size (when mpi4py is installed; this initializes MPI).
 
     Parameters
     ----------

@@ -5,6 +5,8 @@ line and exit code 2."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from ._mpi import Group, launched_world
 from ._version import __version__
 from .datasets import MAX_GUESSED_CLASSES, TASKS, Dataset, Table
 from .engines import ENGINES
@@ -88,36 +91,45 @@ def cmd_train(args: argparse.Namespace) -> int:
     import tensorgen as tg
     from tensorgen.datasets import StandardScaler
 
-    _check_output(args.save, "--save")
-    _check_output(args.plot, "--plot", image=True)
-    if args.patience is not None and args.val_size == 0:
-        raise ValueError("--patience: early stopping watches the validation cost, which "
-                         "--val-size 0 turns off")
-    data = _load(args)
-    assert data.y is not None, "_load always reads a target"
-    target_names = data.target_names
-    classify = target_names is not None
-    if target_names is not None and len(target_names) < 2:
-        raise ValueError(f"--target: every sample has the class {target_names[0]!r}; "
-                         "nothing to classify")
-    X_train, X_test, y_train, y_test = _split(data.X, data.y, args.test_size, "--test-size",
-                                              classify, args.seed)
-    X_train, X_val, y_train, y_val = _split(X_train, y_train, args.val_size, "--val-size",
-                                            classify, args.seed)
-    scaler = StandardScaler().fit(X_train)
-    n_out = 1 if target_names is None else len(target_names)
-    try:
-        net = tg.Network([data.X.shape[1], *args.hidden, n_out], activation=args.activation,
-                         loss="cross_entropy" if classify else "mse",
-                         output_activation=None if classify else "identity", seed=args.seed,
-                         dtype=args.dtype)
-    except (MemoryError, OverflowError, ValueError) as exc:  # the options are checked: layers
-        raise ValueError(f"--hidden {' '.join(map(str, args.hidden))}: {exc}") from None
-    validation = None if X_val is None or y_val is None else (scaler.transform(X_val), y_val)
-    history = net.fit(scaler.transform(X_train), y_train, engine=args.engine,
+    group = Group(args.comm)  # under mpiexec: every rank loads, each trains on its rows
+    with group.agreed():  # (no rank waits for one that failed to load)
+        _check_output(args.save, "--save")
+        _check_output(args.plot, "--plot", image=True)
+        if args.patience is not None and args.val_size == 0:
+            raise ValueError("--patience: early stopping watches the validation cost, which "
+                             "--val-size 0 turns off")
+        data = _load(args)
+        assert data.y is not None, "_load always reads a target"
+        target_names = data.target_names
+        classify = target_names is not None
+        if target_names is not None and len(target_names) < 2:
+            raise ValueError(f"--target: every sample has the class {target_names[0]!r}; "
+                             "nothing to classify")
+        X_train, X_test, y_train, y_test = _split(data.X, data.y, args.test_size,
+                                                  "--test-size", classify, args.seed)
+        X_train, X_val, y_train, y_val = _split(X_train, y_train, args.val_size, "--val-size",
+                                                classify, args.seed)
+        scaler = StandardScaler().fit(X_train)
+        n_out = 1 if target_names is None else len(target_names)
+        try:
+            net = tg.Network([data.X.shape[1], *args.hidden, n_out],
+                             activation=args.activation,
+                             loss="cross_entropy" if classify else "mse",
+                             output_activation=None if classify else "identity",
+                             seed=args.seed, dtype=args.dtype)
+        except (MemoryError, OverflowError, ValueError) as exc:  # options checked: layers
+            raise ValueError(f"--hidden {' '.join(map(str, args.hidden))}: {exc}") from None
+    mine = slice(*group.split(len(X_train)))
+    mine_val = slice(*group.split(0 if y_val is None else len(y_val)))
+    validation = (None if X_val is None or y_val is None
+                  else (scaler.transform(X_val[mine_val]), y_val[mine_val]))
+    history = net.fit(scaler.transform(X_train[mine]), y_train[mine], engine=args.engine,
                       optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                       batch_size=args.batch_size, seed=args.seed, patience=args.patience,
-                      validation_data=validation, progress=not args.no_progress)
+                      validation_data=validation, progress=not args.no_progress,
+                      comm=args.comm)
+    if group.rank:  # the output, and the files, are rank 0's
+        return 0
     print(f"stopped: {_stopped(history, args)}; wall time: {history.wall_time:.2f} s")
     if X_test is None or y_test is None:
         print(f"training cost: {net.loss(scaler.transform(X_train), y_train):.6f} "
@@ -139,6 +151,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(history, args.plot, args.dataset or args.csv)
     return 0
+
+
+def _check_parallel(args: argparse.Namespace) -> None:
+    """Refuse, under mpiexec, every command but ``train`` (which alone runs data-parallel;
+    the others would run once per rank)."""
+    if args.comm is not None and args.run is not cmd_train:
+        raise ValueError(f"{args.command}: runs in one process; under mpiexec only 'train' "
+                         "runs, data-parallel")
 
 
 def _stopped(history: History, args: argparse.Namespace) -> str:
@@ -564,12 +584,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    rank = 0
     try:
-        code: int = args.run(args)
+        # Started by mpiexec with several ranks: MPI_COMM_WORLD, and rank 0 alone speaks.
+        args.comm = launched_world()
+        rank = Group(args.comm).rank
+        _check_parallel(args)
+        with contextlib.redirect_stdout(io.StringIO()) if rank else contextlib.nullcontext():
+            code: int = args.run(args)
         return code
     except KeyboardInterrupt:
-        parser.exit(130, "tensorgen: interrupted\n")
+        parser.exit(130, None if rank else "tensorgen: interrupted\n")
     except (ValueError, TypeError, FloatingPointError, ImportError, OSError) as exc:
-        parser.exit(2, f"tensorgen: error: {exc}\n")
+        parser.exit(2, None if rank else f"tensorgen: error: {exc}\n")
     except MemoryError as exc:
-        parser.exit(2, f"tensorgen: error: out of memory: {exc}\n")
+        parser.exit(2, None if rank else f"tensorgen: error: out of memory: {exc}\n")

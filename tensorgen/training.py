@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._checks import check_bool, check_number
 from ._kernels import _arrays, _train
 from ._kernels._seam import GradientKernel
+from ._mpi import Group, check_share
 from .architecture import Architecture
 from .engines import Engine, engine_for
 from .metrics import accuracy
@@ -29,6 +30,9 @@ from .optimizers import CompiledSpec, Optimizer, get_optimizer
 _Status = _train.Status
 # Data as the loops receive it: checked by Architecture.check_batch.
 _Data = NDArray[Any]
+# A data-parallel fit's part for the compiled loop: (rows of all ranks, this rank's first
+# row, the per-step exchange); see _kernels._train.Loop.
+_Shard = tuple[int, int, Callable[[Any], object]]
 
 # Epochs a compiled run may cover between two returns to Python, and the seconds after
 # which it returns anyway, so progress stays live.
@@ -163,6 +167,7 @@ class FitOptions(TypedDict, total=False):
     beta2: float | None
     eps: float | None
     weight_decay: float | None
+    comm: Any
 
 
 def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
@@ -174,7 +179,7 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
         callbacks: Sequence[Callable[[M, History], object]] = (), progress: bool = False,
         momentum: float | None = None, nesterov: bool | None = None,
         beta1: float | None = None, beta2: float | None = None, eps: float | None = None,
-        weight_decay: float | None = None) -> History:
+        weight_decay: float | None = None, comm: Any = None) -> History:
     """Train ``net`` in place.
 
     Parameters
@@ -226,6 +231,15 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
         Show a tqdm progress bar with the cost (and validation metric).
     momentum, nesterov, beta1, beta2, eps, weight_decay : optional
         Options of the named optimizer (see ``tensorgen.optimizers.SGD`` and ``Adam``).
+    comm : mpi4py.MPI.Comm, optional
+        Train data-parallel over the ranks of ``comm`` (see the MPI page of the docs):
+        every rank calls ``fit`` with the same options and its own rows of ``X``, ``Y``
+        (and of ``validation_data``), any number including none; the data set is their
+        concatenation in rank order, and the ranks take the steps one process takes on
+        it, each computing its share of every mini-batch, the gradients summed by one
+        ``Allreduce`` per step. The network starts from rank 0's parameters. Needs the
+        compiled loop (an engine with a compiled form, a built-in optimizer). Errors are
+        raised on every rank.
 
     Returns
     -------
@@ -245,26 +259,41 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
         so far (stop_reason ``"interrupted"``).
     """
     start = time.perf_counter()
-    arch = net.architecture
-    engine = engine_for(engine, arch)
-    opt = get_optimizer(optimizer, lr=lr, momentum=momentum, nesterov=nesterov, beta1=beta1,
-                        beta2=beta2, eps=eps, weight_decay=weight_decay)
-    epochs = check_number(epochs, "epochs", 1, 2**62, integer=True)  # a C count
-    X, Y = arch.check_batch(X, Y)
-    if not _arrays.all_finite(net.params):
-        raise ValueError("params: contains NaN or infinity (written through net.params, "
-                         "net.ws or net.bs); set finite values before training")
-    n = X.shape[0]
-    if n >= 2**32:
-        raise ValueError(f"X: at most 2**32 - 1 samples are supported, got {n}")
-    batch_size = n if batch_size is None else min(n, check_number(batch_size, "batch_size",
-                                                                  1, integer=True))
-    tol = -np.inf if tol is None else check_number(tol, "tol", 0.0, low_open=True)
-    watch = _Watch(net, validation_data, patience, min_delta, callbacks)
-    check_bool(shuffle, "shuffle")
-    check_bool(progress, "progress")
-    rng = _seed_state(seed, draw=shuffle and batch_size < n)
-    loop = _make_loop(net, engine, opt, X, Y, batch_size, shuffle, rng)
+    group = Group(comm)
+    with group.agreed():  # one rank's bad input raises on every rank (none waits for it)
+        arch = net.architecture
+        engine = engine_for(engine, arch)
+        opt = get_optimizer(optimizer, lr=lr, momentum=momentum, nesterov=nesterov,
+                            beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
+        epochs = check_number(epochs, "epochs", 1, 2**62, integer=True)  # a C count
+        X, Y = arch.check_batch(X, Y) if comm is None else check_share(arch, X, Y)
+        if not _arrays.all_finite(net.params):
+            raise ValueError("params: contains NaN or infinity (written through net.params, "
+                             "net.ws or net.bs); set finite values before training")
+        if batch_size is not None:
+            batch_size = check_number(batch_size, "batch_size", 1, integer=True)
+        tol = -np.inf if tol is None else check_number(tol, "tol", 0.0, low_open=True)
+        watch = _Watch(net, validation_data, patience, min_delta, callbacks, group)
+        check_bool(shuffle, "shuffle")
+        check_bool(progress, "progress")
+        if seed is not None:
+            check_number(seed, "seed", 0, integer=True)
+    n, first = group.rows(X.shape[0])  # (solo: no exchange at all)
+    group.check_same({"epochs": epochs, "batch_size": batch_size, "shuffle": shuffle,
+                      "seed": seed, "tol": tol, "engine": engine.name,
+                      "optimizer": (type(opt).__name__, opt.compiled_spec())})
+    group.same_array(net.params)
+    rng = group.same(_seed_state(seed, draw=shuffle and batch_size is not None
+                                 and batch_size < n))
+    with group.agreed():
+        if n >= 2**32:
+            raise ValueError(f"X: at most 2**32 - 1 samples are supported, got {n}")
+        if n < 1:
+            raise ValueError("X: every rank's share of the data is empty")
+        batch_size = n if batch_size is None else min(n, batch_size)
+        shard = None if comm is None else (n, first, group.exchanger())
+        loop = _make_loop(net, engine, opt, X, Y, batch_size, shuffle, rng, shard)
+    progress = progress and group.rank == 0
     history = History(metric=watch.metric)
     try:
         _drive(loop, watch, history, epochs, tol, progress)
@@ -280,21 +309,24 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
 
 
 def _make_loop(net: Model, engine: Engine, opt: Optimizer, X: _Data, Y: _Data,
-               batch_size: int, shuffle: bool, rng: int) -> _CompiledLoop | _PythonLoop:
+               batch_size: int, shuffle: bool, rng: int,
+               shard: _Shard | None = None) -> _CompiledLoop | _PythonLoop:
     """The compiled loop where the engine and the optimizer both declare a compiled form,
-    else the Python loop."""
+    else the Python loop; ``shard`` (a data-parallel fit) needs the compiled one."""
     spec = opt.compiled_spec()
     kernel = engine.fit_kernel(net.architecture) if spec is not None else None
     if spec is not None and kernel is not None:
-        return _CompiledLoop(net, kernel, opt, spec, X, Y, batch_size, shuffle, rng)
+        return _CompiledLoop(net, kernel, opt, spec, X, Y, batch_size, shuffle, rng, shard)
+    if shard is not None:
+        raise ValueError(f"comm: data-parallel training runs the compiled loop, which needs "
+                         f"an engine with a compiled form and a built-in optimizer; got "
+                         f"engine {engine.name!r}, optimizer {type(opt).__name__}")
     return _PythonLoop(net, engine, opt, X, Y, batch_size, shuffle, rng)
 
 
 def _seed_state(seed: int | None, draw: bool) -> int:
-    """The sample-order generator's state from ``seed`` (checked); 0 unless ``draw``
-    (full batch or no shuffle: no order is drawn)."""
-    if seed is not None:
-        check_number(seed, "seed", 0, integer=True)
+    """The sample-order generator's state from ``seed`` (checked by the caller); 0 unless
+    ``draw`` (full batch or no shuffle: no order is drawn)."""
     if not draw:
         return 0
     return int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
@@ -347,15 +379,19 @@ class _Watch(Generic[M]):
 
     def __init__(self, net: M, validation_data: tuple[ArrayLike, ArrayLike] | None,
                  patience: int | None, min_delta: float,
-                 callbacks: Sequence[Callable[[M, History], object]]) -> None:
+                 callbacks: Sequence[Callable[[M, History], object]],
+                 group: Group | None = None) -> None:
         self.net = net
+        self.group = group or Group(None)
         self.metric = ("accuracy" if net.architecture.loss in ("bce", "cross_entropy")
                        else None)
         self.val: tuple[_Data, _Data] | None = None
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError("validation_data: expected a pair (X_val, Y_val)")
-            self.val = net.architecture.check_batch(*validation_data)
+            self.val = (net.architecture.check_batch(*validation_data)
+                        if self.group.comm is None
+                        else check_share(net.architecture, *validation_data))
         if patience is not None:
             check_number(patience, "patience", 1, integer=True)
             if self.val is None:
@@ -376,18 +412,22 @@ class _Watch(Generic[M]):
         reason = None
         if self.val is not None:
             Xv, Yv = self.val
-            val_cost = self.net.loss(Xv, Yv)
+            with self.group.agreed():
+                mine = [self.net.loss(Xv, Yv), accuracy(Yv, self.net.predict(Xv))
+                        if self.metric else 0.0] if len(Xv) else [0.0, 0.0]
+            val_cost, val_metric = self.group.mean(mine, len(Xv))
             history.val_cost.append(val_cost)
             if self.metric:
-                history.val_metric.append(accuracy(Yv, self.net.predict(Xv)))
+                history.val_metric.append(val_metric)
             if val_cost < self.best - self.min_delta:
                 self.best, self.wait = val_cost, 0
             else:
                 self.wait += 1
             if self.patience is not None and self.wait >= self.patience:
                 reason = "patience"
-        stops = [bool(cb(self.net, history)) for cb in self.callbacks]  # call them all
-        if any(stops):
+        with self.group.agreed():  # a callback raising on one rank raises on every rank
+            stops = [bool(cb(self.net, history)) for cb in self.callbacks]  # call them all
+        if self.group.any(any(stops)):
             reason = "callback"
         return reason
 
@@ -404,12 +444,13 @@ class _CompiledLoop:
     """Epochs in the Cython loop; the optimizer's state is shared with it."""
 
     def __init__(self, net: Model, kernel: GradientKernel, opt: Optimizer, spec: CompiledSpec,
-                 X: _Data, Y: _Data, batch_size: int, shuffle: bool, rng: int) -> None:
+                 X: _Data, Y: _Data, batch_size: int, shuffle: bool, rng: int,
+                 shard: _Shard | None = None) -> None:
         self.n_params, self.dtype = net.architecture.n_params, net.params.dtype
         m, v = opt.state(self.n_params, self.dtype)
         self.opt = opt
         self.loop = _train.Loop(kernel, net.params, X, Y, batch_size, shuffle, rng, spec, m, v,
-                                opt.t)
+                                opt.t, shard)
 
     @property
     def steps(self) -> int:

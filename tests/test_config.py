@@ -1,5 +1,6 @@
 """tg.show_config(): what it reports is what this build and environment actually are."""
 
+import importlib.util
 import io
 import os
 import shutil
@@ -25,13 +26,40 @@ def shown():
 def test_show_config_prints_every_fact():
     facts = {name: value.strip() for name, value in shown().items()}
     assert list(facts) == ["tensorgen", "python", "platform", "numpy", "scipy", "openmp",
-                           "finite sweep", "blas", "blas loaded", "c compiler", "cache dir"]
+                           "pass threads", "dtypes", "finite sweep", "blas", "blas loaded",
+                           "c compiler", "cache dir", "mpi"]
+    assert facts["dtypes"] == "float64, float32"
+    assert facts["pass threads"].startswith("by size")
+    tg.set_num_threads(1)
+    try:
+        assert shown()["pass threads"].strip() == "1 (tg.set_num_threads)"
+    finally:
+        tg.set_num_threads(None)
     assert facts["tensorgen"] == tg.__version__
     assert facts["scipy"] == scipy.__version__
     with_openmp, threads = _buildinfo.openmp()
     assert facts["openmp"].startswith(f"yes, {threads} threads" if with_openmp else "no")
     avx2 = finite._sweep.__name__.endswith("_avx2")
     assert facts["finite sweep"].startswith("AVX2" if avx2 else "portable build")
+    assert facts["mpi"] == _config.mpi()
+
+
+def test_mpi_reports_library_and_world_size_or_its_absence():
+    code = "import tensorgen as tg; print(tg._config.mpi())"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    if importlib.util.find_spec("mpi4py") is None:
+        assert run.stdout.startswith("no mpi4py")
+    else:
+        from mpi4py import MPI
+
+        library = " ".join(MPI.Get_library_version().split()[:3])
+        assert library in run.stdout and run.stdout.strip().endswith("world size 1")
+
+
+def test_import_tensorgen_does_not_import_mpi4py():
+    code = "import sys, tensorgen; sys.exit('mpi4py' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_finite_sweep_build_follows_tensorgen_no_avx2(tmp_path):

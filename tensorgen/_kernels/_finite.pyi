@@ -23,5 +23,5 @@ def scratch_sizes(
 ) -> tuple[int, int, int]: ...
 def value_and_grad(
     plan: Plan, params: _In, X: _In, Y: _In, grad: NDArray[np.float64], method: int,
-    rule: int, eps: float, naive: bool, n_threads: int,
+    rule: int, eps: float, naive: bool, n_threads: int, first: int = 0, stop: int = -1,
 ) -> float: ...

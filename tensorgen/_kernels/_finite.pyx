@@ -355,11 +355,13 @@ cdef void set_blocks(const MLPSpec *s, double *buf, Py_ssize_t n, double **Z,
 
 
 def value_and_grad(Plan plan, params, X, Y, grad, int method, int rule, double eps,
-                   bint naive, int n_threads):
+                   bint naive, int n_threads, Py_ssize_t first=0, Py_ssize_t stop=-1):
     """Cost of a checked batch X, Y, and its finite-difference gradient written into grad.
 
-    params is only read; n_threads 0 means all (at most MAX_THREADS). Returns the cost of
-    the unperturbed network.
+    params is only read; n_threads 0 means all (at most MAX_THREADS). Only the parameters
+    first to stop (default: all) are differenced, grad's other entries left as they are
+    (a sharded sweep's part; each derivative is computed alone, so a part is bitwise the
+    whole sweep's). Returns the cost of the unperturbed network.
     """
     cdef const MLPSpec *s = &plan.spec
     cdef Py_ssize_t n, q, P = s.n_params, per_thread, l, L = s.n_layers
@@ -378,6 +380,10 @@ def value_and_grad(Plan plan, params, X, Y, grad, int method, int rule, double e
         raise ValueError(f"n_threads: expected 0 (all) to {MAX_THREADS}, got {n_threads}")
     if n < 1:
         raise ValueError(f"X: expected at least one sample, got {n}")
+    if stop == -1:
+        stop = P
+    if not 0 <= first <= stop <= P:
+        raise ValueError(f"first, stop: expected 0 <= first <= stop <= {P}, got {first}, {stop}")
     if naive and method == COMPLEX_STEP:
         raise ValueError("sweep: 'naive' supports the real stencils only")
     n_threads = sweep_threads(plan, n, n_threads)
@@ -423,11 +429,11 @@ def value_and_grad(Plan plan, params, X, Y, grad, int method, int rule, double e
                     for q in range(n * s.widths[l + 1]):
                         sw.E[l][q] = exp(-fabs(sw.Z[l][q]))
         if naive:
-            for q in prange(P, num_threads=n_threads, schedule="dynamic"):
+            for q in prange(first, stop, num_threads=n_threads, schedule="dynamic"):
                 t = threadid()
                 g[q] = naive_derivative(&sw, q, work + t * per_thread,
                                         ptrs + 2 * L * (t + 1), ptrs + 2 * L * (t + 1) + L)
         else:
-            for q in prange(P, num_threads=n_threads, schedule="dynamic", chunksize=4):
+            for q in prange(first, stop, num_threads=n_threads, schedule="dynamic", chunksize=4):
                 g[q] = cached_derivative(&sw, q, work + threadid() * per_thread)
     return c

@@ -1,5 +1,6 @@
 # Types of the compiled module _train.pyx (its Python-visible names). Loop is built by
 # __cinit__ (in tp_new), hence __new__ here; an extension type, so a disjoint base.
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
@@ -29,6 +30,7 @@ class Loop:
         shuffle: bool, rng: int,
         opt: tuple[int, float, float, bool, float, float, float, float, bool], m: _Float,
         v: _Float, t: int,
+        shard: tuple[int, int, Callable[[Any], object]] | None = None,
     ) -> Self: ...
     @property
     def steps(self) -> int: ...

@@ -17,6 +17,12 @@
 #              multiply-adds the loop takes the GIL to let signals (Ctrl-C) through and to
 #              read the clock; run() returns after its time budget so the caller can show
 #              progress, run callbacks and test stop conditions.
+#              Sharded (a data-parallel fit, tensorgen._mpi): the sample order runs over the
+#              rows of every rank, this process holds rows [first, first + X rows) of it; each
+#              step computes the gradient of its own share of the global batch, weighted by
+#              that share, and calls `exchange` with the GIL (an in-place Allreduce of the
+#              gradient, the cost share and two flags: past the time budget, interrupted),
+#              so every rank takes the same step and stops at the same step.
 #   shuffle    the Fisher-Yates shuffle of the sample order (splitmix64 generator), the
 #              same routine for this loop and the Python loop, so both draw the same
 #              mini-batches from the same seed.
@@ -122,6 +128,9 @@ cdef class Loop:
     cdef Py_ssize_t *order
     cdef Py_ssize_t n, batch_size
     cdef bint shuffle
+    cdef Py_ssize_t first, n_mine  # this process's rows of the order (all, unsharded)
+    cdef object exchange           # None, or the sharded fit's per-step collective
+    cdef object shared             # what exchange receives: grad, cost share, two flags
     cdef public uint64_t rng
     cdef public int64_t t
     cdef readonly Py_ssize_t steps
@@ -129,21 +138,30 @@ cdef class Loop:
     cdef readonly int status
 
     def __cinit__(self, GradientKernel kernel, params, X, Y, Py_ssize_t batch_size,
-                  bint shuffle, uint64_t rng, tuple opt, m, v, int64_t t):
-        cdef Py_ssize_t n, P = kernel.n_params
+                  bint shuffle, uint64_t rng, tuple opt, m, v, int64_t t, shard=None):
+        # shard: None, or (rows of all ranks, this process's first row, exchange)
+        cdef Py_ssize_t n, n_mine, first = 0, P = kernel.n_params
         dtype = kernel.dtype
         cdef int typenum = dtype.num
         if typenum not in (cnp.NPY_DOUBLE, cnp.NPY_FLOAT):
             raise ValueError(f"kernel: a float64 or float32 kernel expected, got {dtype}")
         if not (cnp.PyArray_Check(X) and cnp.PyArray_NDIM(<cnp.ndarray>X) == 2):
             raise ValueError("X: expected a 2-D array")
-        n = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
+        n = n_mine = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
+        self.exchange = None
+        if shard is not None:
+            n, first, self.exchange = shard
+            if not (0 <= first and first + n_mine <= n and callable(self.exchange)):
+                raise ValueError(f"shard: rows {first} to {first + n_mine} of {n} and an "
+                                 "exchange callable expected")
         if n < 1 or not 1 <= batch_size <= n:
             raise ValueError(f"batch_size: expected 1 to {n} samples, got {batch_size}")
         self.params = data_of(params, P, typenum, "params", True)
-        self.X = <const char *>data_of(X, n * kernel.n_inputs, typenum, "X", False)
-        self.Y = <const char *>data_of(Y, n * kernel.n_outputs, typenum, "Y", False)
-        spare, grad = np.empty(P, dtype), np.empty(P, dtype)
+        self.X = <const char *>data_of(X, n_mine * kernel.n_inputs, typenum, "X", False)
+        self.Y = <const char *>data_of(Y, n_mine * kernel.n_outputs, typenum, "Y", False)
+        spare = np.empty(P, dtype)
+        grad = np.empty(P + (3 if self.exchange is not None else 0), dtype)
+        self.shared = grad
         Xb = np.empty((batch_size, kernel.n_inputs), dtype)
         Yb = np.empty((batch_size, kernel.n_outputs), dtype)
         order = np.arange(n, dtype=np.intp)
@@ -158,6 +176,7 @@ cdef class Loop:
         self.Yb = <char *>cnp.PyArray_DATA(Yb)
         self.order = <Py_ssize_t *>cnp.PyArray_DATA(order)
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.first, self.n_mine = first, n_mine
         self.rng, self.steps, self.status, self.epochs_run = rng, 0, RUNNING, 0
         kernel.reserve(batch_size)
 
@@ -223,6 +242,7 @@ cdef Py_ssize_t run_epochs(Loop self, double *costs, Py_ssize_t max_epochs, doub
     # A non-finite gradient makes the new parameters non-finite, which opt_step reports;
     # it is checked before the step only to keep a stateful optimizer's state finite.
     cdef bint stateless = self.opt.kind == TG_OPT_SGD and self.opt.momentum == 0.0
+    cdef bint sharded = self.exchange is not None
     try:
         with nogil:
             while e < max_epochs and not stop:
@@ -232,13 +252,16 @@ cdef Py_ssize_t run_epochs(Loop self, double *costs, Py_ssize_t max_epochs, doub
                 for b in range(n_batches):
                     start = b * bs
                     nb = min(bs, n - start)
-                    if full or not self.shuffle:
+                    if sharded:
+                        c = shared_gradient(self, pc, start, nb, full, deadline, grad, &late)
+                    elif full or not self.shuffle:
                         xb, yb = self.X + start * row_x, self.Y + start * row_y
                     else:
                         gather(self.X, self.order + start, nb, row_x, self.Xb)
                         gather(self.Y, self.order + start, nb, row_y, self.Yb)
                         xb, yb = self.Xb, self.Yb
-                    c = gradient(state, pc, xb, yb, nb, grad)
+                    if not sharded:
+                        c = gradient(state, pc, xb, yb, nb, grad)
                     if not (isfinite(c) and (stateless or all_finite(grad, P))):
                         self.status, stop = NONFINITE, True
                         break
@@ -255,7 +278,7 @@ cdef Py_ssize_t run_epochs(Loop self, double *costs, Py_ssize_t max_epochs, doub
                     self.steps += 1
                     total += c if full else c * nb
                     work += step_work
-                    if work >= WORK_QUANTUM:
+                    if work >= WORK_QUANTUM and not sharded:  # (sharded: every step)
                         work = 0
                         with gil:
                             PyErr_CheckSignals()
@@ -272,3 +295,52 @@ cdef Py_ssize_t run_epochs(Loop self, double *costs, Py_ssize_t max_epochs, doub
         if pc != params:
             memcpy(params, pc, P * sizeof(real))
     return e
+
+
+cdef double shared_gradient(Loop self, const real *params, Py_ssize_t start, Py_ssize_t nb,
+                            bint full, double deadline, real *grad, bint *late) except? -1.0 nogil:
+    """A sharded step's gradient: this process's rows of the global batch (positions start
+    to start + nb of the order), weighted by their share of it, summed over the ranks by
+    the exchange. On return grad holds the batch's mean gradient, late whether any rank
+    is past its time budget; the result is the batch's cost. Ctrl-C on any rank raises
+    KeyboardInterrupt on every rank, before the step."""
+    cdef Py_ssize_t P = self.kernel.n_params, lo = self.first, hi = self.first + self.n_mine
+    cdef Py_ssize_t row_x = self.kernel.n_inputs * self.itemsize
+    cdef Py_ssize_t row_y = self.kernel.n_outputs * self.itemsize
+    cdef Py_ssize_t i, k = 0, a, row
+    cdef const char *xb = self.Xb
+    cdef const char *yb = self.Yb
+    cdef double c = 0.0
+    cdef real share
+    if full or not self.shuffle:  # the global rows [start, start + nb): a run of ours
+        a = max(start, lo)
+        k = max(min(start + nb, hi) - a, 0)
+        xb, yb = self.X + (a - lo) * row_x, self.Y + (a - lo) * row_y
+    else:
+        for i in range(start, start + nb):
+            row = self.order[i]
+            if lo <= row < hi:
+                memcpy(self.Xb + k * row_x, self.X + (row - lo) * row_x, row_x)
+                memcpy(self.Yb + k * row_y, self.Y + (row - lo) * row_y, row_y)
+                k += 1
+    if k:
+        c = self.kernel.fn(self.kernel.state, params, xb, yb, k, grad) * k / nb
+        share = <real>k / <real>nb
+        for i in range(P):
+            grad[i] *= share
+    else:
+        for i in range(P):
+            grad[i] = 0
+    grad[P] = <real>c
+    with gil:
+        grad[P + 2] = 0
+        try:
+            PyErr_CheckSignals()
+        except KeyboardInterrupt:
+            grad[P + 2] = 1
+        grad[P + 1] = 1 if _clock() > deadline else 0
+        self.exchange(self.shared)
+        if grad[P + 2] != 0:
+            raise KeyboardInterrupt
+    late[0] = grad[P + 1] != 0
+    return grad[P]

@@ -12,6 +12,7 @@ import numpy as np
 from .._blas import limit_blas
 from .._checks import ReadOnlyOptions, check_choice, check_number
 from .._kernels import _buildinfo, _finite, _mlp
+from .._mpi import Group
 from ..architecture import Architecture
 from .base import Engine, FloatArray
 
@@ -103,6 +104,13 @@ class Finite(ReadOnlyOptions, Engine):
         l, so only what that touches is recomputed. ``naive`` runs full forward passes per
         parameter (two for central, four for fourth order); it exists as the baseline for
         benchmarks and studies and supports the real stencils only.
+    comm : mpi4py.MPI.Comm, optional
+        Shard the sweep over the ranks of ``comm``: every rank calls ``value_and_grad``
+        with the same parameters and batch, differences a contiguous slice of the
+        parameters (sizes differing by at most one), and an ``Allgatherv`` joins the
+        slices, so every rank returns the whole gradient, bitwise the one process's
+        (each derivative is computed alone). An error on any rank is raised on every
+        rank. Give each rank its own cores (``n_threads``) when ranks share a machine.
 
     Notes
     -----
@@ -117,7 +125,7 @@ class Finite(ReadOnlyOptions, Engine):
 
     def __init__(self, eps: float | None = None, step: str = "relative",
                  method: str = "central", n_threads: int | None = None,
-                 sweep: str = "cached") -> None:
+                 sweep: str = "cached", comm: Any = None) -> None:
         self.method = check_choice(method, "method", METHODS)
         self.step = check_choice(step, "step", STEPS)
         self.sweep = check_choice(sweep, "sweep", SWEEPS)
@@ -128,6 +136,8 @@ class Finite(ReadOnlyOptions, Engine):
             eps, "eps", *EPS_RANGE[self.method])
         self.n_threads: int | None = (None if n_threads is None else check_number(
             n_threads, "n_threads", 1, MAX_THREADS, integer=True))
+        self._group = Group(comm)
+        self.comm = comm
         self._seal()
 
     def _rule(self) -> tuple[int, float]:
@@ -144,11 +154,13 @@ class Finite(ReadOnlyOptions, Engine):
         grad = np.empty(architecture.n_params)
         rule, eps = self._rule()
         blas = _mlp.uses_blas(plan, len(X))
-        with limit_blas(1) if blas else contextlib.nullcontext():
+        start, stop = self._group.split(architecture.n_params)  # (one process: all)
+        with self._group.agreed(), limit_blas(1) if blas else contextlib.nullcontext():
             cost = _sweep.value_and_grad(
                 plan, params, X, Y, grad, METHODS[self.method], rule, eps,
-                self.sweep == "naive", self.n_threads or 0,
+                self.sweep == "naive", self.n_threads or 0, start, stop,
             )
+        self._group.join(grad, start, stop)
         return cost, grad
 
     def scratch_bytes(self, architecture: Architecture, n_samples: int) -> int:
@@ -180,4 +192,5 @@ class Finite(ReadOnlyOptions, Engine):
 
     def __repr__(self) -> str:
         return (f"Finite(eps={self.eps!r}, step={self.step!r}, method={self.method!r}, "
-                f"n_threads={self.n_threads!r}, sweep={self.sweep!r})")
+                f"n_threads={self.n_threads!r}, sweep={self.sweep!r}"
+                + (")" if self.comm is None else f", comm={self.comm!r})"))
