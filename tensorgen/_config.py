@@ -14,8 +14,8 @@ import numpy as np
 
 from ._kernels import _buildinfo
 from ._threads import get_num_threads
-from .functions import DTYPES
 from ._version import __version__
+from .functions import DTYPES
 
 
 def cache_dir() -> Path:
