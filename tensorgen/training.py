@@ -278,9 +278,16 @@ def fit(net: M, X: ArrayLike, Y: ArrayLike, engine: str | Engine = "reverse",
         check_bool(progress, "progress")
         if seed is not None:
             check_number(seed, "seed", 0, integer=True)
+        if comm is not None and engine.stochastic and getattr(engine, "seed", 0) is None:
+            # each rank would draw its own directions: the summed estimate is not the
+            # global batch's
+            raise ValueError(f"engine: {engine!r} draws unseeded random estimates; give it "
+                             "a seed under comm, the same on every rank")
     n, first = group.rows(X.shape[0])  # (solo: no exchange at all)
     group.check_same({"epochs": epochs, "batch_size": batch_size, "shuffle": shuffle,
-                      "seed": seed, "tol": tol, "engine": engine.name,
+                      "seed": seed, "tol": tol,
+                      "engine": (repr(engine), getattr(engine, "calls", None))
+                      if engine.stochastic else engine.name,
                       "optimizer": (type(opt).__name__, opt.compiled_spec())})
     group.same_array(net.params)
     rng = group.same(_seed_state(seed, draw=shuffle and batch_size is not None

@@ -174,8 +174,21 @@ def case_errors():
     def no_compiled_loop():
         net().fit(Xm, ym, epochs=1, engine="finite", comm=comm)
 
+    def unseeded_forward_gradient():
+        net().fit(Xm, ym, epochs=1, engine="forward_gradient", comm=comm)
+
+    def forward_gradient_streams_differ():
+        engine = tg.engines.ForwardGradient(seed=5)
+        if rank == 1:
+            engine.draw(10)  # moves nothing: draw does not advance
+            engine.value_and_grad(net().architecture, net().params, Xm[:4],
+                                  np.eye(10)[ym[:4]])
+        net().fit(Xm, ym, epochs=1, engine=engine, comm=comm)
+
     cases = {"bad_data": bad_data, "callback_raises": callback_raises, "diverges": diverges,
-             "options_differ": options_differ, "no_compiled_loop": no_compiled_loop}
+             "options_differ": options_differ, "no_compiled_loop": no_compiled_loop,
+             "unseeded_forward_gradient": unseeded_forward_gradient,
+             "forward_gradient_streams_differ": forward_gradient_streams_differ}
     return {name: error_of(run) for name, run in cases.items()}
 
 
@@ -199,6 +212,29 @@ def case_interrupt():
     else:
         got = None
     return {"every": comm.allgather(got), "same": same_on_every_rank(net.params)}
+
+
+def case_forward_gradient():
+    """Seeded forward-gradient training: every rank draws the same directions, so the
+    data-parallel run is the one-process run up to the order of the sums."""
+    X, y = digits()
+    cuts = shares(len(X), uneven=True)
+    mine = slice(cuts[rank], cuts[rank + 1])
+
+    def make():
+        return tg.Network([64, 8, 10], activation="tanh", loss="cross_entropy", seed=1)
+
+    net = make()
+    options = dict(optimizer="adam", lr=0.01, epochs=3, batch_size=64, seed=2)
+    net.fit(X[mine], y[mine], engine=tg.engines.ForwardGradient(4, seed=7), comm=comm,
+            **options)
+    out = {"same": same_on_every_rank(net.params)}
+    if rank == 0:
+        alone = make()
+        alone.fit(X, y, engine=tg.engines.ForwardGradient(4, seed=7), **options)
+        out["rel_diff"] = float(np.max(np.abs(net.params - alone.params))
+                                / np.max(np.abs(alone.params)))
+    return out
 
 
 def case_finite():

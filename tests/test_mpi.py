@@ -113,13 +113,21 @@ def test_one_ranks_fault_is_raised_on_every_rank(ranks):
     out = run_case("errors", ranks)
     expected = {"bad_data": "ValueError", "callback_raises": "RuntimeError",
                 "diverges": "FloatingPointError", "options_differ": "ValueError",
-                "no_compiled_loop": "ValueError"}
+                "no_compiled_loop": "ValueError", "unseeded_forward_gradient": "ValueError",
+                "forward_gradient_streams_differ": "ValueError"}
     for name, kind in expected.items():
         errors = out[name]
         assert len(errors) == ranks and None not in errors, (name, errors)
         assert {e[0] for e in errors} == {kind}, (name, errors)
         assert len({e[1] for e in errors}) == 1, (name, errors)
     assert "rank must pass the same value" in out["options_differ"][0][1]
+
+
+@pytest.mark.parametrize("ranks", RANKS)
+def test_forward_gradient_trains_data_parallel_like_one_process(ranks):
+    """The same seeded directions on every rank: the summed estimate is the global one."""
+    out = run_case("forward_gradient", ranks)
+    assert out["same"] and out["rel_diff"] <= 1e-9
 
 
 def test_ctrl_c_on_one_rank_interrupts_every_rank():

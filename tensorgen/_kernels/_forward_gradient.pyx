@@ -191,6 +191,11 @@ cdef double estimate_f(void *state, const void *params, const void *X, const voi
     return estimate(e, <const float *>Y, <float *>grad)
 
 
+cdef void skip_estimate(void *state) noexcept nogil:
+    """An estimate's number taken without computing it (a batch with no rows here)."""
+    tg_counter_take((<Estimate *>state).counter)
+
+
 cdef class ForwardGradientKernel(GradientKernel):
     """The forward gradient for the compiled training loop (Engine.fit_kernel); it draws
     from the engine's counter, so the loop's estimates continue the engine's stream."""
@@ -208,6 +213,7 @@ cdef class ForwardGradientKernel(GradientKernel):
         self.ws = Workspace(plan)
         self.scratch = Scratch()
         self.fn = estimate_d if plan.typenum == cnp.NPY_DOUBLE else estimate_f
+        self.skip = skip_estimate
         self.state = &self.e
         self.e.p.s = &plan.spec
         self.n_params = plan.spec.n_params

@@ -329,6 +329,8 @@ cdef double shared_gradient(Loop self, const real *params, Py_ssize_t start, Py_
         for i in range(P):
             grad[i] *= share
     else:
+        if self.kernel.skip != NULL:  # keeps a random stream in step with the other ranks
+            self.kernel.skip(self.kernel.state)
         for i in range(P):
             grad[i] = 0
     grad[P] = <real>c
