@@ -3,7 +3,7 @@
  *
  * Included by tg_vmath.h only, once per type and build, with these macros defined:
  *   per build (undefined at the end of this file; no include guard on purpose)
- *     TG_VM_FN(f)   the name of function f here: f_d, f_f, or f_d_avx2, f_f_avx2
+ *     TG_VM_FN(f)   the name of function f here: f_d, f_f, or f_d_avx2, f_f_avx2, ...
  *     TG_VM_ATTR    the attribute of these functions: none, or the build's target
  *     TG_VM_FMA     1 where the target has a fused multiply-add: the build then fuses
  *                   every a b + c written TG_VM_MADD, and exact products use it

@@ -1,9 +1,9 @@
 """csrc/tg_vmath.h through its test hooks (tensorgen._kernels._testing): every function, in
 float64 and float32 and in every build, against a long double reference on over 10^6
 inputs spanning its domain: the functions within 2 ulp, the derivatives within 4; special
-values as C's libm gives them; the builds with a fused multiply-add (AVX2, and the
-portable build compiled for a CPU that has one) bit for bit the same; rows of any length
-and alignment; the hooks' argument checks.
+values as C's libm gives them; the builds with a fused multiply-add (AVX2, AVX-512, and
+the portable build compiled for a CPU that has one) bit for bit the same; rows of any
+length and alignment; the hooks' argument checks.
 
 The ulp error of a result y for the exact value v is |y - v| / ulp(v), where ulp(v) is the
 spacing of the format's numbers in the binade of v: 2^(e - p + 1) for 2^e <= |v| < 2^(e+1),
@@ -50,7 +50,7 @@ BUILDS = [
     "portable",
     *(pytest.param(build, marks=pytest.mark.skipif(missing(build) is not None,
                                                    reason=str(missing(build))))
-      for build in ("avx2",)),
+      for build in ("avx2", "avx512")),
 ]
 
 
@@ -248,8 +248,8 @@ def test_gradual_underflow(dtype, build):
 
 def fma_builds():
     """The builds with a fused multiply-add that run here, as (hooks, build) pairs: the
-    AVX2 rows, and the portable build of the module compiled with -mfma."""
-    builds = [(_testing, b) for b in ("avx2",) if missing(b) is None]
+    AVX2 and AVX-512 rows, and the portable build of the module compiled with -mfma."""
+    builds = [(_testing, b) for b in ("avx2", "avx512") if missing(b) is None]
     if builds:
         try:
             from tensorgen._kernels import _testing_avx2
@@ -263,9 +263,9 @@ def fma_builds():
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("name", sorted(FUNCTIONS), ids=lambda name: name[1:])
 def test_the_builds_with_fma_agree_bit_for_bit(name, dtype):
-    """The same operations, fused the same way: the same numbers, in vectors or not (the
-    portable build without FMA rounds some products apart, and differs in the last
-    bits)."""
+    """The same operations, fused the same way: the same numbers, whatever the vectors'
+    width (the portable build without FMA rounds some products apart, and differs in the
+    last bits)."""
     x, _ = inputs_and_references(name, dtype)
     ys = [getattr(hooks, name)(x, build) for hooks, build in fma_builds()]
     for y in ys[1:]:
@@ -309,20 +309,23 @@ def test_out_arguments_are_written():
 
 
 def run_python(code, **env):
-    """stdout of Python running code, with env as the only TENSORGEN_NO_AVX2 variable."""
-    base = {k: v for k, v in os.environ.items() if k != "TENSORGEN_NO_AVX2"}
+    """stdout of Python running code, with env as the only TENSORGEN_NO_* variables."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("TENSORGEN_NO_AVX2", "TENSORGEN_NO_AVX512")}
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**base, **env}, timeout=60, check=False)
     assert run.returncode == 0, run.stderr
     return run.stdout.strip()
 
 
-def test_auto_build_is_avx2_where_the_cpu_runs_it_unless_tensorgen_no_avx2():
+def test_auto_build_is_the_widest_the_cpu_runs_and_the_environment_allows():
     code = "from tensorgen._kernels import _testing; print(_testing.build_name())"
-    expected = "portable" if missing("avx2") else "avx2"
-    assert run_python(code) == expected
-    assert run_python(code, TENSORGEN_NO_AVX2="") == expected  # empty: unset, as in Python
+    widest = next((b for b in ("avx512", "avx2") if missing(b) is None), "portable")
+    assert run_python(code) == widest
+    assert run_python(code, TENSORGEN_NO_AVX2="", TENSORGEN_NO_AVX512="") == widest
     assert run_python(code, TENSORGEN_NO_AVX2="1") == "portable"
+    no_avx512 = "avx2" if missing("avx2") is None else "portable"
+    assert run_python(code, TENSORGEN_NO_AVX512="1") == no_avx512
 
 
 # ---- argument checks ----
@@ -343,7 +346,8 @@ def test_bad_arguments_are_rejected_by_name():
     x = np.zeros(3)
     with pytest.raises(TypeError, match="z must be a numpy array"):
         _testing.vsigmoid(None)
-    with pytest.raises(ValueError, match="build must be one of auto, portable, avx2, libm"):
+    with pytest.raises(ValueError,
+                       match="build must be one of auto, portable, avx2, avx512, libm"):
         _testing.vtanh(x, "sse9")
     with pytest.raises(ValueError, match="out must have the dtype and length of the input"):
         _testing.vexp(x, out=np.zeros(4))

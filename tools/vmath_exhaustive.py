@@ -1,6 +1,7 @@
 """Every float32 input (all 2^32 bit patterns) through tg_vmath.h's float rows: the largest
 ulp error of each function in each build against a float64 reference (whose own error,
-about 2^-29 ulp of float32, does not show).
+about 2^-29 ulp of float32, does not show), and whether the builds with FMA (AVX2,
+AVX-512) agree bit for bit.
 
 Run: PYTHONPATH=$PWD python tools/vmath_exhaustive.py [function ...]   (minutes each)
 
@@ -56,9 +57,9 @@ def same(a, b):
 
 
 def builds():
-    """The builds that run here."""
+    """The builds that run here: portable, and those with FMA (which agree bit for bit)."""
     found = ["portable"]
-    for build in ("avx2",):
+    for build in ("avx2", "avx512"):
         try:
             _testing.build_name(build)
         except ValueError:
@@ -70,10 +71,12 @@ def builds():
 def sweep(name):
     runs = builds()
     worst = {build: None for build in runs}  # build: [(error, input) per output]
+    agree = True
     for start in range(0, 1 << 32, CHUNK):
         x = np.arange(start, start + CHUNK, dtype=np.uint64).astype(np.uint32).view(np.float32)
         ys = [getattr(_testing, name)(x, build) for build in runs]
         ys = [y if isinstance(y, tuple) else (y,) for y in ys]
+        agree &= all(same(a, b) for y in ys[2:] for a, b in zip(ys[1], y))
         with np.errstate(all="ignore"):
             refs = REFERENCES[name](x.astype(np.float64))
         for build, y in zip(runs, ys):
@@ -85,6 +88,9 @@ def sweep(name):
         for out, (err, x) in enumerate(worst[build]):
             label = name[1:] + ("[d]" if out else "")
             print(f"{label:18s} {build:8s} max {err:.3f} ulp (at x = {x!r})", flush=True)
+    if len(runs) > 2:
+        print(f"{name[1:]:18s} builds {'+'.join(runs[1:])} "
+              f"{'agree bit for bit' if agree else 'DIFFER'}", flush=True)
 
 
 if __name__ == "__main__":
