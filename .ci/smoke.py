@@ -68,7 +68,7 @@ def check_engine(tg, name, tolerance, require_compiler):
              f"{error:.2e} > {tolerance:.0e}")
     detail = ""
     if name == "symbolic":
-        backend = tg.engines.get_engine(name).report(net).backend
+        backend = tg.engines.get_engine(name).report(net.architecture).backend
         if require_compiler and backend != "c":
             fail(f"engine 'symbolic' fell back to {backend!r}: no working C compiler, or "
                  "the installed C headers (tensorgen._csrc) are incomplete")

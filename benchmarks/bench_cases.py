@@ -8,7 +8,7 @@ import tensorgen as tg
 
 def xor_case():
     X, Y = tg.datasets.xor()
-    return tg.Network([2, 2, 1], seed=0), X, Y
+    return tg.Network([2, 2, 1], output_activation="sigmoid", seed=0), X, Y
 
 
 def mlp_case():

@@ -34,7 +34,7 @@ def build_report(layers, cse, cache, pipe):
     """Child process: build one library and send its SymbolicReport."""
     os.setpgrp()  # a group of its own, so a timeout also stops the compiler it runs
     engine = tg.engines.Symbolic(cse=cse, max_work=math.inf, cache_dir=cache)
-    pipe.send(engine.report(tg.Network(list(layers))))
+    pipe.send(engine.report(tg.Network(list(layers)).architecture))
 
 
 def measure(layers, cse, cache):

@@ -30,7 +30,7 @@ def run(benchmark, engine, net, X, Y):
 @pytest.mark.parametrize("name", ENGINES)
 def test_xor(benchmark, engines, name):
     X, Y = tg.datasets.xor()
-    run(benchmark, engines[name], tg.Network([2, 2, 1], seed=0), X, Y)
+    run(benchmark, engines[name], tg.Network([2, 2, 1], output_activation="sigmoid", seed=0), X, Y)
 
 
 @pytest.mark.benchmark(group="gradient call: 8-32-32-1 sigmoid mse, 64 samples")

@@ -43,7 +43,7 @@ def c_baseline(tmp_path_factory):
 
 
 def xor_net():
-    return tg.Network([2, 2, 1], activation="sigmoid", loss="mse", init="uniform", seed=0)
+    return tg.Network([2, 2, 1], output_activation="sigmoid", init="uniform", seed=0)
 
 
 def run_c(exe, params):

@@ -12,8 +12,9 @@
 #include <stddef.h>
 
 /* Generated: adds the loss of the sample x (n_in), y (n_out) to *loss and its gradient to
- * grad (n_params). The inputs are not written; codegen's prototype just does not say const. */
-void tg_sample(double *params, double *x, double *y, double *loss, double *grad);
+ * grad (n_params). */
+void tg_sample(const double *params, const double *x, const double *y, double *loss,
+               double *grad);
 
 /*
  * Mean loss over the n >= 1 samples of X (n x n_in) and Y (n x n_out), row-major, and its

@@ -66,8 +66,13 @@ def networks() -> tuple[tg.Network, str]:
     cost: float = net.loss(X, Y)
     cost, grad = net.value_and_grad(X, Y, engine="reverse")
     table: str = net.format_results(X, Y)
+    block: str = net.format_params(threshold=1000, edgeitems=3)
     copy: tg.Network = net.copy()
     single: tg.Network = net.astype("float32")
+    tg.set_num_threads(1)
+    threads: int | None = tg.get_num_threads()
+    assert threads == 1
+    tg.set_num_threads(None)
     assert single.predict(X).dtype == np.float32
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "xor.npz")
@@ -107,7 +112,7 @@ def networks() -> tuple[tg.Network, str]:
     print(f"{label}: {widths} {acts} {loss} {arch_dtype} {counts} {hidden}/{output} "
           f"{numpy_dtype}, W0 {w0} b0 {b0} {shape}, {len(views[0])} weight views, "
           f"{inputs.shape} {batch[1].shape}, first block {where} {span}")
-    return net, table
+    return net, table + block
 
 
 def engines(net: tg.Network) -> None:

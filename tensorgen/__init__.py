@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import datasets, engines, metrics, optimizers
 from ._config import show_config
+from ._threads import get_num_threads, set_num_threads
 from ._version import __version__
 from .architecture import Architecture, Block
 from .gradcheck import GradcheckReport, gradcheck
@@ -25,9 +26,11 @@ __all__ = [
     "compare",
     "datasets",
     "engines",
+    "get_num_threads",
     "gradcheck",
     "metrics",
     "optimizers",
+    "set_num_threads",
     "show_config",
 ]
 

@@ -19,7 +19,14 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._checks import check_choice
 from ._kernels import _arrays
-from .functions import ACTIVATIONS, DTYPES, HIDDEN_ACTIVATIONS, LOSS_OUTPUT, LOSSES
+from .functions import (
+    ACTIVATIONS,
+    DEFAULT_OUTPUT,
+    DTYPES,
+    HIDDEN_ACTIVATIONS,
+    LOSS_OUTPUT,
+    LOSSES,
+)
 
 #: Largest layer width: the BLAS calls take C ``int`` dimensions.
 MAX_WIDTH = 2**31 - 1
@@ -95,7 +102,7 @@ class Architecture:
     Examples
     --------
     >>> import tensorgen as tg
-    >>> arch = tg.Network([2, 2, 1], seed=0).architecture
+    >>> arch = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0).architecture
     >>> arch.n_params, arch.weight_slice(1), arch.label()
     (9, slice(6, 8, None), '2-2-1 sigmoid/sigmoid mse')
     """
@@ -150,8 +157,9 @@ class Architecture:
         activation : str
             Activation of every hidden layer.
         output_activation : str or None
-            Default: ``"sigmoid"`` for ``loss="bce"``, ``"softmax"`` for
-            ``loss="cross_entropy"``, otherwise the hidden activation.
+            Default: ``"identity"`` for ``loss="mse"`` (as scikit-learn's MLPs: a
+            regression output takes any value), ``"sigmoid"`` for ``loss="bce"``,
+            ``"softmax"`` for ``loss="cross_entropy"``.
         loss : str
             The loss's name.
         dtype : str or numpy dtype
@@ -169,9 +177,9 @@ class Architecture:
         """
         layers = _check_layers(layers)
         check_choice(activation, "activation", HIDDEN_ACTIVATIONS)
-        required = LOSS_OUTPUT[check_choice(loss, "loss", LOSSES)]
+        check_choice(loss, "loss", LOSSES)
         if output_activation is None:
-            output_activation = required or activation
+            output_activation = DEFAULT_OUTPUT[loss]
         check_choice(output_activation, "output_activation", ACTIVATIONS)
         acts = (activation,) * (len(layers) - 2) + (output_activation,)
         return cls(layers, acts, loss, cast(str, dtype))  # __post_init__ takes its name

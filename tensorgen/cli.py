@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from ._version import __version__
 from .datasets import MAX_GUESSED_CLASSES, TASKS, Dataset, Table
 from .engines import ENGINES
-from .functions import HIDDEN_ACTIVATIONS
+from .functions import DTYPES, HIDDEN_ACTIVATIONS
 from .network import INITS, Network
 from .optimizers import OPTIMIZERS
 from .training import History
@@ -52,7 +52,7 @@ def cmd_xor(args: argparse.Namespace) -> int:
     _check_output(args.plot, "--plot", image=True)
     X, Y = tg.datasets.xor()
     net = tg.Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
-                     loss="mse", init=args.init, seed=args.seed)
+                     loss="mse", init=args.init, seed=args.seed, dtype=args.dtype)
     history = net.fit(X, Y, engine=args.engine, lr=args.lr, epochs=args.epochs, tol=args.tol,
                       progress=not args.no_progress)
     print(net)
@@ -105,7 +105,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         net = tg.Network([data.X.shape[1], *args.hidden, n_out], activation=args.activation,
                          loss="cross_entropy" if classify else "mse",
-                         output_activation=None if classify else "identity", seed=args.seed)
+                         output_activation=None if classify else "identity", seed=args.seed,
+                         dtype=args.dtype)
     except (MemoryError, OverflowError, ValueError) as exc:  # the options are checked: layers
         raise ValueError(f"--hidden {' '.join(map(str, args.hidden))}: {exc}") from None
     validation = None if X_val is None or y_val is None else (scaler.transform(X_val), y_val)
@@ -302,9 +303,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ValueError(f"--budget: expected a positive number of seconds, got {args.budget}")
     # fail before the study, not after it
     _needs("matplotlib", "compare draws its plots with matplotlib: pip install "
-           "'tensorgen[plot]'")
+           "'tensorgen[study]'")
     _needs("autograd", "compare measures every engine against the autograd package: pip "
-           "install autograd")
+           "install 'tensorgen[study]'")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     _check_writable(Path(args.out), "--out")
     results = tg.compare(quick=args.quick, budget=args.budget, cache_dir=args.cache_dir,
@@ -463,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "2-core AMD EPYC")
     xor.add_argument("--init", choices=INITS, default="uniform",
                      help="initialisation; uniform is the paper's")
+    xor.add_argument("--dtype", choices=DTYPES, default="float64",
+                     help="floating-point type of the network (float32: reverse engine only)")
     xor.add_argument("--plot", metavar="IMAGE", default=None,
                      help="save the cost curve here (.png, .jpg, .pdf or .svg)")
     xor.add_argument("--no-progress", action="store_true",
@@ -494,6 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="gradient engine; --dataset digits with the other defaults took "
                        f"{TRAIN_TIMES} on a shared 2-core AMD EPYC")
     model.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="optimizer")
+    model.add_argument("--dtype", choices=DTYPES, default="float64",
+                       help="floating-point type of the network (float32: reverse engine only)")
     model.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate (default: 0.1 for sgd, 0.001 for adam)")
     model.add_argument("--epochs", type=_positive_int, default=50, help="maximum epochs")

@@ -18,7 +18,10 @@ LOSSES = _codes.names(_codes.tg_loss)
 OPTIMIZER_KINDS = _codes.names(_codes.tg_optimizer)
 #: Slope of leaky_relu below zero.
 LEAKY_SLOPE: float = _codes.LEAKY_SLOPE
-#: Output activation a loss requires (None: any); also its default output activation.
+#: Output activation a loss requires (None: any).
 LOSS_OUTPUT = {"mse": None, "bce": "sigmoid", "cross_entropy": "softmax"}
+#: Output activation of each loss when none is given: as scikit-learn's MLPs, identity for
+#: mse (a regression output that can take any value), the required one for the others.
+DEFAULT_OUTPUT = {"mse": "identity", "bce": "sigmoid", "cross_entropy": "softmax"}
 #: Floating-point types a network may compute in.
 DTYPES = ("float64", "float32")

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import persistence, training
-from ._checks import check_choice
+from ._checks import check_choice, check_number
 from ._kernels import _arrays, _mlp
 from .architecture import Architecture, Layers
 from .engines import Engine, engine_for
@@ -57,8 +57,10 @@ class Network:
     activation : {"sigmoid", "tanh", "relu", "leaky_relu", "identity"}
         Activation of the hidden layers.
     output_activation : {"sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"}, optional
-        Activation of the output layer. Default: ``"sigmoid"`` for ``loss="bce"``,
-        ``"softmax"`` for ``loss="cross_entropy"``, otherwise the hidden activation.
+        Activation of the output layer. Default: ``"identity"`` for ``loss="mse"`` (as
+        scikit-learn's MLPs: a regression output takes any value; the paper's XOR network
+        asks for ``"sigmoid"``), ``"sigmoid"`` for ``loss="bce"``, ``"softmax"`` for
+        ``loss="cross_entropy"``.
     loss : {"mse", "bce", "cross_entropy"}
         ``mse``: mean over samples of the summed squared error over outputs (the paper's
         cost). ``bce``: binary cross-entropy, sigmoid outputs. ``cross_entropy``: categorical
@@ -383,13 +385,42 @@ class Network:
     # ---- printing ----
 
     def __str__(self) -> str:
+        return self.format_params()
+
+    def format_params(self, threshold: int = 1000, edgeitems: int = 3) -> str:
+        """The parameters in the paper's block format (``str(net)``), 6 decimals.
+
+        Networks of up to ``threshold`` parameters print in full; larger ones, as numpy
+        abbreviates its arrays, keep the first and last ``edgeitems`` rows of each block
+        and of each row, with ``...`` in between.
+
+        Parameters
+        ----------
+        threshold : int, default 1000
+            Most parameters printed in full (numpy's default threshold), >= 0.
+        edgeitems : int, default 3
+            Rows and values kept at each end of an abbreviated block or row, >= 1.
+
+        Returns
+        -------
+        str
+            ``nn = [``, then ``ws0 = [ ... ]``, ``bs0 = [ ... ]``, ... and ``]``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming ``threshold`` or ``edgeitems`` when it is not an int in range.
+        """
+        threshold = check_number(threshold, "threshold", 0, math.inf, integer=True)
+        edgeitems = check_number(edgeitems, "edgeitems", 1, math.inf, integer=True)
+        keep = None if self.n_params <= threshold else edgeitems
         lines = ["nn = ["]
         for l, (W, b) in enumerate(zip(self._ws, self._bs)):
             lines.append(f"  ws{l} = [")
-            lines.extend("    " + _row(row) for row in W)
+            lines.extend("    " + row for row in _rows(W, keep))
             lines.append("  ]")
             lines.append(f"  bs{l} = [")
-            lines.append("    " + _row(b))
+            lines.append("    " + _row(b, keep))
             lines.append("  ]")
         lines.append("]")
         return "\n".join(lines)
@@ -487,8 +518,19 @@ def _check_finite(values: float | Array, what: str) -> None:
                          "rescale the data or the parameters")
 
 
-def _row(values: Array) -> str:
+def _row(values: Array, keep: int | None = None) -> str:
+    """Values with 6 decimals; past 2 * keep of them, the first and last keep around ...."""
+    if keep is not None and len(values) > 2 * keep:
+        return f"{_row(values[:keep])} ... {_row(values[-keep:])}"
     return " ".join(f"{v:.6f}" for v in values)
+
+
+def _rows(W: Array, keep: int | None) -> list[str]:
+    """A block's rows (see _row); past 2 * keep rows, the first and last keep around ...."""
+    if keep is not None and len(W) > 2 * keep:
+        return ([_row(r, keep) for r in W[:keep]] + ["..."]
+                + [_row(r, keep) for r in W[-keep:]])
+    return [_row(r, keep) for r in W]
 
 
 def _rebuild(config: dict[str, Any], params: Array) -> Network:

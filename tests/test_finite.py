@@ -73,7 +73,7 @@ def random_problem(activation, loss, output_activation=None, layers=(3, 5, 4, 3)
 
 def xor_problem():
     X, Y = tg.datasets.xor()
-    return tg.Network([2, 2, 1], init="uniform", seed=0), X, Y
+    return tg.Network([2, 2, 1], output_activation="sigmoid", init="uniform", seed=0), X, Y
 
 
 def bits(a):
@@ -263,7 +263,7 @@ def test_scratch_bytes_counts_what_a_call_allocates():
     with pytest.raises(ValueError, match="n_samples"):
         one.scratch_bytes(arch, 0)
     # sigmoid layers also keep exp(-|z|) of the unperturbed pass (real stencils only)
-    net, _, _ = random_problem("sigmoid", "mse", layers=(9, 16, 12, 4))
+    net, _, _ = random_problem("sigmoid", "mse", "sigmoid", layers=(9, 16, 12, 4))
     arch = net.architecture
     assert (one.scratch_bytes(arch, 200) - one.scratch_bytes(arch, 100)
             == 100 * 3 * per_sample // 2)

@@ -25,7 +25,7 @@ def test_finite_n_threads_has_a_documented_ceiling(n_threads):
 
 
 def test_finite_n_threads_at_the_ceiling_runs():
-    net = tg.Network([2, 2, 1], seed=0)
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0)
     cost, grad = net.value_and_grad(X, Y, engine=Finite(n_threads=256))
     np.testing.assert_allclose(grad, net.value_and_grad(X, Y)[1], rtol=1e-6, atol=1e-12)
 
@@ -40,7 +40,7 @@ def test_finite_eps_must_be_able_to_mean_something(eps, method):
 
 
 def test_finite_eps_at_the_range_ends_runs():
-    net = tg.Network([2, 2, 1], seed=0)
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0)
     ref = net.value_and_grad(X, Y)[1]
     for engine in (Finite(eps=np.finfo(float).eps, step="absolute"), Finite(eps=1e-150,
                                                                             method="complex")):
@@ -160,7 +160,8 @@ def test_adam_hyper_parameters_are_checked_on_assignment(attribute, value):
 
 def test_a_changed_learning_rate_is_what_fit_uses():
     X2, Y2 = tg.datasets.truth_table("and")
-    a, b = tg.Network([2, 2, 1], seed=0), tg.Network([2, 2, 1], seed=0)
+    a = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0)
+    b = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0)
     opt = tg.optimizers.SGD(lr=5.0)
     opt.lr = 0.5
     a.fit(X2, Y2, optimizer=opt, epochs=20)

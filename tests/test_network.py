@@ -12,7 +12,7 @@ def test_paper_network_shapes():
     X, Y = tg.datasets.xor()
     assert X.shape == (4, 2) and Y.shape == (4, 1)
     assert X.dtype == Y.dtype == np.float64
-    net = tg.Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
+    net = tg.Network([2, 2, 1], output_activation="sigmoid",
                      loss="mse", seed=0)
     assert net.n_params == 9
     assert net.params.flags.c_contiguous and net.params.flags.writeable
@@ -64,7 +64,7 @@ def test_seeded_init_is_reproducible(init):
 
 
 def test_init_ranges():
-    paper = tg.Network([2, 2, 1], init="uniform", seed=0)
+    paper = tg.Network([2, 2, 1], output_activation="sigmoid", init="uniform", seed=0)
     assert ((paper.params >= 0) & (paper.params < 1)).all()
     glorot = tg.Network([10, 20, 5], activation="tanh", seed=0)
     bound = np.sqrt(6 / 30)
@@ -77,11 +77,19 @@ def test_init_ranges():
 def test_output_activation_defaults():
     assert tg.Network([2, 1], loss="bce").output_activation == "sigmoid"
     assert tg.Network([2, 3], loss="cross_entropy").output_activation == "softmax"
-    assert tg.Network([2, 1], activation="tanh").output_activation == "tanh"
+    # mse: an identity output, as scikit-learn's regressors (a relu output could not give
+    # the negative targets of a regression; it once defaulted to the hidden activation)
+    assert tg.Network([2, 1], activation="tanh").output_activation == "identity"
+    net = tg.Network([1, 32, 1], activation="relu", loss="mse", seed=0)
+    assert net.output_activation == "identity"
+    X = np.linspace(-1, 1, 64).reshape(-1, 1)
+    Y = np.sin(3 * X)  # half of it negative: a relu output gave mse 0.51 here
+    net.fit(X, Y, optimizer="adam", lr=0.01, epochs=500, seed=0)
+    assert net.loss(X, Y) < 0.05 and net.predict(X).min() < -0.5
 
 
 def test_paper_format():
-    net = tg.Network([2, 2, 1], seed=0)
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0)
     net.params = [4.599916, 6.454875, 4.601824, 6.462821, -7.087956, -2.866413,
                   -10.292091, 9.578233, -4.450183]
     assert str(net).splitlines() == [
@@ -94,6 +102,22 @@ def test_paper_format():
     # the paper's own parameters reproduce the paper's truth table to 5 decimals
     assert [line[:10] for line in lines[2:]] == ["0 0 : 0.01", "0 1 : 0.98", "1 0 : 0.98",
                                                "1 1 : 0.01"]
+
+
+def test_print_abbreviates_large_networks():
+    net = tg.Network([64, 128, 10], seed=0)  # 9,610 parameters
+    lines = str(net).splitlines()
+    assert len(lines) == 1 + 2 * (2 + 7 + 2 + 1) + 1  # each ws: 3 rows, ..., 3 rows
+    assert lines[2] == "    " + " ".join(f"{v:.6f}" for v in net.ws[0][0, :3]) + " ... " \
+        + " ".join(f"{v:.6f}" for v in net.ws[0][0, -3:])
+    assert lines[5] == "    ..." and "..." in lines[11]  # a row of 128 biases
+    assert len(net.format_params(threshold=10_000).splitlines()) == 1 + 64 + 128 + 2 * 5 + 1
+    small = tg.Network([2, 3, 1], seed=0)
+    assert "..." not in str(small) and str(small) == small.format_params(threshold=0,
+                                                                         edgeitems=3)
+    for bad in (dict(threshold=-1), dict(edgeitems=0), dict(threshold=1.5)):
+        with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
+            net.format_params(**bad)
 
 
 def test_copy_and_pickle_are_independent():
@@ -120,7 +144,7 @@ def test_one_dimensional_targets(rng):
 
 
 def test_float32_and_list_inputs_are_converted():
-    net = tg.Network([2, 2, 1], seed=0)
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0)
     X, Y = tg.datasets.xor()
     expected = net.value_and_grad(X, Y)
     for Xc, Yc in [(X.astype(np.float32), Y.astype(np.float32)), (X.tolist(), Y.tolist()),

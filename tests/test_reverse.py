@@ -101,7 +101,7 @@ def test_gradcheck_catches_a_wrong_gradient(rng):
 
 
 def test_cost_is_papers_mse():
-    net = tg.Network([2, 2, 1], seed=0)
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0)
     X, Y = tg.datasets.xor()
     out = net.predict(X)
     assert net.loss(X, Y) == pytest.approx(np.sum((out - Y) ** 2) / 4, rel=1e-15)

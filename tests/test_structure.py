@@ -151,3 +151,19 @@ def test_the_count_check_can_fail():
     sample = "void tg_act_row(int act, const double *z, double *a, int k);"
     assert re.findall(rf"\b(?:unsigned\s+)?(?:int|long)\s+({COUNT})\b(?!\s*\()", sample) \
         == ["k"]
+
+
+def test_every_extra_a_message_names_exists():
+    """Messages that say `pip install 'tensorgen[x]'` name an extra pyproject.toml defines."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in Python 3.11+")
+    pyproject = Path(__file__).parent.parent / "pyproject.toml"
+    if not pyproject.is_file():
+        pytest.skip(f"no pyproject.toml beside the tests ({pyproject})")
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    named = {(path.name, extra) for path in modules().values()
+             for extra in re.findall(r"tensorgen\[(\w+)\]", path.read_text())}
+    readme = pyproject.with_name("README.md").read_text()
+    named |= {("README.md", extra) for extra in re.findall(r"tensorgen\[(\w+)\]", readme)}
+    assert {"autograd", "plot", "datasets", "study", "all"} <= set(extras)
+    assert named, "no install hint found: the pattern is wrong"
+    assert [(where, extra) for where, extra in sorted(named) if extra not in extras] == []

@@ -2,16 +2,20 @@
 the lambdify fallback), the on-disk cache, the work guard and option checking."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import numpy as np
 import pytest
 
 import tensorgen as tg
 from tensorgen import cli
-from tensorgen._codegen import build, expressions
+from tensorgen._codegen import build, emit, expressions
 from tensorgen.engines import symbolic
 
 # Every (output activation, loss) pair the library accepts; the hidden activation cycles.
@@ -90,6 +94,50 @@ def test_failing_compile_falls_back_with_reason():
     assert engine.report(net.architecture).backend == "lambdify"
 
 
+def fake_compiler(tmp_path, body, name="fake-cc"):
+    """An executable that answers --version (and the -march=native probe) like a compiler
+    and runs the Python ``body`` on any other command line (sys.argv)."""
+    script = tmp_path / name
+    script.write_text(f"#!{sys.executable}\nimport os, signal, subprocess, sys, time\n"
+                      f"if '--version' in sys.argv or '-E' in sys.argv:\n    sys.exit(0)\n"
+                      + textwrap.dedent(body))
+    script.chmod(0o755)
+    return str(script)
+
+
+def assert_falls_back(engine, net, X, Y, match, cache):
+    with pytest.warns(RuntimeWarning, match=f"(?s){match}.*lambdify"):
+        assert_exact(net, X, Y, engine)
+    assert engine.report(net.architecture).backend == "lambdify"
+    assert not cache.exists() or not list(cache.iterdir())  # nothing published, no temporary
+
+
+def test_compiler_that_writes_no_library_falls_back(tmp_path, private_cache):
+    net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
+    engine = tg.engines.Symbolic(compiler=[fake_compiler(tmp_path, "sys.exit(0)")])
+    assert_falls_back(engine, net, X, Y, "wrote no lib.so", private_cache)
+
+
+def test_library_without_entry_point_is_not_published(private_cache, monkeypatch):
+    net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
+    for _ in range(2):  # a second engine, in a process with nothing in memory, too
+        monkeypatch.setattr(symbolic, "_MEMO", {})
+        engine = tg.engines.Symbolic(compiler=["cc", "-Dtg_batch=x"])
+        assert_falls_back(engine, net, X, Y, "does not export tg_batch", private_cache)
+
+
+@pytest.mark.parametrize(("hidden", "out", "loss", "seed", "cse"),
+                         [(*CASES[7], True), (*CASES[1], False)],
+                         ids=[f"{IDS[7]}-cse", f"{IDS[1]}-naive"])
+def test_code_split_in_many_parts_matches_oracle(hidden, out, loss, seed, cse, private_cache,
+                                                 monkeypatch):
+    monkeypatch.setattr(emit, "PART_CHARS", 200)  # a part per statement or two
+    net, X, Y = random_case(hidden, out, loss, seed, tiny=not cse)
+    assert_exact(net, X, Y, tg.engines.Symbolic(cse=cse))
+    [entry] = list(private_cache.iterdir())
+    assert len(list(entry.glob("tg_part_*.c"))) > 2
+
+
 def test_extreme_preactivations_stay_finite():
     net = tg.Network([1, 2], activation="tanh", loss="cross_entropy", seed=0)
     X, Y = np.array([[1000.0], [-1000.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -117,11 +165,9 @@ def test_engine_by_name_and_wrong_data():
     np.testing.assert_allclose(grad, ref, rtol=1e-12, atol=1e-15)
     assert cost == pytest.approx(ref_cost, rel=1e-12)
     with pytest.raises(ValueError, match="X: expected"):
-        tg.engines.Symbolic().value_and_grad(net.architecture, net.params, np.ones((4, 3)),
-                                             Y)
+        tg.engines.Symbolic().value_and_grad(net.architecture, net.params, np.ones((4, 3)), Y)
     with pytest.raises(ValueError, match="Y: expected"):
-        tg.engines.Symbolic().value_and_grad(net.architecture, net.params, X,
-                                             np.ones((3, 1)))
+        tg.engines.Symbolic().value_and_grad(net.architecture, net.params, X, np.ones((3, 1)))
 
 
 # ---- cache ----
@@ -157,26 +203,91 @@ def assert_equal_results(result, expected):
     np.testing.assert_array_equal(result[1], expected[1])
 
 
+def copy_cache(cache, dest):
+    """A copy of the cache's only entry in a new cache ``dest``: (entry, copy of it). Its
+    library was never loaded in this process, where a loaded library cannot be reloaded."""
+    [entry] = list(cache.iterdir())
+    (dest / entry.name).mkdir(mode=0o700, parents=True)
+    dest.chmod(0o700)
+    for f in entry.iterdir():
+        (dest / entry.name / f.name).write_bytes(f.read_bytes())
+    return entry, dest / entry.name
+
+
 def test_truncated_library_is_rebuilt(private_cache, tmp_path, monkeypatch):
     net, X, Y = random_case("tanh", "identity", "mse", 4)
     tg.engines.Symbolic().report(net.architecture)
-    # Corrupt a copy never loaded in this process (a loaded library cannot be reloaded).
-    copy = tmp_path / "copy"
-    copy.mkdir(mode=0o700)
-    [entry] = [p for p in private_cache.iterdir()]
-    (copy / entry.name).mkdir(mode=0o700)
-    for f in entry.iterdir():
-        (copy / entry.name / f.name).write_bytes(f.read_bytes())
-    library = copy / entry.name / build.LIBRARY
+    entry, copy = copy_cache(private_cache, tmp_path / "copy")
+    library = copy / build.LIBRARY
     size = library.stat().st_size
     with open(library, "r+b") as f:
         f.truncate(size // 2)
     monkeypatch.setattr(symbolic, "_MEMO", {})
-    engine = tg.engines.Symbolic(cache_dir=copy)
+    engine = tg.engines.Symbolic(cache_dir=copy.parent)
     assert_exact(net, X, Y, engine)
     assert not engine.report(net.architecture).from_cache
     assert library.stat().st_size == size
-    assert [p.name for p in copy.iterdir()] == [entry.name]  # no temporary left behind
+    assert [p.name for p in copy.parent.iterdir()] == [entry.name]  # no temporary left behind
+
+
+def edit_meta(entry, change):
+    meta = json.loads((entry / build.META).read_text())
+    (entry / build.META).write_text(json.dumps(change(meta)))
+
+
+def replace_library(entry, c_text):
+    """Compile ``c_text`` as the entry's library and record its digest, so only what the
+    library exports is wrong."""
+    (entry / "other.c").write_text(c_text)
+    subprocess.run(["cc", "-shared", "-fPIC", "other.c", "-o", build.LIBRARY], cwd=entry,
+                   check=True)
+    edit_meta(entry, lambda m: {**m, "sha256": build._digest(entry / build.LIBRARY)})
+
+
+def replace_with_file(entry):
+    for f in entry.iterdir():
+        f.unlink()
+    entry.rmdir()
+    entry.write_text("not an entry")
+
+
+DAMAGES = {
+    "meta-without-n_ops": lambda e: edit_meta(e, lambda m: {k: v for k, v in m.items()
+                                                             if k != "n_ops"}),
+    "meta-n_ops-not-int": lambda e: edit_meta(e, lambda m: {**m, "n_ops": "many"}),
+    "meta-not-an-object": lambda e: (e / build.META).write_text("[1, 2]"),
+    "meta-not-json": lambda e: (e / build.META).write_text("{"),
+    "meta-missing": lambda e: (e / build.META).unlink(),
+    "library-missing": lambda e: (e / build.LIBRARY).unlink(),
+    "library-without-tg_batch": lambda e: replace_library(e, "double x(void) { return 0; }"),
+    "entry-is-a-file": replace_with_file,
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(net, X, Y) and a cache holding its library, built once for the damage tests."""
+    net, X, Y = random_case("sigmoid", "identity", "mse", 6)
+    cache = tmp_path_factory.mktemp("built")
+    cache.chmod(0o700)
+    tg.engines.Symbolic(cache_dir=cache).report(net.architecture)
+    return net, X, Y, cache
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_damaged_entry_is_rebuilt(damage, built, tmp_path, monkeypatch):
+    net, X, Y, cache = built
+    entry, copy = copy_cache(cache, tmp_path / "damaged")
+    damage(copy)
+    monkeypatch.setattr(symbolic, "_MEMO", {})
+    engine = tg.engines.Symbolic(cache_dir=copy.parent)
+    assert_exact(net, X, Y, engine)
+    report = engine.report(net.architecture)
+    assert report.backend == "c" and not report.from_cache and isinstance(report.n_ops, int)
+    assert [p.name for p in copy.parent.iterdir()] == [entry.name]  # no temporary left
+    # the rebuilt entry is published and checks out (a copy: this one is loaded here)
+    _, again = copy_cache(copy.parent, tmp_path / "again")
+    assert build.load(again, symbolic.REPORTED) is not None
 
 
 RACER = textwrap.dedent("""
@@ -208,26 +319,268 @@ def test_processes_racing_to_build_both_get_correct_gradients(private_cache, tmp
         # gradcheck's relative error: components below 1e-6 max|ref| compare to that floor
         np.testing.assert_allclose(grad, ref, rtol=1e-12, atol=1e-18 * np.abs(ref).max())
     [entry] = list(private_cache.iterdir())  # one published entry, no temporaries
-    assert build.load(entry) is not None
+    assert build.load(entry, symbolic.REPORTED) is not None
 
 
-def test_cache_directory_must_be_private(tmp_path):
-    cache = tmp_path / "shared"
-    cache.mkdir()
-    cache.chmod(0o777)
-    engine = tg.engines.Symbolic(cache_dir=cache)
-    with pytest.raises(PermissionError, match="writable by group or others"):
-        engine.report(tg.Network([2, 2, 1]).architecture)
+def a_file(tmp_path):
+    (tmp_path / "file").write_text("")
+    return tmp_path / "file"
+
+
+def a_dir(tmp_path, mode, owner=None):
+    path = tmp_path / "dir"
+    path.mkdir()
+    path.chmod(mode)
+    if owner is not None:
+        os.chown(path, owner, -1)
+    return path
+
+
+ROOT = hasattr(os, "getuid") and os.getuid() == 0
+BAD_CACHE_DIRS = {  # name: (path from tmp_path, what the message says, skip reason or None)
+    "file": (a_file, "exists and is not a directory", None),
+    "under-a-file": (lambda t: a_file(t) / "sub", "cannot be created", None),
+    "dangling-link": (lambda t: (t / "link").symlink_to(t / "none") or t / "link",
+                      "exists and is not a directory", None),
+    "nul-byte": (lambda t: f"{t}/a\0b", "cannot be created", None),
+    "group-writable": (lambda t: a_dir(t, 0o770), "is writable by group or others", None),
+    "other-owner": (lambda t: a_dir(t, 0o700, owner=12345), "belongs to another user",
+                    None if ROOT else "needs root to chown"),
+    "read-only": (lambda t: a_dir(t, 0o500), "not readable, writable",
+                  "root may write anywhere" if ROOT else None),
+}
+
+
+@pytest.mark.parametrize("env", [False, True], ids=["argument", "environment"])
+@pytest.mark.parametrize(("make", "why", "skip"), BAD_CACHE_DIRS.values(),
+                         ids=BAD_CACHE_DIRS.keys())
+def test_unusable_cache_dir_is_a_value_error(make, why, skip, env, tmp_path, monkeypatch):
+    if skip:
+        pytest.skip(skip)
+    path = str(make(tmp_path))
+    if env and "\0" in path:
+        pytest.skip("an environment variable cannot hold a NUL byte")
+    name = "TENSORGEN_CACHE_DIR" if env else "cache_dir"
+    if env:
+        monkeypatch.setenv(name, path)
+    with pytest.raises(ValueError, match=f"^{name}: {re.escape(repr(path))} {why}"):
+        tg.engines.Symbolic(cache_dir=None if env else path).report(
+            tg.Network([2, 2, 1]).architecture)
+
+
+def test_empty_cache_dir_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="cache_dir: expected a directory, got an empty"):
+        tg.engines.Symbolic(cache_dir="")
+    with pytest.raises(ValueError, match="cache_dir: expected a directory, got an empty"):
+        build.cache_dir("")
+    assert not list(tmp_path.iterdir())
+
+
+# ---- the compiler's process: timeout, interrupt, death of this process, memory ----
+
+LINUX = sys.platform.startswith("linux")
+
+
+def running(pid):
+    """Whether process ``pid`` runs (a zombie does not), from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def wait_until(condition, seconds=20):
+    """Poll ``condition`` until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def hanging_compiler(tmp_path, before_hanging=""):
+    """A fake compiler that starts a sub-process of its own (as gcc starts cc1), writes both
+    pids to tmp_path / "pids", runs ``before_hanging`` and sleeps for a minute."""
+    return fake_compiler(tmp_path, f"""
+        child = subprocess.Popen(["sleep", "60"])
+        with open({str(tmp_path / "pids")!r}, "w") as f:
+            f.write(f"{{os.getpid()}} {{child.pid}}")
+        {before_hanging}
+        time.sleep(60)
+    """)
+
+
+def compiler_pids(tmp_path):
+    return [int(p) for p in (tmp_path / "pids").read_text().split()]
+
+
+def test_timeout_follows_the_size_of_the_code(private_cache, monkeypatch):
+    assert build.timeout_for(0) == build.TIMEOUT_FLOOR
+    assert build.TIMEOUT_FLOOR < build.timeout_for(10**6) < build.TIMEOUT_CEILING
+    assert build.timeout_for(10**12) == build.TIMEOUT_CEILING
+    sizes = []
+    timeout_for = build.timeout_for
+    monkeypatch.setattr(build, "timeout_for", lambda chars: sizes.append(chars) or
+                        timeout_for(chars))
+    tg.engines.Symbolic().report(tg.Network([2, 3, 1]).architecture)
+    [entry] = list(private_cache.iterdir())
+    assert sizes == [sum(len(f.read_text()) for f in entry.glob("tg_*.c")
+                         if f.name != "tg_driver.c")]
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_hanging_compiler_is_killed_with_its_children(tmp_path, private_cache, monkeypatch):
+    monkeypatch.setattr(build, "timeout_for", lambda chars: 1.0)
+    net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
+    engine = tg.engines.Symbolic(compiler=[hanging_compiler(tmp_path)])
+    start = time.monotonic()
+    assert_falls_back(engine, net, X, Y, "did not finish within 1 s and was killed",
+                      private_cache)
+    assert time.monotonic() - start < 30  # not the minute the compiler sleeps
+    assert wait_until(lambda: not any(map(running, compiler_pids(tmp_path))))
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_interrupted_build_kills_the_compiler(tmp_path, private_cache, monkeypatch):
+    monkeypatch.setenv("TG_TEST_PID", str(os.getpid()))
+    cc = hanging_compiler(tmp_path, 'os.kill(int(os.environ["TG_TEST_PID"]), signal.SIGINT)')
+    with pytest.raises(KeyboardInterrupt):
+        tg.engines.Symbolic(compiler=[cc]).report(tg.Network([2, 2, 1]).architecture)
+    assert wait_until(lambda: not any(map(running, compiler_pids(tmp_path))))
+    assert not list(private_cache.iterdir())  # the temporary directory is removed
+
+
+DYING = textwrap.dedent("""
+    import sys
+    import tensorgen as tg
+    tg.engines.Symbolic(compiler=[sys.argv[1]]).report(tg.Network([2, 2, 1]).architecture)
+""")
+
+
+@pytest.mark.skipif(not LINUX, reason="PR_SET_PDEATHSIG and /proc")
+def test_compiler_dies_with_python_and_its_folder_is_removed(tmp_path, private_cache):
+    cc = hanging_compiler(tmp_path)
+    user = subprocess.Popen([sys.executable, "-c", DYING, cc], cwd=tmp_path)
+    try:
+        assert wait_until(lambda: (tmp_path / "pids").exists() and compiler_pids(tmp_path),
+                          60)
+    finally:
+        user.kill()
+        user.wait()
+    assert wait_until(lambda: not any(map(running, compiler_pids(tmp_path))))
+    [tmp] = list(private_cache.iterdir())
+    assert tmp.name.startswith(f"tmp-{user.pid}-")
+    build.cache_dir(private_cache)  # the next use of the cache removes the dead build's folder
+    assert not list(private_cache.iterdir())
+
+
+def test_stale_temporary_directories_are_removed(private_cache):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    old = time.time() - build.TIMEOUT_CEILING - build.PROBE_TIMEOUT - 60
+    names = {f"tmp-{dead}-a": False, f"tmp-{os.getpid()}-b": True,  # a live build is kept
+             f"tmp-{os.getpid()}-c": False, "tmp-d": True, "tmp-e": False}
+    for name in names:
+        (private_cache / name / "sub").mkdir(parents=True)
+        if name[-1] in "ce":
+            os.utime(private_cache / name, (old, old))
+    build.cache_dir(private_cache)
+    assert sorted(p.name for p in private_cache.iterdir()) == [n for n, kept in names.items()
+                                                               if kept]
+
+
+def test_compiler_memory_is_capped(tmp_path, private_cache, monkeypatch):
+    monkeypatch.setattr(build, "COMPILER_MEMORY", 256 << 20)
+    net, X, Y = random_case("tanh", "sigmoid", "mse", 0)
+    engine = tg.engines.Symbolic(compiler=[fake_compiler(tmp_path, "bytearray(512 << 20)")])
+    assert_falls_back(engine, net, X, Y, "out of memory: its address space is capped at "
+                      "256 MiB", private_cache)
+
+
+CAPPED = """
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
+    os.execvp("cc", ["cc", *sys.argv[1:]])
+"""
+
+
+def test_deep_network_compiles_in_bounded_memory(tmp_path):
+    # One function of the 400 layers' code takes gcc 12 over 150 MB of address space; a
+    # part takes it to 60 MB.
+    cc = fake_compiler(tmp_path, CAPPED.format(cap=100 << 20), name="capped-cc")
+    net = tg.Network([1] * 402, activation="tanh", seed=0)
+    X, Y = np.linspace(-1, 1, 6).reshape(3, 2)[:, :1], np.ones((3, 1))
+    engine = tg.engines.Symbolic(compiler=[cc])
+    assert engine.report(net.architecture).backend == "c"
+    assert_exact(net, X, Y, engine)
+
+
+# ---- threads ----
+
+@pytest.mark.filterwarnings("ignore:symbolic engine")
+def test_other_architectures_build_while_one_compiles(tmp_path):
+    cc = fake_compiler(tmp_path, f"""
+        open({str(tmp_path / "started")!r}, "w").close()
+        deadline = time.monotonic() + 20
+        while not os.path.exists({str(tmp_path / "go")!r}) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sys.exit(1)
+    """)
+    slow = threading.Thread(target=tg.engines.Symbolic(compiler=[cc]).report,
+                            args=(tg.Network([2, 2, 1]).architecture,))
+    slow.start()
+    try:
+        assert wait_until(lambda: (tmp_path / "started").exists())
+        assert tg.engines.Symbolic().report(tg.Network([2, 3, 1]).architecture).backend == "c"
+        assert slow.is_alive()  # built while the other compile still runs
+    finally:
+        (tmp_path / "go").touch()
+        slow.join()
+
+
+def test_threads_asking_for_one_architecture_share_one_build(monkeypatch):
+    derived = []
+    derive = expressions.derive
+    monkeypatch.setattr(expressions, "derive", lambda *args: derived.append(args) or
+                        derive(*args))
+    engine, net = tg.engines.Symbolic(), tg.Network([2, 3, 1])
+    threads = [threading.Thread(target=engine.report, args=(net.architecture,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(derived) == 1
+    assert engine.report(net.architecture).backend == "c"
 
 
 # ---- guard and options ----
 
-def test_guard_names_limit_and_estimate(monkeypatch):
+def test_guard_names_limit_estimate_and_prediction(monkeypatch):
     forbid_sympy_work(monkeypatch)
-    with pytest.raises(ValueError, match=r"estimated 45 operations.*max_work=10"):
+    with pytest.raises(ValueError, match=r"estimated 46 operations of work \(predicted: 0 s "
+                                         r"to derive and compile.*max_work=10"):
         tg.engines.Symbolic(max_work=10).report(tg.Network([2, 2, 1]).architecture)
-    with pytest.raises(ValueError, match=r"cse=False.*max_work=500,000"):
+    with pytest.raises(ValueError, match=r"cse=False.*predicted: [\d,]+ s.*max_work=500,000"):
         tg.engines.Symbolic(cse=False).report(tg.Network([8, 32, 32, 1]).architecture)
+
+
+def test_deep_narrow_network_beyond_max_work_is_refused_before_any_sympy_work(monkeypatch):
+    # The old estimate, five operations per parameter (400,010 here), let this network
+    # through to hours of compiling; the work estimate also counts each unit's own steps.
+    forbid_sympy_work(monkeypatch)
+    net = tg.Network([1] * 40002, activation="tanh")
+    with pytest.raises(ValueError, match=r"estimated 520,011 operations of work "
+                                         r"\(predicted: [\d,]+ s.*above max_work=500,000"):
+        tg.engines.Symbolic().report(net.architecture)
+
+
+def test_too_deeply_nested_naive_expressions_are_a_value_error():
+    net = tg.Network([1] * 42, activation="tanh")
+    with pytest.raises(ValueError, match="cse=False: the expressions nest too deeply"):
+        tg.engines.Symbolic(cse=False, max_work=10**7).report(net.architecture)
 
 
 @pytest.mark.parametrize(("options", "error", "match"), [

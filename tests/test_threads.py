@@ -125,3 +125,62 @@ def test_kernels_release_the_gil(engine):
         longest, last = max(longest, now - last), now
     thread.join()
     assert longest < seconds / 2, f"main thread paused {longest:.3f} s of a {seconds:.3f} s call"
+
+
+# ---- several cores for one big batch (tg.set_num_threads) ----
+
+@pytest.fixture
+def num_threads():
+    """Restore the library-wide setting after a test changes it."""
+    yield tg.set_num_threads
+    tg.set_num_threads(None)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_elementwise_threads_do_not_change_the_result(num_threads, dtype, activation):
+    """A block of 256 x 256 units is split over up to four threads; with BLAS on one thread
+    the cost, gradient and output are bit for bit those of one thread."""
+    rng = np.random.default_rng(0)
+    net = tg.Network([64, 256, 256, 10], activation=activation, loss="mse", seed=0,
+                     dtype=dtype)
+    X, Y = rng.normal(size=(256, 64)), rng.random((256, 10))
+    results = []
+    for n in (1, 2, 4):
+        num_threads(n)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
+            results.append((*net.value_and_grad(X, Y), net.predict(X)))
+    for cost, grad, out in results[1:]:
+        assert cost == results[0][0]
+        np.testing.assert_array_equal(grad, results[0][1])
+        np.testing.assert_array_equal(out, results[0][2])
+
+
+def test_num_threads_setting_is_checked_and_reported(num_threads):
+    assert tg.get_num_threads() is None
+    num_threads(2)
+    assert tg.get_num_threads() == 2
+    for bad, error in ((0, ValueError), (257, ValueError), (2.0, TypeError), ("2", TypeError)):
+        with pytest.raises(error, match="^n: "):
+            num_threads(bad)
+    assert tg.get_num_threads() == 2  # a refused setting leaves the last one
+    num_threads(None)
+    assert tg.get_num_threads() is None
+
+
+def test_blas_follows_the_setting_and_comes_back(num_threads):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def scipy_blas_threads():
+        return {i["num_threads"] for i in threadpoolctl.threadpool_info()
+                if i["user_api"] == "blas" and "scipy.libs" in i["filepath"]}
+
+    import scipy.linalg  # noqa: F401
+
+    before = scipy_blas_threads()
+    num_threads(1)
+    assert scipy_blas_threads() == {1}
+    num_threads(None)
+    assert scipy_blas_threads() == before

@@ -76,7 +76,7 @@ def test_seeded_fits_are_reproducible_and_seeds_matter():
 
 def test_tol_full_batch_stops_before_the_update_like_the_core():
     X, Y = tg.datasets.xor()
-    net = tg.Network([2, 2, 1], init="uniform", seed=0)
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", init="uniform", seed=0)
     history = net.fit(X, Y, lr=1.0, epochs=100_000, tol=1e-3)
     assert history.stop_reason == "tol"
     assert history.cost[-1] < 1e-3 <= history.cost[:-1].min()
@@ -96,7 +96,7 @@ def test_mini_batch_tol_and_epochs_reason():
 def test_history_cost_is_an_array_of_the_epochs_run():
     X, Y = tg.datasets.xor()
     seen = []
-    net = tg.Network([2, 2, 1], seed=0)
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0)
     history = net.fit(X, Y, lr=1.0, epochs=70_000, tol=0.05,
                       callbacks=[lambda n, h: seen.append(h.cost.copy())])
     assert history.stop_reason == "tol"
@@ -105,7 +105,8 @@ def test_history_cost_is_an_array_of_the_epochs_run():
     # each callback saw the costs so far (none runs after the epoch that met tol)
     assert [len(c) for c in seen] == list(range(1, history.epochs))
     np.testing.assert_array_equal(seen[-1], history.cost[:-1])
-    compiled = tg.Network([2, 2, 1], seed=0).fit(X, Y, lr=1.0, epochs=70_000, tol=0.05)
+    compiled = tg.Network([2, 2, 1], output_activation="sigmoid", seed=0).fit(
+        X, Y, lr=1.0, epochs=70_000, tol=0.05)
     np.testing.assert_array_equal(compiled.cost, history.cost)
 
 
@@ -250,7 +251,7 @@ INTERRUPTED = textwrap.dedent("""
     import numpy as np
     import tensorgen as tg
     X, Y = tg.datasets.xor()
-    net = tg.Network([2, 2, 1], init="uniform", seed=0)
+    net = tg.Network([2, 2, 1], output_activation="sigmoid", init="uniform", seed=0)
     options = json.loads(sys.argv[1])
     net.copy().fit(X, Y, epochs=1, **options)  # imports done before the clock starts
     print("ready", flush=True)
@@ -287,6 +288,6 @@ def test_ctrl_c_stops_within_a_second_with_last_completed_step(options, tmp_path
     assert np.isfinite(params).all()
     # the parameters are exactly those after the reported number of completed steps
     X, Y = tg.datasets.xor()
-    replay = tg.Network([2, 2, 1], init="uniform", seed=0)
+    replay = tg.Network([2, 2, 1], output_activation="sigmoid", init="uniform", seed=0)
     replay.fit(X, Y, lr=1.0, epochs=result["steps"], **options)
     np.testing.assert_array_equal(params, replay.params)

@@ -1,91 +1,144 @@
 """Stage 2 of the symbolic pipeline: a Derivation -> code.
 
-``c_source`` writes one C99 routine with ``sympy.utilities.codegen``::
+``c_sources`` prints the derivation as C99 with SymPy's C99 printer: a routine ::
 
-    void tg_sample(double *params, double *x, double *y, double *loss, double *grad)
+    void tg_sample(const double *params, const double *x, const double *y, double *loss,
+                   double *grad)
 
-which adds the loss of one sample to ``*loss`` and its gradient to ``grad``
-(csrc/tg_driver.c loops it over a batch). Steps
-become ``const double`` locals, and the tg_* functions of csrc/tg_math.h are called, not
-re-implemented. ``numpy_function`` turns the same program into a vectorised numpy function
-with ``sympy.lambdify``, for when no C compiler works.
+that adds the loss of one sample to ``*loss`` and its gradient to ``grad`` (csrc/tg_driver.c
+loops it over a batch). Steps become ``const double`` locals (a step that only copies a
+value is not printed: its name prints as that value), each output (the loss, a partial) is
+added in the part that computes the last step it uses, and the tg_* functions of
+csrc/tg_math.h are called, not re-implemented.
+
+Split: a C compiler's time and memory on one function grow faster than linearly with its
+length (register allocation over one long straight-line block; measured in
+docs/engine-symbolic.rst). So the statements are cut, in order, into parts of at most
+``PART_CHARS`` characters, each a function ``tg_part_<k>`` in a file of its own, and
+``tg_sample`` calls them in turn; a value used by a later part than the one computing it
+is passed in an array ``v`` on tg_sample's stack (8 bytes each). A part reads what it
+needs from ``v``, computes its steps, adds its outputs, then writes to ``v``. Every compiler
+process then works on a file of bounded size, and compile time and memory grow linearly
+with the code.
+
+``numpy_function`` turns the same program into a vectorised numpy function with
+``sympy.lambdify``, for when no C compiler works.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
+from collections import defaultdict
 
 import numpy as np
 import sympy as sp
-from numpy.typing import NDArray
 from sympy.printing.c import C99CodePrinter
-from sympy.utilities.codegen import (
-    C99CodeGen,
-    InOutArgument,
-    InputArgument,
-    Result,
-    Routine,
-    default_datatypes,
-)
 
 from . import tgmath
-from .expressions import Derivation
 
-#: Name of the generated routine (declared in csrc/tg_driver.h).
-ROUTINE = "tg_sample"
+#: Characters of C in one part at most (one statement longer than this is a part alone).
+PART_CHARS = 10_000
+_SAMPLE = ("void tg_sample(const double *params, const double *x, const double *y, "
+           "double *loss, double *grad)")
+# restrict: the arrays never overlap (grad is allocated per call, loss and v are locals of
+# the caller), so the compiler may keep values in registers across the stores to them.
+_PART = ("void tg_part_{}(const double *restrict params, const double *restrict x, "
+         "const double *restrict y, double *restrict v, double *restrict loss, "
+         "double *restrict grad)")
+_READ_CHARS = len("   const double d_z123_45 = v[12345];\n")
 
 
-class _Printer(C99CodePrinter):  # type: ignore[misc]  # sympy has no type information
-    """C99 printer that reads the input symbols out of the routine's arrays."""
+class _Printer(C99CodePrinter):
+    """C99 printer that prints symbols by ``names`` (inputs as array elements, copies as
+    what they copy), others by their own name."""
 
-    def __init__(self, arrays: dict[sp.Symbol, str]) -> None:
+    def __init__(self, names):
         super().__init__({"order": "none"})  # sorting the terms of every sum is slow
-        self._arrays = arrays
+        self._names = names
 
-    def _print_Symbol(self, expr: sp.Symbol) -> str:
-        printed: str = self._arrays.get(expr) or super()._print_Symbol(expr)
-        return printed
-
-
-def _routine(derivation: Derivation) -> Routine:
-    """The codegen Routine: inputs params, x, y; outputs loss (scalar) and grad (array)."""
-    def array(name: str, size: int) -> tuple[sp.MatrixSymbol, list[tuple[sp.Expr, int]]]:
-        return sp.MatrixSymbol(name, size, 1), [(sp.S.Zero, size - 1)]
-
-    params, x, y = (array(name, len(syms)) for name, syms in
-                    (("params", derivation.params), ("x", derivation.x), ("y", derivation.y)))
-    grad_sym, grad_dims = array("grad", len(derivation.grad))
-    loss_sym = sp.Symbol("loss")
-    # In-out: the routine adds its sample's loss and gradient to the running sums, so the
-    # sample loop needs no scratch and no second pass.
-    grad_sums = sp.Matrix([grad_sym[i, 0] + g for i, g in enumerate(derivation.grad)])
-    arguments = [InputArgument(m, dimensions=d) for m, d in (params, x, y)]
-    arguments += [
-        InOutArgument(loss_sym, loss_sym, loss_sym + derivation.loss),
-        InOutArgument(grad_sym, grad_sym, grad_sums, dimensions=grad_dims,
-                      datatype=default_datatypes["float"]),
-    ]
-    local_vars = [Result(e, name=s, result_var=s) for s, e in derivation.steps]
-    # The scalar input symbols are read out of the arrays by _Printer, not passed.
-    scalars = {*derivation.params, *derivation.x, *derivation.y}
-    return Routine(ROUTINE, arguments, [], local_vars, scalars)
+    def _print_Symbol(self, expr):
+        return self._names.get(expr) or super()._print_Symbol(expr)
 
 
-def c_source(derivation: Derivation) -> tuple[str, str]:
-    """C99 source (text) of the per-sample routine; it includes tg_sample.h and tg_math.h."""
-    arrays: dict[sp.Symbol, str] = {}
-    for name, syms in (("params", derivation.params), ("x", derivation.x),
-                       ("y", derivation.y)):
-        arrays.update((s, f"{name}[{i}]") for i, s in enumerate(syms))
-    gen = C99CodeGen(project="tensorgen", printer=_Printer(arrays),
-                     preprocessor_statements=["#include <math.h>", '#include "tg_math.h"'])
-    [(_, source), (_, header)] = gen.write([_routine(derivation)], ROUTINE, header=False)
-    return source, header
+def c_sources(derivation):
+    """name -> C99 text of ``tg_sample.c`` and the ``tg_part_<k>.c`` it calls."""
+    parts = _split(_statements(derivation))
+    computed_in = {sym: k for k, part in enumerate(parts) for sym, _, _ in part if sym}
+    passed = {}  # value used by a later part than the one computing it -> its index in v
+    for k, part in enumerate(parts):
+        for _, _, uses in part:
+            for u in uses:
+                if computed_in[u] < k:
+                    passed.setdefault(u, len(passed))
+    files = {f"tg_part_{k}.c": _part(k, part, computed_in, passed)
+             for k, part in enumerate(parts)}
+    calls = "".join(f"   tg_part_{k}(params, x, y, v, loss, grad);\n" for k in range(len(parts)))
+    files["tg_sample.c"] = "".join([
+        '#include "tg_driver.h"\n\n', *(f"{_PART.format(k)};\n" for k in range(len(parts))),
+        f"\n{_SAMPLE}\n{{\n   double v[{max(len(passed), 1)}];\n{calls}}}\n"])
+    return files
 
 
-def numpy_function(derivation: Derivation) -> Callable[
-        [NDArray[Any], NDArray[Any], NDArray[Any]], tuple[float, NDArray[np.float64]]]:
+def _statements(derivation):
+    """[(step symbol or None, C statement, step symbols it uses)] in an order where every
+    value is computed before it is used and each output comes right after its last input."""
+    names = {}
+    for array, syms in (("params", derivation.params), ("x", derivation.x),
+                        ("y", derivation.y)):
+        names.update((s, f"{array}[{i}]") for i, s in enumerate(syms))
+    printer = _Printer(names)
+    same, position = {}, {}  # a copy -> the step it copies; a printed step -> its rank
+    for sym, expr in derivation.steps:
+        if expr.is_Symbol:
+            same[sym] = same.get(expr, expr)
+            names[sym] = printer.doprint(expr)
+        else:
+            position[sym] = len(position)
+
+    def uses(expr):
+        return {same.get(u, u) for u in expr.free_symbols} & position.keys()
+
+    after = defaultdict(list)  # rank of the last step an output uses -> the outputs
+    outputs = [("(*loss)", derivation.loss)]
+    outputs += [(f"grad[{i}]", g) for i, g in enumerate(derivation.grad)]
+    for target, expr in outputs:
+        used = uses(expr)
+        after[max(map(position.get, used), default=-1)].append(
+            (None, f"   {target} += {printer.doprint(expr)};\n", used))
+    statements = after[-1]
+    for sym, expr in derivation.steps:
+        if sym in position:
+            statements.append((sym, f"   const double {printer.doprint(sym)} = "
+                                    f"{printer.doprint(expr)};\n", uses(expr)))
+            statements += after[position[sym]]
+    return statements
+
+
+def _split(statements):
+    """The statements cut, in order, into parts of at most PART_CHARS characters each,
+    counting a line that reads each value computed in an earlier part."""
+    parts, size, here = [], PART_CHARS + 1, set()
+    for sym, text, uses in statements:
+        if size + len(text) + _READ_CHARS * len(uses - here) > PART_CHARS:
+            parts.append([])
+            size, here = 0, set()
+        size += len(text) + _READ_CHARS * len(uses - here)
+        here |= uses | {sym}
+        parts[-1].append((sym, text, uses))
+    return parts
+
+
+def _part(k, part, computed_in, passed):
+    """C text of tg_part_k: read from v the values computed before, compute the steps, add
+    the outputs, write to v the values used after (all stores last)."""
+    reads = dict.fromkeys(u for _, _, uses in part for u in uses if computed_in[u] < k)
+    lines = ['#include <math.h>\n#include "tg_math.h"\n\n', f"{_PART.format(k)}\n{{\n"]
+    lines += [f"   const double {u} = v[{passed[u]}];\n" for u in reads]
+    lines += [text for sym, text, _ in part if sym]
+    lines += [text for sym, text, _ in part if not sym]
+    lines += [f"   v[{passed[sym]}] = {sym};\n" for sym, _, _ in part if sym in passed]
+    lines.append("}\n")
+    return "".join(lines)
+
+
+def numpy_function(derivation):
     """f(params, X, Y) -> (cost, grad): the mean over samples, vectorised with lambdify.
 
     ``params`` is the flat parameter vector, ``X`` (n, n_in) and ``Y`` (n, n_out).
@@ -96,8 +149,7 @@ def numpy_function(derivation: Derivation) -> Callable[
         modules=[tgmath.NUMPY, "numpy"], cse=lambda exprs: (list(derivation.steps), exprs),
     )
 
-    def value_and_grad(params: NDArray[Any], X: NDArray[Any],
-                       Y: NDArray[Any]) -> tuple[float, NDArray[np.float64]]:
+    def value_and_grad(params, X, Y):
         n = X.shape[0]
         values = per_sample(params, X.T, Y.T)
         means = [float(np.sum(np.broadcast_to(v, (n,)))) / n for v in values]

@@ -17,19 +17,12 @@ Two ways to derive (``cse``):
   costs. ``sympy.cse`` then runs over all steps, the loss and the gradient together.
 """
 
-from __future__ import annotations
-
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 
-from ..architecture import Architecture
 from . import tgmath
-
-#: A step of the straight-line program: (symbol, expression).
-Step = tuple[sp.Symbol, sp.Expr]
 
 
 @dataclass(frozen=True)
@@ -40,35 +33,66 @@ class Derivation:
     only the inputs (params, x, y) and symbols of earlier steps.
     """
 
-    params: tuple[sp.Symbol, ...]
-    x: tuple[sp.Symbol, ...]
-    y: tuple[sp.Symbol, ...]
-    steps: tuple[Step, ...]
-    loss: sp.Expr
-    grad: tuple[sp.Expr, ...]
+    params: tuple
+    x: tuple
+    y: tuple
+    steps: tuple
+    loss: object
+    grad: tuple
 
-    def expressions(self) -> list[sp.Expr]:
+    def expressions(self):
         """All right-hand sides: steps, loss, gradient."""
         return [e for _, e in self.steps] + [self.loss, *self.grad]
 
 
-def estimate_work(arch: Architecture, cse: bool) -> int:
-    """Estimated size (operations) of the expressions the derivation would produce.
+#: Work of a unit besides its operations, in operations: each unit adds steps of their own
+#: (pre-activation, activation, adjoints), and a short step costs SymPy and the C compiler
+#: about as much as this many operations of a long sum (fitted: docs/engine-symbolic.rst).
+UNIT_WORK = 5
+#: Seconds to derive, generate and compile per unit of estimated work, by mode (cse): the
+#: highest measured on the reference machine (docs/engine-symbolic.rst); time grows
+#: linearly with the work.
+SECONDS_PER_WORK = {True: 7.5e-4, False: 1.5e-4}
 
-    Shared: about five operations per weight (forward, adjoint, gradient). Naive: every
-    partial derivative is roughly twice the loss's expression tree, which multiplies by
-    the width of each layer it passes.
+
+def estimate_work(arch, cse):
+    """Estimated work of building the gradient of ``arch``, in operations (as
+    ``count_ops`` counts them), from the architecture alone.
+
+    Shared: per weight, a multiply-add forward and a multiply for its partial, and from the
+    second layer on a multiply-add into the adjoint of its input; per unit, three
+    operations (activation, derivative, product with the adjoint) and UNIT_WORK.
+    Naive: ``tree[k]``, the size of one unit's expression in layer k, grows by the width of
+    every layer; by the chain rule, the partial with respect to a weight into layer l holds
+    that weight's input and a derivative factor tg_act_grad(z, a) (two trees) per unit on
+    the way up, summed over the width of each layer above. An upper bound, within 2.1x of
+    ``count_ops`` for sigmoid and tanh (measured).
     """
     w = arch.layers
     if cse:
-        return sum(5 * (w[l] + 1) * w[l + 1] for l in range(len(w) - 1))
-    tree = 1  # size of one input's (or activation's) expression tree
+        return sum((5 if l else 3) * w[l] * w[l + 1] + (3 + UNIT_WORK) * w[l + 1]
+                   for l in range(len(w) - 1))
+    tree = [1]
     for l in range(len(w) - 1):
-        tree = w[l] * (tree + 2) + 2
-    return arch.n_params * 2 * w[-1] * (tree + 3)
+        tree.append(w[l] * (tree[l] + 2) + 2)
+    # Working down from the output: the size of a partial's derivative of the network's
+    # output is scale * (its size at layer l + 1) + offset.
+    work, scale, offset = 0, 1, 0
+    for l in reversed(range(len(w) - 1)):
+        at_layer = 2 * tree[l + 1] + tree[l] + 1
+        work += (w[l] + 1) * w[l + 1] * w[-1] * (scale * at_layer + offset + tree[-1] + 4)
+        offset += scale * (2 * tree[l + 1] + 2 * w[l])
+        scale *= w[l]
+    return work
 
 
-def derive(arch: Architecture, cse: bool) -> Derivation:
+def predicted_seconds(work, cse):
+    """Seconds to derive, generate and compile ``work`` (estimate_work) on the reference
+    machine."""
+    return work * SECONDS_PER_WORK[cse]
+
+
+def derive(arch, cse):
     """Derive the loss of one sample and its gradient.
 
     Parameters
@@ -85,9 +109,9 @@ def derive(arch: Architecture, cse: bool) -> Derivation:
     params = sp.symbols(f"p_:{arch.n_params}")
     x = sp.symbols(f"x_:{arch.layers[0]}")
     y = sp.symbols(f"y_:{arch.layers[-1]}")
-    steps: list[Step] = []
+    steps = []
 
-    def name(label: str, expr: sp.Expr) -> sp.Expr:
+    def name(label, expr):
         if not cse:
             return expr
         sym = sp.Symbol(label)
@@ -100,8 +124,7 @@ def derive(arch: Architecture, cse: bool) -> Derivation:
     return _reverse(Derivation(params, x, y, tuple(steps), loss, ()))
 
 
-def _forward(arch: Architecture, params: Sequence[sp.Symbol], x: Sequence[sp.Symbol],
-             y: Sequence[sp.Symbol], name: Callable[[str, sp.Expr], sp.Expr]) -> sp.Expr:
+def _forward(arch, params, x, y, name):
     """The loss of one sample; name(label, expr) decides whether a value becomes a step."""
     a = list(x)
     last = len(arch.activations) - 1
@@ -122,21 +145,21 @@ def _forward(arch: Architecture, params: Sequence[sp.Symbol], x: Sequence[sp.Sym
     return tgmath.loss(arch.loss, z, a, y)
 
 
-def _reverse(forward: Derivation) -> Derivation:
+def _reverse(forward):
     """Add adjoint steps and the gradient to a forward derivation (reverse accumulation).
 
     adjoint(u) = sum over the steps s using u of adjoint(s) * d expr(s) / du, where SymPy
     computes every d expr(s) / du.
     """
-    contributions: defaultdict[sp.Symbol, list[sp.Expr]] = defaultdict(list)
+    contributions = defaultdict(list)
     targets = set(forward.params) | {s for s, _ in forward.steps}
 
-    def push(expr: sp.Expr, seed: sp.Expr) -> None:
+    def push(expr, seed):
         for u, partial in _partials(expr, targets):
             contributions[u].append(seed * partial)
 
     push(forward.loss, sp.S.One)
-    adjoints: list[Step] = []
+    adjoints = []
     for sym, expr in reversed(forward.steps):
         if contributions[sym]:
             adjoint = sp.Symbol(f"d_{sym.name}")
@@ -147,14 +170,14 @@ def _reverse(forward: Derivation) -> Derivation:
                       forward.loss, grad)
 
 
-def _partials(expr: sp.Expr, symbols: set[sp.Symbol]) -> list[tuple[sp.Symbol, sp.Expr]]:
+def _partials(expr, symbols):
     """(u, d expr / du) for each u of symbols in expr, by SymPy.
 
     A sum is split first (linearity) so each term is differentiated only with respect to
     the symbols it holds: a layer's sums then cost O(terms), not O(terms^2).
     """
     terms = expr.args if expr.is_Add else (expr,)
-    holders: defaultdict[sp.Symbol, list[sp.Expr]] = defaultdict(list)
+    holders = defaultdict(list)
     for term in terms:
         for u in term.free_symbols & symbols:
             holders[u].append(term)
@@ -162,7 +185,7 @@ def _partials(expr: sp.Expr, symbols: set[sp.Symbol]) -> list[tuple[sp.Symbol, s
             for u in sorted(holders, key=sp.default_sort_key)]
 
 
-def share(derivation: Derivation) -> Derivation:
+def share(derivation):
     """Common subexpression elimination over all steps, the loss and the gradient.
 
     Returns a Derivation whose steps are the CSE temporaries and the reduced steps. They
@@ -180,11 +203,9 @@ def share(derivation: Derivation) -> Derivation:
     return Derivation(derivation.params, derivation.x, derivation.y, steps, loss, tuple(grad))
 
 
-def _first_use_order(roots: Iterable[sp.Symbol],
-                     defs: dict[sp.Symbol, sp.Expr]) -> list[sp.Symbol]:
+def _first_use_order(roots, defs):
     """Symbols of defs in a depth-first post-order from roots: each after what it uses."""
-    order: list[sp.Symbol] = []
-    placed: set[sp.Symbol] = set()
+    order, placed = [], set()
     for root in roots:
         stack = [(root, False)]
         while stack:
@@ -201,6 +222,6 @@ def _first_use_order(roots: Iterable[sp.Symbol],
     return order
 
 
-def count_ops(derivation: Derivation) -> int:
+def count_ops(derivation):
     """``sympy.count_ops`` of everything the generated code computes."""
     return int(sum(sp.count_ops(e) for e in derivation.expressions()))

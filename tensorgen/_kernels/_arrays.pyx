@@ -82,7 +82,9 @@ def convert(obj, str name, dtype):
     cdef cnp.dtype dt = np.dtype(dtype)
     if conforms(obj, dt):
         return obj
-    return np.require(as_array(obj, name), dt, ("C", "A"))
+    arr = as_array(obj, name)
+    with np.errstate(over="ignore"):  # values float32 cannot hold become inf: refused after
+        return np.require(arr, dt, ("C", "A"))
 
 
 def matrix(obj, str name, Py_ssize_t width, dtype=np.float64):

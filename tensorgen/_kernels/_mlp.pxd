@@ -22,6 +22,8 @@ cdef extern from "tg_math.h" nogil:
                        Py_ssize_t k)
     float tg_loss_row_f(int loss, const float *z, const float *a, const float *y,
                         Py_ssize_t k)
+    double tg_loss_grad_elem(int loss, double a, double y, double d, double scale)
+    float tg_loss_grad_elem_f(int loss, float a, float y, float d, float scale)
     void tg_loss_grad_row(int loss, int out_act, const double *z, const double *a,
                           const double *y, Py_ssize_t k, double scale, double *dz)
     void tg_loss_grad_row_f(int loss, int out_act, const float *z, const float *a,
@@ -65,6 +67,15 @@ cdef inline real loss_row(int loss, const real *z, const real *a, const real *y,
         return tg_loss_row(loss, z, a, y, k)
     else:
         return tg_loss_row_f(loss, z, a, y, k)
+
+
+cdef inline real loss_grad_elem(int loss, real a, real y, real d, real scale) noexcept nogil:
+    """scale * d(loss)/dz of one output of an elementwise loss, from a and d = act'(z)
+    (which bce does not read)."""
+    if real is double:
+        return tg_loss_grad_elem(loss, a, y, d, scale)
+    else:
+        return tg_loss_grad_elem_f(loss, a, y, d, scale)
 
 
 cdef inline void loss_grad_row(int loss, int out_act, const real *z, const real *a,
@@ -136,3 +147,7 @@ cdef double backward(const MLPSpec *s, const real *params, const real *X, const 
 cdef double backward_layers(const MLPSpec *s, const real *params, const real *X,
                             const real *Y, Py_ssize_t n, real **Z, real **A, real *d0,
                             real *d1, real *grad) noexcept nogil
+
+# backward_layers' BLAS calls alone (benchmarks: what a gradient costs at least)
+cdef void gemms_only(const MLPSpec *s, const real *params, const real *X, Py_ssize_t n,
+                     real **Z, real **A, real *d0, real *d1, real *grad) noexcept nogil

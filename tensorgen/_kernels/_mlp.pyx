@@ -34,6 +34,7 @@
 #              one place (blas_int), from sizes checked to fit.
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
+from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
 
 cimport numpy as cnp
@@ -44,6 +45,7 @@ import weakref
 import numpy as np
 
 from tensorgen._kernels._arrays cimport data_of
+from tensorgen._kernels._codes cimport TG_MSE
 from tensorgen._kernels._seam cimport GradientKernel
 
 from tensorgen._kernels import _codes
@@ -51,6 +53,9 @@ from tensorgen._kernels._arrays import check_memory
 
 cnp.import_array()
 tg_vmath_init()
+
+cdef extern from "tg_omp.h" nogil:
+    int tg_omp_max_threads()
 
 cdef extern from "tg_narrow.h" nogil:
     int TG_NARROW
@@ -92,9 +97,41 @@ cdef extern from "tg_narrow.h" nogil:
     tg_narrow2_backward_fn_d tg_narrow2_backward_d[4][4][4]
     tg_narrow2_backward_fn_f tg_narrow2_backward_f[4][4][4]
 
-# Multiply-adds below which a layer is computed by loops instead of a BLAS call.
+# Multiply-adds below which a layer is computed by loops instead of a BLAS call; elements
+# of an elementwise block per thread: at least PARALLEL_MIN when set_threads asked for
+# threads, AUTO_MIN by default (about half a millisecond of sigmoids: a thread woken for
+# less loses more than it gains whenever another process holds the core it needs).
 cdef enum:
     GEMM_MIN_WORK = 8192
+    PARALLEL_MIN = 1 << 14
+    AUTO_MIN = 1 << 18
+
+# Threads an elementwise block may use: 0 (auto: OpenMP's, as the size pays for them) or
+# the most set_threads allowed.
+cdef int thread_limit = 0
+
+
+def set_threads(int threads):
+    """Most threads the elementwise work of one pass may use; 0: OpenMP's default."""
+    global thread_limit
+    if threads < 0:
+        raise ValueError(f"threads: expected 0 (auto) or more, got {threads}")
+    thread_limit = threads
+
+
+def get_threads():
+    """The limit set_threads set (0: auto)."""
+    return thread_limit
+
+
+cdef inline int block_threads(Py_ssize_t size) noexcept nogil:
+    """Threads for an elementwise block of size elements: as many as the limit allows and
+    the size pays for (PARALLEL_MIN or, by default, AUTO_MIN elements each)."""
+    cdef int threads = thread_limit if thread_limit > 0 else tg_omp_max_threads()
+    cdef Py_ssize_t useful = size // (PARALLEL_MIN if thread_limit > 0 else AUTO_MIN)
+    while threads > 1 and threads > useful:
+        threads -= 1
+    return threads
 
 _ACT_CODES = _codes.names(_codes.tg_activation)
 _LOSS_CODES = _codes.names(_codes.tg_loss)
@@ -361,6 +398,29 @@ cdef inline void narrow_backward(const real *inp, const real *dZ, const real *W,
         tg_narrow_backward_f[k - 1][m - 1](inp, dZ, W, dAdZ, gW, gb, dA, n)
 
 
+cdef inline void act_block(int act, const real *Z, real *A, real *D,
+                           Py_ssize_t size) noexcept nogil:
+    """A = act(Z) (and D = act'(Z) unless D is NULL; D may be Z) over a block of an
+    elementwise activation, in contiguous chunks over block_threads(size) threads: each
+    element is computed alone, so the result does not depend on the thread count."""
+    cdef int threads = block_threads(size), t
+    cdef Py_ssize_t chunk = (size + threads - 1) // threads, start, length
+    if threads == 1:
+        if D == NULL:
+            act_row(act, Z, A, size)
+        else:
+            act_and_grad_row(act, Z, A, D, size)
+        return
+    for t in prange(threads, num_threads=threads, schedule="static"):
+        start = t * chunk
+        length = size - start if size - start < chunk else chunk
+        if length > 0:
+            if D == NULL:
+                act_row(act, Z + start, A + start, length)
+            else:
+                act_and_grad_row(act, Z + start, A + start, D + start, length)
+
+
 # ---- whole-network passes ----
 
 cdef inline void forward_pass(const MLPSpec *s, const real *params, const real *X,
@@ -382,9 +442,9 @@ cdef inline void forward_pass(const MLPSpec *s, const real *params, const real *
             continue
         affine(inp, params + s.w_off[l], params + s.b_off[l], Z[l], n, k, m)
         if keep_grad and l < s.n_layers - 1:  # hidden: elementwise, never softmax
-            act_and_grad_row(act, Z[l], A[l], Z[l], n * m)
+            act_block(act, Z[l], A[l], Z[l], n * m)
         elif act != TG_SOFTMAX:  # elementwise: the whole block in one call
-            act_row(act, Z[l], A[l], n * m)
+            act_block(act, Z[l], A[l], NULL, n * m)
         else:
             for i in range(n):
                 act_row(act, Z[l] + i * m, A[l] + i * m, m)
@@ -464,12 +524,23 @@ cdef double backward_layers(const MLPSpec *s, const real *params, const real *X,
                           params + s.b_off[L - 1], Z[L - 1], A[L - 1], Y, dZ, n, k, m,
                           s.acts[L - 1], s.loss, elementwise_loss(s), scale) / n
     else:
-        forward_pass(s, params, X, n, Z, A, True, L)
-        if elementwise_loss(s):  # one call over the whole block
-            rows, width = 1, n * m
-        for i in range(rows):
-            loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width, A[L - 1] + i * width,
-                          Y + i * width, width, scale, dZ + i * width)
+        if elementwise_loss(s):
+            # the output's activation and (for mse) its derivative from one evaluation,
+            # vectorized, the derivative straight into dZ, which the loss gradient scales
+            forward_pass(s, params, X, n, Z, A, True, L - 1)
+            inp = X if L == 1 else A[L - 2]
+            affine(inp, params + s.w_off[L - 1], params + s.b_off[L - 1], Z[L - 1], n, k, m)
+            act_block(s.acts[L - 1], Z[L - 1], A[L - 1], dZ if s.loss == TG_MSE else NULL,
+                      n * m)
+            for j in range(n * m):
+                dZ[j] = loss_grad_elem(s.loss, A[L - 1][j], Y[j],
+                                       dZ[j] if s.loss == TG_MSE else 0, scale)
+        else:
+            forward_pass(s, params, X, n, Z, A, True, L)
+            for i in range(rows):
+                loss_grad_row(s.loss, s.acts[L - 1], Z[L - 1] + i * width,
+                              A[L - 1] + i * width, Y + i * width, width, scale,
+                              dZ + i * width)
         c = cost(s, Y, n, Z, A)
     for l in range(L - 1, -1, -1):
         k = s.widths[l]
@@ -491,6 +562,29 @@ cdef double backward_layers(const MLPSpec *s, const real *params, const real *X,
         dZ = d1
         d1 = tmp
     return c
+
+
+cdef void gemms_only(const MLPSpec *s, const real *params, const real *X, Py_ssize_t n,
+                     real **Z, real **A, real *d0, real *d1, real *grad) noexcept nogil:
+    """The BLAS calls of backward_layers alone, with its shapes and buffers: each layer's
+    forward product, weight gradient and (below the output) input gradient, wherever
+    backward_layers makes them GEMMs. What a gradient costs at least, for benchmarks."""
+    cdef Py_ssize_t l, k, m
+    cdef const real *inp
+    for l in range(s.n_layers):
+        k = s.widths[l]
+        m = s.widths[l + 1]
+        if gemm(n, k, m) and not narrow(n, k, m):
+            blas_gemm(b"N", b"N", m, n, k, params + s.w_off[l], m, X if l == 0 else A[l - 1],
+                      k, <real>1, Z[l], m)
+    for l in range(s.n_layers - 1, -1, -1):
+        k = s.widths[l]
+        m = s.widths[l + 1]
+        inp = X if l == 0 else A[l - 1]
+        if gemm(n, k, m) and not narrow(n, k, m):
+            blas_gemm(b"N", b"T", m, k, n, d0, m, inp, k, <real>0, grad + s.w_off[l], m)
+            if l > 0:
+                blas_gemm(b"T", b"N", k, n, m, params + s.w_off[l], m, d0, m, <real>0, d1, k)
 
 
 # ---- the compiled loop's gradient ----

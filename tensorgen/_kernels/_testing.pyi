@@ -1,5 +1,5 @@
 # Types of the compiled module _testing.pyx (test hooks, not part of the library's API).
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,3 +46,5 @@ def value_and_grad_layered(
     plan: Plan, params: _Array, X: _Array, Y: _Array
 ) -> tuple[float, _Array]: ...
 def sigmoid_moved(z0: _Array, z: _Array) -> _Array: ...
+def gemms_only_call(plan: Plan, params: NDArray[Any], X: NDArray[Any],
+                    grad: NDArray[Any]) -> None: ...

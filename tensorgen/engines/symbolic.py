@@ -6,40 +6,35 @@ the process-wide memo, in the on-disk cache, and only then built. Without a work
 compiler the same expressions run through ``sympy.lambdify`` instead.
 """
 
-from __future__ import annotations
-
 import ctypes
 import numbers
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._checks import ReadOnlyOptions, check_number
 from .._kernels import _symbolic
 from ..architecture import Architecture
-from .base import Engine, FloatArray
+from .base import Engine
 
-if TYPE_CHECKING:  # loaded on first use (SymPy is slow to import)
-    from .._codegen.build import Compiler
-
-#: Default limit of ``Symbolic(max_work=...)``: estimated operations in the expressions
-#: (see ``tensorgen._codegen.expressions.estimate_work``).
+#: Default limit of ``Symbolic(max_work=...)``: estimated work, in operations (see
+#: ``tensorgen._codegen.expressions.estimate_work``).
 DEFAULT_MAX_WORK = 500_000
 
-# Fields of SymbolicReport stored with a cached library.
-REPORTED = ("architecture", "cse", "n_ops", "derive_seconds", "generate_seconds",
-            "compile_seconds", "library_bytes")
+# Fields of SymbolicReport stored with a cached library, and their types.
+REPORTED = {"architecture": str, "cse": bool, "n_ops": int, "derive_seconds": float,
+            "generate_seconds": float, "compile_seconds": float, "library_bytes": int}
 # Built gradient functions by (cache dir, key) or, for the lambdify fallback,
 # (architecture, cse): a second engine or Network of the same shape reuses them.
-_MEMO: dict[tuple[object, ...], _Compiled | _Lambdified] = {}
+_MEMO = {}
+# One lock per memo key, held while that key is built: threads asking for the same key wait
+# for one build, while other keys are built in parallel. _MEMO_LOCK guards the two dicts only.
+_BUILDING = defaultdict(threading.Lock)
 _MEMO_LOCK = threading.Lock()
 
 
@@ -81,27 +76,22 @@ class SymbolicReport:
 class _Compiled:
     """The library's tg_batch, called by address from Cython with the GIL released."""
 
-    def __init__(self, lib: ctypes.CDLL, arch: Architecture, report: SymbolicReport) -> None:
+    def __init__(self, lib, arch, report):
         self._lib = lib  # keeps the library loaded while its address is in use
-        # (a NULL address, None to ctypes, would be refused by the kernel as 0)
-        self._call = (ctypes.cast(lib.tg_batch, ctypes.c_void_p).value or 0, arch.n_params,
+        self._call = (ctypes.cast(lib.tg_batch, ctypes.c_void_p).value, arch.n_params,
                       arch.n_inputs, arch.n_outputs)
         self.report = report
 
-    def __call__(self, params: FloatArray, X: FloatArray,
-                 Y: FloatArray) -> tuple[float, NDArray[np.float64]]:
+    def __call__(self, params, X, Y):
         return _symbolic.value_and_grad(*self._call, params, X, Y)
 
 
 class _Lambdified:
-    def __init__(self, function: Callable[[FloatArray, FloatArray, FloatArray],
-                                          tuple[float, NDArray[np.float64]]],
-                 report: SymbolicReport) -> None:
+    def __init__(self, function, report):
         self._function = function
         self.report = report
 
-    def __call__(self, params: FloatArray, X: FloatArray,
-                 Y: FloatArray) -> tuple[float, NDArray[np.float64]]:
+    def __call__(self, params, X, Y):
         return self._function(params, X, Y)
 
 
@@ -109,11 +99,11 @@ class Symbolic(ReadOnlyOptions, Engine):
     """Exact gradients derived by SymPy and compiled to C.
 
     SymPy differentiates the loss of one sample, written in symbols for the parameters,
-    inputs and targets; the result is generated as C (``sympy.utilities.codegen``), compiled
-    with a hand-written sample loop (csrc/tg_driver.c) into a shared library (``-O2``, and
-    ``-march=native`` where the compiler has it), cached on disk, loaded with ctypes and
-    called with no Python per sample. This happens once per architecture, on first use
-    (or on ``report``).
+    inputs and targets; the result is printed as C by SymPy, in functions of bounded size,
+    compiled with a hand-written sample loop (csrc/tg_driver.c) into a shared library
+    (``-O2``, and ``-march=native`` where the compiler has it), cached on disk, loaded with
+    ctypes and called with no Python per sample. This happens once per architecture, on
+    first use (or on ``report``).
 
     Parameters
     ----------
@@ -123,13 +113,19 @@ class Symbolic(ReadOnlyOptions, Engine):
         partials together. False: every partial derivative is its own expression (the naive
         way; expressions swell with depth and width).
     max_work : int or float
-        Refuse (ValueError) to derive when the estimated size of the expressions exceeds
-        this (see ``report`` for actual op counts). Default 500,000: about
-        100k parameters with ``cse=True``, a 2-8-8-1 network without.
+        Refuse (ValueError, before any SymPy work) to build when the estimated work exceeds
+        this: operations of the expressions, plus a per-unit share with ``cse=True`` (see
+        ``tensorgen._codegen.expressions.estimate_work``; ``report`` gives actual op
+        counts). Build time grows linearly with it; the message gives the prediction.
+        Default 500,000: about 6 minutes of build on the reference machine
+        (docs/engine-symbolic.rst); with ``cse=True`` a 300-300-1 network (90,601
+        parameters) or 20,000 one-unit layers, without it a 2-8-8-1 network.
     cache_dir : str or os.PathLike, optional
         Directory of compiled libraries. Default ``$TENSORGEN_CACHE_DIR``, else
-        ``$XDG_CACHE_HOME/tensorgen`` (``~/.cache/tensorgen``). It must not be writable by
-        group or others.
+        ``$XDG_CACHE_HOME/tensorgen`` (``~/.cache/tensorgen``), created if missing. It must
+        be a directory of yours, not writable by group or others: on first use, anything
+        else is refused with a ValueError naming ``cache_dir`` (or ``TENSORGEN_CACHE_DIR``)
+        and saying why.
     compiler : str or sequence of str, optional
         C compiler: a program, or a program and its arguments. Default ``$CC``, else ``cc``.
         Where it is missing or fails, the engine warns and uses ``sympy.lambdify``.
@@ -137,32 +133,29 @@ class Symbolic(ReadOnlyOptions, Engine):
 
     name = "symbolic"
 
-    def __init__(self, cse: bool = True, max_work: float = DEFAULT_MAX_WORK,
-                 cache_dir: str | os.PathLike[str] | None = None,
-                 compiler: str | os.PathLike[str] | Sequence[str] | None = None) -> None:
+    def __init__(self, cse=True, max_work=DEFAULT_MAX_WORK, cache_dir=None, compiler=None):
         if not isinstance(cse, (bool, np.bool_)):
             raise TypeError(f"cse: expected True or False, got {cse!r}")
         if isinstance(max_work, bool) or not isinstance(max_work, numbers.Real):
             raise TypeError(f"max_work: expected a positive number, got {max_work!r}")
-        max_work = cast(float, max_work)  # a numbers.Real, kept as given
         if not max_work > 0:
             raise ValueError(f"max_work: expected a positive number, got {max_work!r}")
         if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
             raise TypeError(f"cache_dir: expected a path or None, got {cache_dir!r}")
-        self.cse: bool = bool(cse)
-        self.max_work: float = max_work
-        self.cache_dir: str | os.PathLike[str] | None = cache_dir
-        self.compiler: str | os.PathLike[str] | tuple[str, ...] | None = _check_compiler(
-            compiler)
-        self._by_shape: dict[Architecture, _Compiled | _Lambdified] = {}
-        self._last: tuple[Architecture | None, _Compiled | _Lambdified | None] = (None, None)
+        if cache_dir is not None and not os.fspath(cache_dir):
+            raise ValueError("cache_dir: expected a directory, got an empty string")
+        self.cse = bool(cse)
+        self.max_work = max_work
+        self.cache_dir = cache_dir
+        self.compiler = _check_compiler(compiler)
+        self._by_shape = {}
+        self._last = (None, None)
         self._seal()
 
-    def value_and_grad(self, architecture: Architecture, params: FloatArray, X: FloatArray,
-                       Y: FloatArray) -> tuple[float, FloatArray]:
+    def value_and_grad(self, architecture, params, X, Y):
         return self._gradient(architecture)(params, X, Y)
 
-    def report(self, architecture: Architecture) -> SymbolicReport:
+    def report(self, architecture):
         """SymbolicReport for ``architecture`` (building its library if needed).
 
         Parameters
@@ -173,39 +166,19 @@ class Symbolic(ReadOnlyOptions, Engine):
         Returns
         -------
         SymbolicReport
-            How its gradient was made: op count, times, backend, library size.
-
-        Raises
-        ------
-        TypeError
-            When ``architecture`` is not an Architecture.
-        ValueError
-            When its expressions would exceed ``max_work``.
         """
         return self._gradient(architecture).report
 
-    def scratch_bytes(self, architecture: Architecture, n_samples: int) -> int:
+    def scratch_bytes(self, architecture, n_samples):
         """Bytes of scratch one gradient call allocates for ``n_samples`` samples: none.
 
         The generated routine adds each sample's loss and gradient straight into the
         returned gradient (which is not counted), so no call needs scratch.
-
-        Parameters
-        ----------
-        architecture : Architecture
-            The network's description.
-        n_samples : int
-            Samples in the batch (>= 1).
-
-        Returns
-        -------
-        int
-            0.
         """
         check_number(n_samples, "n_samples", 1, integer=True)
         return 0
 
-    def __repr__(self) -> str:
+    def __repr__(self):
         return (f"Symbolic(cse={self.cse!r}, max_work={self.max_work!r}, "
                 f"cache_dir={self.cache_dir!r}, compiler={self.compiler!r})")
 
@@ -214,9 +187,9 @@ class Symbolic(ReadOnlyOptions, Engine):
     # The code generator (and SymPy, slow to import) loads on first use, so that
     # `import tensorgen` stays fast for those who never use this engine.
 
-    def _gradient(self, architecture: Architecture) -> _Compiled | _Lambdified:
+    def _gradient(self, architecture):
         last, gradient = self._last
-        if architecture is last and gradient is not None:  # the same network again
+        if architecture is last:  # the common case: the same network again
             return gradient
         if not isinstance(architecture, Architecture):
             raise TypeError(f"architecture: expected a tensorgen Architecture, got "
@@ -227,14 +200,9 @@ class Symbolic(ReadOnlyOptions, Engine):
         self._last = (architecture, gradient)
         return gradient
 
-    def _lookup(self, arch: Architecture) -> _Compiled | _Lambdified:
+    def _lookup(self, arch):
         from .._codegen import build
 
-        compiler: Compiler | None
-        why: str | None
-        memo_key: tuple[object, ...]
-        cache: Path | None
-        key: str | None
         try:
             compiler = build.find_compiler(build.compiler_command(self.compiler))
         except build.CompilerError as exc:
@@ -246,42 +214,49 @@ class Symbolic(ReadOnlyOptions, Engine):
             key = build.cache_key(arch, self.cse, compiler)
             memo_key, why = (str(cache), key), None
         with _MEMO_LOCK:
-            if memo_key not in _MEMO:
-                _MEMO[memo_key] = self._build(arch, compiler, cache, key, why)
-            return _MEMO[memo_key]
+            building = _BUILDING[memo_key]
+        with building:
+            gradient = _MEMO.get(memo_key)
+            if gradient is None:
+                try:
+                    gradient = self._build(arch, compiler, cache, key, why)
+                except RecursionError:  # SymPy recurses over expression trees
+                    raise ValueError(
+                        f"symbolic engine: {arch.label()} with cse={self.cse}: the "
+                        "expressions nest too deeply for SymPy (RecursionError); use "
+                        "cse=True or a shallower network") from None
+                with _MEMO_LOCK:
+                    _MEMO[memo_key] = gradient
+        return gradient
 
-    def _build(self, arch: Architecture, compiler: Compiler | None, cache: Path | None,
-               key: str | None, why: str | None) -> _Compiled | _Lambdified:
+    def _build(self, arch, compiler, cache, key, why):
         from .._codegen import build, emit, expressions
 
-        # (compiler, cache and key are None together: the lambdify fallback)
-        if compiler is not None and cache is not None and key is not None:
-            loaded = build.load(cache / key)
-            if loaded is not None and set(REPORTED) <= loaded[1].keys():
+        if compiler is not None:
+            loaded = build.load(cache / key, REPORTED)
+            if loaded is not None:
                 return _compiled(loaded, arch, from_cache=True)
         estimate = expressions.estimate_work(arch, self.cse)
         if estimate > self.max_work:
+            seconds = expressions.predicted_seconds(estimate, self.cse)
             raise ValueError(
                 f"symbolic engine: {arch.label()} with cse={self.cse} needs an estimated "
-                f"{estimate:,} operations of expressions, above max_work={self.max_work:,}; "
+                f"{estimate:,} operations of work (predicted: {seconds:,.0f} s to derive and "
+                f"compile on the reference machine), above max_work={self.max_work:,}; "
                 "raise max_work, use cse=True or a smaller network")
         start = time.perf_counter()
         derivation = expressions.derive(arch, self.cse)
         derived = time.perf_counter()
         if self.cse:
             derivation = expressions.share(derivation)
-        meta: dict[str, Any] = {"architecture": arch.label(), "cse": self.cse,
+        meta = {"architecture": arch.label(), "cse": self.cse,
                 "n_ops": expressions.count_ops(derivation),
                 "derive_seconds": derived - start}
-        if compiler is not None and cache is not None and key is not None:
-            source, header = emit.c_source(derivation)
+        if compiler is not None:
+            sources = emit.c_sources(derivation)
             meta["generate_seconds"] = time.perf_counter() - derived
             try:
-                loaded = build.load(build.compile_entry(
-                    cache, key, {f"{emit.ROUTINE}.c": source, f"{emit.ROUTINE}.h": header},
-                    compiler, meta))
-                if loaded is None:
-                    raise build.CompilerError("the compiled library does not load")
+                loaded = build.compile_entry(cache, key, sources, compiler, meta)
                 return _compiled(loaded, arch, from_cache=False)
             except build.CompilerError as exc:
                 why = str(exc)
@@ -294,15 +269,14 @@ class Symbolic(ReadOnlyOptions, Engine):
             library_bytes=0))
 
 
-def _compiled(loaded: tuple[ctypes.CDLL, dict[str, Any]], arch: Architecture,
-              from_cache: bool) -> _Compiled:
+def _compiled(loaded, arch, from_cache):
     lib, meta = loaded
     report = SymbolicReport(**{f: meta[f] for f in REPORTED}, from_cache=from_cache,
                             backend="c")
     return _Compiled(lib, arch, report)
 
 
-def _check_compiler(compiler: Any) -> str | os.PathLike[str] | tuple[str, ...] | None:
+def _check_compiler(compiler):
     if compiler is None or isinstance(compiler, (str, os.PathLike)):
         if isinstance(compiler, str) and not compiler.strip():
             raise ValueError("compiler: expected a program name, got an empty string")

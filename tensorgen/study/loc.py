@@ -16,8 +16,8 @@ IMPLEMENTATION = {
     "finite": ("engines/finite.py", "_kernels/_finite.pyx", "_kernels/_finite_avx2.pyx",
                "_csrc/tg_cpu.h"),
     "symbolic": ("engines/symbolic.py", "_kernels/_symbolic.pyx", "_codegen/expressions.py",
-                 "_codegen/emit.py", "_codegen/build.py", "_codegen/tgmath.py",
-                 "_csrc/tg_driver.c", "_csrc/tg_driver.h"),
+                 "_codegen/emit.py", "_codegen/build.py", "_codegen/_supervise.py",
+                 "_codegen/tgmath.py", "_csrc/tg_driver.c", "_csrc/tg_driver.h"),
     "autograd": ("engines/oracle.py",),
     "shared": ("_csrc/tg_math.h", "_csrc/tg_math_scalar.h", "engines/base.py"),
 }

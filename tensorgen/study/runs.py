@@ -57,7 +57,8 @@ def problem(layers: Sequence[int], n_samples: int,
         Normal inputs and uniform [0, 1) targets.
     """
     rng = np.random.default_rng(seed)
-    net = Network(list(layers), activation="sigmoid", loss="mse", seed=seed)
+    net = Network(list(layers), activation="sigmoid", output_activation="sigmoid", loss="mse",
+                  seed=seed)
     X = rng.normal(size=(n_samples, layers[0]))
     Y = rng.random((n_samples, layers[-1]))
     return net, X, Y
@@ -110,7 +111,8 @@ def accuracy(settings: Settings, cache_dir: CacheDir, tick: Tick) -> list[Row]:
         One row per problem and engine variant.
     """
     X, Y = datasets.xor()
-    problems = [("xor 2-2-1", Network([2, 2, 1], init="uniform", seed=0), X, Y),
+    xor_net = Network([2, 2, 1], output_activation="sigmoid", init="uniform", seed=0)
+    problems = [("xor 2-2-1", xor_net, X, Y),
                 (_label(settings.eps_layers), *problem(settings.eps_layers, settings.n_samples))]
     rows = []
     for name, net, X, Y in problems:
@@ -303,7 +305,7 @@ def xor(settings: Settings, cache_dir: CacheDir,
     rows: list[Row] = []
     curves: dict[str, list[float]] = {}
     for name, engine in engines.items():
-        net = Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
+        net = Network([2, 2, 1], output_activation="sigmoid",
                       loss="mse", init="uniform", seed=0)
         start = time.perf_counter()
 
