@@ -66,7 +66,7 @@ def networks() -> tuple[tg.Network, str]:
     cost: float = net.loss(X, Y)
     cost, grad = net.value_and_grad(X, Y, engine="reverse")
     table: str = net.format_results(X, Y)
-    block: str = net.format_params(threshold=1000, edgeitems=3)
+    printed: str = net.format_params(threshold=1000, edgeitems=3)
     copy: tg.Network = net.copy()
     single: tg.Network = net.astype("float32")
     tg.set_num_threads(1)
@@ -112,7 +112,7 @@ def networks() -> tuple[tg.Network, str]:
     print(f"{label}: {widths} {acts} {loss} {arch_dtype} {counts} {hidden}/{output} "
           f"{numpy_dtype}, W0 {w0} b0 {b0} {shape}, {len(views[0])} weight views, "
           f"{inputs.shape} {batch[1].shape}, first block {where} {span}")
-    return net, table + block
+    return net, table + printed
 
 
 def engines(net: tg.Network) -> None:
@@ -244,6 +244,7 @@ def checked_not_run() -> None:
     scikit-learn's bundled data sets."""
     net = tg.Network([2, 2, 1], seed=0)
     symbolic: Symbolic = Symbolic()
+    predicted: tuple[int, float] = symbolic.estimate(net.architecture)
     report: SymbolicReport = symbolic.report(net.architecture)
     made: tuple[str, bool, int, float, float, float, bool, str, int] = (
         report.architecture, report.cse, report.n_ops, report.derive_seconds,
@@ -252,7 +253,7 @@ def checked_not_run() -> None:
     results = tg.compare(quick=True, budget=0.1, cache_dir=None, progress=False)
     sets: list[tg.datasets.Dataset] = [tg.datasets.load_digits(), tg.datasets.load_iris(),
                                        tg.datasets.load_breast_cancer()]
-    print(made, sorted(results.tables), [d.X.shape for d in sets])
+    print(predicted, made, sorted(results.tables), [d.X.shape for d in sets])
 
 
 def main() -> None:

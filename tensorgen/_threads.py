@@ -19,8 +19,8 @@ measured here), so results are bit for bit the same for the same BLAS thread cou
 from __future__ import annotations
 
 import threading
-from typing import Any
 
+from ._blas import set_blas_threads
 from ._checks import check_number
 from ._kernels import _mlp
 
@@ -29,7 +29,6 @@ MAX_THREADS = 256
 
 _lock = threading.Lock()
 _setting: int | None = None
-_blas_limit: Any = None  # threadpoolctl's limiter of SciPy's BLAS, while a number is set
 
 
 def set_num_threads(n: int | None) -> None:
@@ -53,15 +52,11 @@ def set_num_threads(n: int | None) -> None:
     This is process-wide, like BLAS's own setting. The finite-difference sweep holds BLAS
     to one thread while it runs whatever this says (its threads are the sweep's own).
     """
-    global _setting, _blas_limit
+    global _setting
     if n is not None:
         n = check_number(n, "n", 1, MAX_THREADS, integer=True)
     with _lock:
-        if _blas_limit is not None:
-            _blas_limit.restore_original_limits()
-            _blas_limit = None
-        if n is not None:
-            _blas_limit = _scipy_blas().limit(limits=n)
+        set_blas_threads(n)
         _mlp.set_threads(0 if n is None else n)
         _setting = n
 
@@ -74,16 +69,3 @@ def get_num_threads() -> int | None:
     int or None
     """
     return _setting
-
-
-def _scipy_blas() -> Any:
-    """threadpoolctl's controller of the BLAS SciPy loads (the kernels' GEMMs)."""
-    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so that threadpoolctl sees it)
-    from threadpoolctl import ThreadpoolController
-
-    controller = ThreadpoolController().select(user_api="blas")
-    scipy_only = [lib for lib in controller.lib_controllers if "scipy.libs" in lib.filepath
-                  or "scipy/.dylibs" in lib.filepath]
-    if scipy_only:
-        controller.lib_controllers = scipy_only
-    return controller

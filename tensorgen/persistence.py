@@ -26,7 +26,6 @@ costliest per byte, are refused before parsing (``MAX_CONTAINERS``).
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import numbers
 import os
@@ -42,7 +41,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._kernels import _arrays
 from ._version import __version__
-from .architecture import MAX_WIDTH
+from .architecture import MAX_WIDTH, Architecture
 from .functions import DTYPES
 
 FORMAT = "tensorgen-network"
@@ -474,7 +473,8 @@ def _check_network(network: dict[str, Any]) -> int:
                          f"{_show(layers)}{count}")
     if not all(type(w) is int and 1 <= w <= MAX_WIDTH for w in layers):
         raise ValueError(f"layers: expected widths in [1, {MAX_WIDTH}], got {_show(layers)}")
-    n_params: int = sum((a + 1) * b for a, b in itertools.pairwise(layers))
+    # the count from the one description of the layout (identity/mse: any valid pair)
+    n_params = Architecture(tuple(layers), ("identity",) * (len(layers) - 1), "mse").n_params
     if n_params > MAX_PARAMS:
         raise ValueError(f"layers: {_show(layers)} ask for {n_params} parameters "
                          f"({8 * n_params} bytes), more than the {MAX_PARAMS} supported")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tensorgen as tg
+from tensorgen._kernels import _arrays
 from tensorgen.engines import ENGINES, Finite
 
 X, Y = tg.datasets.xor()
@@ -277,3 +278,16 @@ def test_integers_beyond_the_float_range_are_out_of_range_not_overflow():
         tg.Network([2, 2, 1]).fit(X, Y, epochs=10**400)
     with pytest.raises(ValueError, match="^n_threads: "):
         Finite(n_threads=10**400)
+
+
+def test_finite_sweep_scratch_is_checked_against_memory_first(monkeypatch):
+    # the sweep's per-thread scratch was allocated without the check the workspace has
+    net = tg.Network([1, 3, 1], seed=0)
+    X = np.linspace(-1, 1, 50_000).reshape(-1, 1)
+    monkeypatch.setattr(_arrays, "_MEMORY", 2**20)
+    with pytest.raises(MemoryError, match="^X: the finite-difference sweep's scratch for "
+                                          "50000 samples"):
+        net.value_and_grad(X, X, engine="finite")
+    monkeypatch.undo()
+    cost, _ = net.value_and_grad(X, X, engine="finite")
+    assert np.isfinite(cost)

@@ -614,3 +614,41 @@ def test_cli_trains_xor_with_symbolic(capsys):
     out = capsys.readouterr().out
     cost = float(out.split("cost:")[1].split()[0])
     assert cost <= 1e-3 and "stopped after" not in out
+
+
+def test_estimate_predicts_before_any_work():
+    engine = tg.engines.Symbolic()
+    small, large = (tg.Network(layers).architecture for layers in ([2, 2, 1], [64, 128, 10]))
+    work, seconds = engine.estimate(small)
+    assert work == expressions.estimate_work(small, True)
+    assert seconds == pytest.approx(expressions.predicted_seconds(work, True))
+    big_work, big_seconds = engine.estimate(large)
+    # the README's digits network: far above a few seconds, predicted without building
+    assert big_work > 100 * work and big_seconds > symbolic.SLOW_BUILD_SECONDS
+    assert tg.engines.Symbolic(cse=False).estimate(small)[0] != work
+    with pytest.raises(TypeError, match="^architecture: "):
+        engine.estimate(tg.Network([2, 2, 1]))
+
+
+def test_a_slow_build_warns_with_its_prediction_first(monkeypatch, recwarn):
+    net = tg.Network([2, 3, 1])
+    monkeypatch.setattr(symbolic, "SLOW_BUILD_SECONDS", 1e9)
+    tg.engines.Symbolic().report(tg.Network([2, 2, 1]).architecture)
+    assert not [w for w in recwarn if "predicted" in str(w.message)]
+    monkeypatch.setattr(symbolic, "SLOW_BUILD_SECONDS", 0.0)
+    with pytest.warns(UserWarning, match=r"^symbolic engine: building the gradient of "
+                      r"2-3-1 .* predicted to take about \d+ s \(\d+ operations of work\)"):
+        assert tg.engines.Symbolic().report(net.architecture).backend == "c"
+    recwarn.clear()
+    tg.engines.Symbolic().report(net.architecture)  # cached: nothing to predict
+    assert not [w for w in recwarn if "predicted" in str(w.message)]
+
+
+def test_a_compiler_given_as_a_path(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    cc = shutil.which("cc") or pytest.skip("no cc on PATH")
+    engine = tg.engines.Symbolic(compiler=Path(cc), cache_dir=tmp_path / "c")
+    # the path once broke the cache key (a PosixPath is not JSON)
+    assert engine.report(tg.Network([2, 2, 1]).architecture).backend == "c"

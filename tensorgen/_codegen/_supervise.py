@@ -16,15 +16,16 @@ import os
 import resource
 import signal
 import sys
+from typing import NoReturn
 
 PR_SET_PDEATHSIG = 1
 
 
-def _kill_group(*_):
+def _kill_group(*_: object) -> None:
     os.killpg(0, signal.SIGKILL)
 
 
-def main(parent, memory, command):
+def main(parent: int, memory: int, command: list[str]) -> NoReturn:
     if os.getpgrp() != os.getpid():  # never take down the group of whoever started this
         os.setpgid(0, 0)
     signal.signal(signal.SIGTERM, _kill_group)

@@ -26,6 +26,8 @@ timeout follows from the compile time predicted from the size of the sources
 ceiling.
 """
 
+from __future__ import annotations
+
 import ctypes
 import hashlib
 import importlib.resources
@@ -40,13 +42,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import IO, Any, cast
 
 import sympy
 
+from ..architecture import Architecture
 from . import emit, expressions, tgmath
+
+#: A compiler command: the program and its arguments.
+Command = tuple[str | os.PathLike[str], ...]
+#: An entry's meta.json: JSON values, each checked against the type its reader asks for
+#: (``load``'s ``fields``) before use.
+Meta = dict[str, Any]
 
 #: Optimisation and output flags: position-independent shared library, ISO C99 (so no
 #: floating-point contraction: the C computes exactly the expressions), -O2.
@@ -86,7 +97,7 @@ class CompilerError(RuntimeError):
 
 # ---- where the cache lives ----
 
-def cache_dir(explicit=None):
+def cache_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The cache directory (created 0700 if missing), checked to be private and usable,
     after removing the temporary directories of builders that died.
 
@@ -110,7 +121,7 @@ def cache_dir(explicit=None):
     if not path:
         raise ValueError(f"{name}: expected a directory, got an empty string")
 
-    def refused(why):
+    def refused(why: str) -> ValueError:
         return ValueError(f"{name}: {path!r} {why}; the symbolic engine needs a private "
                           "directory for its compiled libraries")
 
@@ -134,7 +145,7 @@ def cache_dir(explicit=None):
     return Path(path)
 
 
-def _remove_stale(cache):
+def _remove_stale(cache: Path) -> None:
     """Remove the temporary directories ``tmp-<pid>-*`` of builders that died, and any
     ``tmp-*`` older than the longest a build may take."""
     for tmp in cache.glob("tmp-*"):
@@ -147,7 +158,7 @@ def _remove_stale(cache):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _alive(pid):
+def _alive(pid: int) -> bool:
     if os.name != "posix":  # os.kill would terminate it; the age rule alone applies
         return True
     try:
@@ -165,21 +176,24 @@ def _alive(pid):
 class Compiler:
     """A C compiler command (argument list), its flags and its identity for the cache key."""
 
-    command: tuple
-    flags: tuple
+    command: Command
+    flags: tuple[str, ...]
     identity: str
 
 
-def compiler_command(compiler=None):
+def compiler_command(compiler: str | os.PathLike[str] | Sequence[str] | None = None,
+                     ) -> Command:
     """The compiler as an argument list: ``compiler`` (a program, or program and
     arguments), else ``$CC`` split like a shell would, else ``cc``."""
     if compiler is None:
         return tuple(shlex.split(os.environ.get("CC", ""))) or ("cc",)
-    return (compiler,) if isinstance(compiler, (str, os.PathLike)) else tuple(compiler)
+    if isinstance(compiler, (str, os.PathLike)):
+        return (os.fspath(compiler),)  # a str: the cache key stores it as JSON
+    return tuple(compiler)
 
 
 @cache
-def find_compiler(command):
+def find_compiler(command: Command) -> Compiler:
     """A working Compiler for ``command`` (tuple), or CompilerError saying why not."""
     program = shutil.which(command[0])
     if program is None:
@@ -197,12 +211,13 @@ def find_compiler(command):
                     f"{program}\n{version.strip()}\n{host.strip()}")
 
 
-def timeout_for(chars):
+def timeout_for(chars: int) -> float:
     """Seconds a compile of ``chars`` characters of generated C may take."""
     return min(TIMEOUT_CEILING, TIMEOUT_FLOOR + TIMEOUT_FACTOR * SECONDS_PER_CHAR * chars)
 
 
-def _run(command, timeout, cwd=None):
+def _run(command: Sequence[str | os.PathLike[str]], timeout: float,
+         cwd: Path | None = None) -> tuple[int, str, str]:
     """(exit status, stdout, stderr) of the compiler ``command`` (list), run supervised.
 
     On POSIX it runs under _supervise.py, which leads a new session (the process group it
@@ -233,7 +248,7 @@ def _run(command, timeout, cwd=None):
         return proc.returncode, _tail(out), _tail(err)
 
 
-def _kill_group(proc):
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     if os.name == "posix":
         try:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -244,12 +259,12 @@ def _kill_group(proc):
     proc.wait()
 
 
-def _tail(file, size=65536):
+def _tail(file: IO[bytes], size: int = 65536) -> str:
     file.seek(max(0, file.seek(0, os.SEEK_END) - size))
     return file.read().decode(errors="replace")
 
 
-def _failure(command, status, err):
+def _failure(command: Sequence[str | os.PathLike[str]], status: int, err: str) -> str:
     """CompilerError message for a compile that exited with ``status``."""
     if status < 0:
         how = f"was killed by signal {-status}"
@@ -264,7 +279,7 @@ def _failure(command, status, err):
 # ---- keys and entries ----
 
 @cache
-def _csrc():
+def _csrc() -> dict[str, str]:
     """name -> text of the C files the generated code is compiled with: all of
     tensorgen._csrc, so a header split or added there is part of the build and its key."""
     root = importlib.resources.files("tensorgen._csrc")
@@ -273,11 +288,12 @@ def _csrc():
 
 
 @cache
-def _pipeline_sources():
-    return [Path(m.__file__).read_text() for m in (expressions, emit, tgmath)]
+def _pipeline_sources() -> list[str]:
+    # (cast: these modules are always loaded from files)
+    return [Path(cast(str, m.__file__)).read_text() for m in (expressions, emit, tgmath)]
 
 
-def cache_key(arch, cse, compiler):
+def cache_key(arch: Architecture, cse: bool, compiler: Compiler) -> str:
     """SHA-256 (hex) of everything that changes the generated library."""
     material = {
         "format": FORMAT,
@@ -292,11 +308,11 @@ def cache_key(arch, cse, compiler):
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
-def _digest(path):
+def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _checked_meta(entry, fields):
+def _checked_meta(entry: Path, fields: Mapping[str, type]) -> Meta | None:
     """The entry's meta dict if it is a JSON object recording the library's SHA-256 and, for
     each name -> type of ``fields``, a value of that type; else None."""
     try:
@@ -309,7 +325,7 @@ def _checked_meta(entry, fields):
     return None
 
 
-def _open(library):
+def _open(library: Path) -> ctypes.CDLL:
     """The ctypes library at ``library``, checked to load and export SYMBOLS; else
     CompilerError saying what is wrong."""
     if not library.is_file():
@@ -324,7 +340,7 @@ def _open(library):
     return lib
 
 
-def load(entry, fields):
+def load(entry: Path, fields: Mapping[str, type]) -> tuple[ctypes.CDLL, Meta] | None:
     """(ctypes library, meta dict) of the cache entry ``entry`` if it checks out: its meta
     has ``fields`` (see _checked_meta) and its library loads and exports SYMBOLS. None if it
     is missing; an entry that does not check out is discarded, so that it is rebuilt."""
@@ -340,7 +356,8 @@ def load(entry, fields):
     return None
 
 
-def compile_entry(cache, key, sources, compiler, meta):
+def compile_entry(cache: Path, key: str, sources: Mapping[str, str], compiler: Compiler,
+                  meta: Meta) -> tuple[ctypes.CDLL, Meta]:
     """Compile ``sources`` (name -> text, with tg_sample.c) into ``<cache>/<key>``.
 
     ``meta`` (a JSON-able dict) is stored with the library, completed with
@@ -384,7 +401,7 @@ def compile_entry(cache, key, sources, compiler, meta):
     return lib, meta
 
 
-def _discard(entry):
+def _discard(entry: Path) -> None:
     """Move an existing entry out of the way atomically, then delete it."""
     if not os.path.lexists(entry):
         return

@@ -25,13 +25,19 @@ with the code.
 ``sympy.lambdify``, for when no C compiler works.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
+from numpy.typing import NDArray
 from sympy.printing.c import C99CodePrinter
 
 from . import tgmath
+from .expressions import Derivation
 
 #: Characters of C in one part at most (one statement longer than this is a part alone).
 PART_CHARS = 10_000
@@ -44,24 +50,32 @@ _PART = ("void tg_part_{}(const double *restrict params, const double *restrict 
          "double *restrict grad)")
 _READ_CHARS = len("   const double d_z123_45 = v[12345];\n")
 
+#: A C statement: (the step it computes or None for an output, its text, the step symbols
+#: it uses).
+_Statement = tuple[sp.Symbol | None, str, set[sp.Symbol]]
+#: Arrays the numpy function reads: float64 (the engine's architectures are float64).
+_In = NDArray[np.floating[Any]]
 
-class _Printer(C99CodePrinter):
+
+class _Printer(C99CodePrinter):  # type: ignore[misc]  # sympy has no type information
     """C99 printer that prints symbols by ``names`` (inputs as array elements, copies as
     what they copy), others by their own name."""
 
-    def __init__(self, names):
+    def __init__(self, names: dict[sp.Symbol, str]) -> None:
         super().__init__({"order": "none"})  # sorting the terms of every sum is slow
         self._names = names
 
-    def _print_Symbol(self, expr):
-        return self._names.get(expr) or super()._print_Symbol(expr)
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        printed: str = self._names.get(expr) or super()._print_Symbol(expr)
+        return printed
 
 
-def c_sources(derivation):
+def c_sources(derivation: Derivation) -> dict[str, str]:
     """name -> C99 text of ``tg_sample.c`` and the ``tg_part_<k>.c`` it calls."""
     parts = _split(_statements(derivation))
     computed_in = {sym: k for k, part in enumerate(parts) for sym, _, _ in part if sym}
-    passed = {}  # value used by a later part than the one computing it -> its index in v
+    # value used by a later part than the one computing it -> its index in v
+    passed: dict[sp.Symbol, int] = {}
     for k, part in enumerate(parts):
         for _, _, uses in part:
             for u in uses:
@@ -76,15 +90,16 @@ def c_sources(derivation):
     return files
 
 
-def _statements(derivation):
+def _statements(derivation: Derivation) -> list[_Statement]:
     """[(step symbol or None, C statement, step symbols it uses)] in an order where every
     value is computed before it is used and each output comes right after its last input."""
-    names = {}
+    names: dict[sp.Symbol, str] = {}
     for array, syms in (("params", derivation.params), ("x", derivation.x),
                         ("y", derivation.y)):
         names.update((s, f"{array}[{i}]") for i, s in enumerate(syms))
     printer = _Printer(names)
-    same, position = {}, {}  # a copy -> the step it copies; a printed step -> its rank
+    same: dict[sp.Symbol, sp.Symbol] = {}  # a copy -> the step it copies
+    position: dict[sp.Symbol, int] = {}  # a printed step -> its rank
     for sym, expr in derivation.steps:
         if expr.is_Symbol:
             same[sym] = same.get(expr, expr)
@@ -92,15 +107,16 @@ def _statements(derivation):
         else:
             position[sym] = len(position)
 
-    def uses(expr):
+    def uses(expr: sp.Expr) -> set[sp.Symbol]:
         return {same.get(u, u) for u in expr.free_symbols} & position.keys()
 
-    after = defaultdict(list)  # rank of the last step an output uses -> the outputs
+    # rank of the last step an output uses -> the outputs
+    after: defaultdict[int, list[_Statement]] = defaultdict(list)
     outputs = [("(*loss)", derivation.loss)]
     outputs += [(f"grad[{i}]", g) for i, g in enumerate(derivation.grad)]
     for target, expr in outputs:
         used = uses(expr)
-        after[max(map(position.get, used), default=-1)].append(
+        after[max((position[u] for u in used), default=-1)].append(
             (None, f"   {target} += {printer.doprint(expr)};\n", used))
     statements = after[-1]
     for sym, expr in derivation.steps:
@@ -111,10 +127,12 @@ def _statements(derivation):
     return statements
 
 
-def _split(statements):
+def _split(statements: list[_Statement]) -> list[list[_Statement]]:
     """The statements cut, in order, into parts of at most PART_CHARS characters each,
     counting a line that reads each value computed in an earlier part."""
-    parts, size, here = [], PART_CHARS + 1, set()
+    parts: list[list[_Statement]] = []
+    here: set[sp.Symbol | None] = set()
+    size = PART_CHARS + 1
     for sym, text, uses in statements:
         if size + len(text) + _READ_CHARS * len(uses - here) > PART_CHARS:
             parts.append([])
@@ -125,7 +143,8 @@ def _split(statements):
     return parts
 
 
-def _part(k, part, computed_in, passed):
+def _part(k: int, part: list[_Statement], computed_in: dict[sp.Symbol, int],
+          passed: dict[sp.Symbol, int]) -> str:
     """C text of tg_part_k: read from v the values computed before, compute the steps, add
     the outputs, write to v the values used after (all stores last)."""
     reads = dict.fromkeys(u for _, _, uses in part for u in uses if computed_in[u] < k)
@@ -138,7 +157,8 @@ def _part(k, part, computed_in, passed):
     return "".join(lines)
 
 
-def numpy_function(derivation):
+def numpy_function(derivation: Derivation) -> Callable[[_In, _In, _In],
+                                                      tuple[float, NDArray[np.float64]]]:
     """f(params, X, Y) -> (cost, grad): the mean over samples, vectorised with lambdify.
 
     ``params`` is the flat parameter vector, ``X`` (n, n_in) and ``Y`` (n, n_out).
@@ -149,7 +169,7 @@ def numpy_function(derivation):
         modules=[tgmath.NUMPY, "numpy"], cse=lambda exprs: (list(derivation.steps), exprs),
     )
 
-    def value_and_grad(params, X, Y):
+    def value_and_grad(params: _In, X: _In, Y: _In) -> tuple[float, NDArray[np.float64]]:
         n = X.shape[0]
         values = per_sample(params, X.T, Y.T)
         means = [float(np.sum(np.broadcast_to(v, (n,)))) / n for v in values]

@@ -17,12 +17,19 @@ Two ways to derive (``cse``):
   costs. ``sympy.cse`` then runs over all steps, the loss and the gradient together.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 
+from ..architecture import Architecture
 from . import tgmath
+
+#: A step of the straight-line program: (symbol, expression).
+Step = tuple[sp.Symbol, sp.Expr]
 
 
 @dataclass(frozen=True)
@@ -33,14 +40,14 @@ class Derivation:
     only the inputs (params, x, y) and symbols of earlier steps.
     """
 
-    params: tuple
-    x: tuple
-    y: tuple
-    steps: tuple
-    loss: object
-    grad: tuple
+    params: tuple[sp.Symbol, ...]
+    x: tuple[sp.Symbol, ...]
+    y: tuple[sp.Symbol, ...]
+    steps: tuple[Step, ...]
+    loss: sp.Expr
+    grad: tuple[sp.Expr, ...]
 
-    def expressions(self):
+    def expressions(self) -> list[sp.Expr]:
         """All right-hand sides: steps, loss, gradient."""
         return [e for _, e in self.steps] + [self.loss, *self.grad]
 
@@ -55,7 +62,7 @@ UNIT_WORK = 5
 SECONDS_PER_WORK = {True: 7.5e-4, False: 1.5e-4}
 
 
-def estimate_work(arch, cse):
+def estimate_work(arch: Architecture, cse: bool) -> int:
     """Estimated work of building the gradient of ``arch``, in operations (as
     ``count_ops`` counts them), from the architecture alone.
 
@@ -86,13 +93,13 @@ def estimate_work(arch, cse):
     return work
 
 
-def predicted_seconds(work, cse):
+def predicted_seconds(work: int, cse: bool) -> float:
     """Seconds to derive, generate and compile ``work`` (estimate_work) on the reference
     machine."""
     return work * SECONDS_PER_WORK[cse]
 
 
-def derive(arch, cse):
+def derive(arch: Architecture, cse: bool) -> Derivation:
     """Derive the loss of one sample and its gradient.
 
     Parameters
@@ -109,9 +116,9 @@ def derive(arch, cse):
     params = sp.symbols(f"p_:{arch.n_params}")
     x = sp.symbols(f"x_:{arch.layers[0]}")
     y = sp.symbols(f"y_:{arch.layers[-1]}")
-    steps = []
+    steps: list[Step] = []
 
-    def name(label, expr):
+    def name(label: str, expr: sp.Expr) -> sp.Expr:
         if not cse:
             return expr
         sym = sp.Symbol(label)
@@ -124,7 +131,8 @@ def derive(arch, cse):
     return _reverse(Derivation(params, x, y, tuple(steps), loss, ()))
 
 
-def _forward(arch, params, x, y, name):
+def _forward(arch: Architecture, params: Sequence[sp.Symbol], x: Sequence[sp.Symbol],
+             y: Sequence[sp.Symbol], name: Callable[[str, sp.Expr], sp.Expr]) -> sp.Expr:
     """The loss of one sample; name(label, expr) decides whether a value becomes a step."""
     a = list(x)
     last = len(arch.activations) - 1
@@ -145,21 +153,21 @@ def _forward(arch, params, x, y, name):
     return tgmath.loss(arch.loss, z, a, y)
 
 
-def _reverse(forward):
+def _reverse(forward: Derivation) -> Derivation:
     """Add adjoint steps and the gradient to a forward derivation (reverse accumulation).
 
     adjoint(u) = sum over the steps s using u of adjoint(s) * d expr(s) / du, where SymPy
     computes every d expr(s) / du.
     """
-    contributions = defaultdict(list)
+    contributions: defaultdict[sp.Symbol, list[sp.Expr]] = defaultdict(list)
     targets = set(forward.params) | {s for s, _ in forward.steps}
 
-    def push(expr, seed):
+    def push(expr: sp.Expr, seed: sp.Expr) -> None:
         for u, partial in _partials(expr, targets):
             contributions[u].append(seed * partial)
 
     push(forward.loss, sp.S.One)
-    adjoints = []
+    adjoints: list[Step] = []
     for sym, expr in reversed(forward.steps):
         if contributions[sym]:
             adjoint = sp.Symbol(f"d_{sym.name}")
@@ -170,14 +178,14 @@ def _reverse(forward):
                       forward.loss, grad)
 
 
-def _partials(expr, symbols):
+def _partials(expr: sp.Expr, symbols: set[sp.Symbol]) -> list[tuple[sp.Symbol, sp.Expr]]:
     """(u, d expr / du) for each u of symbols in expr, by SymPy.
 
     A sum is split first (linearity) so each term is differentiated only with respect to
     the symbols it holds: a layer's sums then cost O(terms), not O(terms^2).
     """
     terms = expr.args if expr.is_Add else (expr,)
-    holders = defaultdict(list)
+    holders: defaultdict[sp.Symbol, list[sp.Expr]] = defaultdict(list)
     for term in terms:
         for u in term.free_symbols & symbols:
             holders[u].append(term)
@@ -185,7 +193,7 @@ def _partials(expr, symbols):
             for u in sorted(holders, key=sp.default_sort_key)]
 
 
-def share(derivation):
+def share(derivation: Derivation) -> Derivation:
     """Common subexpression elimination over all steps, the loss and the gradient.
 
     Returns a Derivation whose steps are the CSE temporaries and the reduced steps. They
@@ -203,9 +211,11 @@ def share(derivation):
     return Derivation(derivation.params, derivation.x, derivation.y, steps, loss, tuple(grad))
 
 
-def _first_use_order(roots, defs):
+def _first_use_order(roots: Iterable[sp.Symbol],
+                     defs: dict[sp.Symbol, sp.Expr]) -> list[sp.Symbol]:
     """Symbols of defs in a depth-first post-order from roots: each after what it uses."""
-    order, placed = [], set()
+    order: list[sp.Symbol] = []
+    placed: set[sp.Symbol] = set()
     for root in roots:
         stack = [(root, False)]
         while stack:
@@ -222,6 +232,6 @@ def _first_use_order(roots, defs):
     return order
 
 
-def count_ops(derivation):
+def count_ops(derivation: Derivation) -> int:
     """``sympy.count_ops`` of everything the generated code computes."""
     return int(sum(sp.count_ops(e) for e in derivation.expressions()))
