@@ -11,7 +11,7 @@ from typing import TextIO
 
 import numpy as np
 
-from ._kernels import _buildinfo
+from ._kernels import _buildinfo, _mlp
 from ._version import __version__
 
 
@@ -77,6 +77,17 @@ def finite_sweep() -> str:
     return f"portable build ({why})"
 
 
+def activations() -> str:
+    """Which build of the vectorized activations (csrc/tg_vmath.h) the network kernels run."""
+    build = _mlp.vmath_build()
+    text = {"avx512": "AVX-512 build", "avx2": "AVX2 + FMA build"}.get(build, "portable build")
+    if build != "avx512" and os.environ.get("TENSORGEN_NO_AVX2"):
+        text += " (TENSORGEN_NO_AVX2 is set)"
+    elif build == "avx2" and os.environ.get("TENSORGEN_NO_AVX512"):
+        text += " (TENSORGEN_NO_AVX512 is set)"
+    return text
+
+
 def _scipy_version() -> str:
     import scipy
 
@@ -94,6 +105,7 @@ def config() -> dict[str, str]:
         "scipy": _scipy_version(),
         "openmp": f"yes, {threads} threads" if with_openmp else "no (kernels run serially)",
         "finite sweep": finite_sweep(),
+        "activations": activations(),
         "blas": blas(),
         "blas loaded": blas_loaded(),
         "c compiler": c_compiler(),
