@@ -29,8 +29,9 @@
  * tg_loss_row, ...), for float (the same names with an _f suffix) and for double complex
  * (_c), which the complex-step finite-difference engine needs. In the real types the
  * sigmoid, tanh, softplus and exp are tg_vmath.h's: branch-free, within 2 ulp, and
- * vectorized in the rows (tg_act_row, tg_act_and_grad_row), so that a scalar call and a
- * row compute the same value bit for bit. Every branch tests the real part, so the
+ * vectorized in the rows (tg_act_row, tg_act_and_grad_row); a scalar sigmoid or tanh goes
+ * through the build the rows run (tg_vsigmoid_d, ...), so that a scalar call and a row
+ * compute the same value bit for bit. Every branch tests the real part, so the
  * complex version is the analytic continuation of the real one wherever the real function
  * is analytic; relu and leaky_relu are not analytic at their kink: the complex version
  * picks the branch from Re z, so a complex step gives the true derivative away from z = 0

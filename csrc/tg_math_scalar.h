@@ -16,10 +16,12 @@
 /* ---- elementwise activations ---- */
 
 #if TG_REAL
-/* sigmoid, tanh and softplus are tg_vmath.h's: one definition for the scalar code and
- * the vectorized rows, bit for bit */
-#define TG_SIGMOID(z) TG_V(tg_sigmoid)(z)
-#define TG_TANH(z) TG_V(tg_tanh)(z)
+/* sigmoid, tanh and softplus are tg_vmath.h's. Sigmoid and tanh go through the build in
+ * use (tg_vsigmoid_d, ...), as the rows below do: scalar calls and rows give the same
+ * value, bit for bit, whichever build runs. Softplus (bce's cost only) is the scalar
+ * function of this compilation, the same in every pass. */
+#define TG_SIGMOID(z) TG_V(tg_vsigmoid)(z)
+#define TG_TANH(z) TG_V(tg_vtanh)(z)
 #define TG_SOFTPLUS(z) TG_V(tg_softplus)(z)
 #else
 static inline TG_T TG_FN(tg_sigmoid)(TG_T z)
@@ -162,8 +164,8 @@ static inline TG_T TG_FN(tg_leaky_relu_grad)(TG_T z)
 static inline TG_T TG_FN(tg_act_and_grad)(int act, TG_T z, TG_T *d)
 {
     switch (act) {
-    case TG_SIGMOID: return TG_V(tg_sigmoid_and_grad)(z, d);
-    case TG_TANH: return TG_V(tg_tanh_and_grad)(z, d);
+    case TG_SIGMOID: return TG_V(tg_vsigmoid_and_grad)(z, d);
+    case TG_TANH: return TG_V(tg_vtanh_and_grad)(z, d);
     case TG_RELU: *d = TG_FN(tg_relu_grad)(z); return TG_FN(tg_relu)(z);
     case TG_LEAKY_RELU: *d = TG_FN(tg_leaky_relu_grad)(z); return TG_FN(tg_leaky_relu)(z);
     default: *d = 1; return z;
@@ -234,9 +236,14 @@ static inline void TG_FN(tg_loss_grad_row)(int loss, int out_act, const TG_T *z,
         for (ptrdiff_t j = 0; j < k; j++) dot += a[j] * 2 * (a[j] - y[j]);
         for (ptrdiff_t j = 0; j < k; j++) dz[j] = scale * a[j] * (2 * (a[j] - y[j]) - dot);
     } else {
-        for (ptrdiff_t j = 0; j < k; j++) {
-            dz[j] = TG_FN(tg_loss_grad_elem)(loss, a[j], y[j],
-                                             TG_FN(tg_act_grad)(out_act, z[j], a[j]), scale);
+        /* act' a chunk at a time through the rows (which recompute a, here unused) */
+        TG_T a_again[64], d[64];
+        for (ptrdiff_t j0 = 0; j0 < k; j0 += 64) {
+            ptrdiff_t m = k - j0 < 64 ? k - j0 : 64;
+            TG_FN(tg_act_and_grad_row)(out_act, z + j0, a_again, d, m);
+            for (ptrdiff_t j = 0; j < m; j++) {
+                dz[j0 + j] = TG_FN(tg_loss_grad_elem)(loss, a[j0 + j], y[j0 + j], d[j], scale);
+            }
         }
     }
 }

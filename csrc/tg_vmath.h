@@ -1,7 +1,7 @@
 /*
  * tg_vmath.h -- exp, log1p, tanh, sigmoid and softplus in double and float, written to
- * vectorize, and rows of them built twice (portable, AVX2 + FMA) with the build chosen at
- * run time.
+ * vectorize, and rows of them built three times (portable, AVX2 + FMA, AVX-512) with the
+ * build chosen at run time.
  *
  * Design:
  *   scalar   tg_exp_d, tg_exp_f, tg_log1p_*, tg_tanh_*, tg_sigmoid_*, tg_softplus_* and the
@@ -11,22 +11,39 @@
  *            over them compiles to blends, not jumps; no libm call but fabs and copysign.
  *   rows     tg_vexp_row_d(x, y, n) and friends: y[i] = f(x[i]) for i < n, ptrdiff_t counts;
  *            y may be x, no other overlap. The sigmoid and tanh rows also give the derivative
- *            where d is not NULL.
- *   builds   every row function exists twice in the compiled module: portable (the
- *            compiler's flags) and, with GCC or Clang on x86, AVX2 + FMA through
- *            __attribute__((target)), over its own copy of the scalar functions.
- *            tg_vmath_init() picks one table of them once: AVX2 where this CPU and OS run
- *            it (tg_cpu.h) and $TENSORGEN_NO_AVX2 is unset or empty. Call it once (module
- *            init) before the tg_v*_row functions; until then they run the portable build.
- *            tg_vmath_rows_of(build) gives either table.
- * Accuracy: 2 ulp promised, subnormal results included; measured within 0.81 ulp of the
- * exact result (tests/test_vmath.py, over 10^6 inputs per function and type;
- * tools/vmath_exhaustive.py, every float32 input). Special values as C99 Annex F
- * (exp(-inf) = 0, log1p(-1) = -inf, tanh(+-0) = +-0, NaN in gives NaN out). Nothing here
- * assumes finite maths: do not compile it with -ffast-math or -ffinite-math-only.
- * The two builds give the same results, bit for bit: neither contracts a * b + c into a
- * fused multiply-add; the one fused operation, in the exact product of two numbers
- * (tg_vm_two_prod), gives the same exact result as the portable build's Dekker product.
+ *            where d is not NULL (d may be z). Exp, sigmoid and tanh run in stages
+ *            (tg_vmath_type.h), each a loop over a block of TG_VM_BLOCK elements: short
+ *            chains of dependent operations, which the processor overlaps across elements
+ *            (one loop over the whole function left it waiting on its 80-cycle chain).
+ *   builds   every row function exists three times in the compiled module: portable (the
+ *            compiler's flags) and, with GCC or Clang on x86, AVX2 + FMA and AVX-512
+ *            (F, DQ, VL; 512-bit vectors) through __attribute__((target)), over their own
+ *            copies of the scalar functions. tg_vmath_init() picks one table of them once:
+ *            the widest that this CPU and OS run (tg_cpu.h), but portable where
+ *            $TENSORGEN_NO_AVX2 is set (not empty) and at most AVX2 where $TENSORGEN_NO_AVX512
+ *            is. Call it once (module init) before the tg_v*_row functions; until then they
+ *            run the portable build. tg_vmath_rows_of(build) gives any table.
+ *            (AVX-512 took 0.8-0.9x the AVX2 build's time per element on rows of 68,000,
+ *            every function and type but float exp (about equal), on an AMD Zen 4 that
+ *            runs 512-bit operations as two 256-bit halves: half the instructions to
+ *            schedule per element. $TENSORGEN_NO_AVX512 is for CPUs where it is not.)
+ *   one      tg_vsigmoid_d(z), tg_vsigmoid_and_grad_d(z, &d), tg_vtanh_*: one element
+ *            through the build in use, the value its rows give. Code that mixes scalar
+ *            calls with rows (tg_math.h) calls these.
+ * Fused multiply-adds: a build whose target has FMA (AVX2, AVX-512, and the portable build
+ * where the compiler's flags give FP_FAST_FMA) fuses every a * b + c written TG_VM_MADD
+ * (Cody-Waite reduction, polynomials, corrections): shorter chains, fewer instructions,
+ * one rounding less. The portable build on a target without FMA rounds those products
+ * apart, and its results differ from the others' in the last bits (within the same
+ * bounds). Every build with FMA gives the same results, bit for bit, whatever its vector
+ * width; the exact products (division remainders) are the same in all builds (a fused
+ * multiply-add, or Dekker's product without FMA).
+ * Accuracy: the functions within 2 ulp, the derivatives within 4 ulp, subnormal results
+ * included; measured (tests/test_vmath.py, over 10^6 inputs per function, type and build)
+ * within 1.0 ulp for the functions and 1.9 ulp for the derivatives. Special values as
+ * C99 Annex F (exp(-inf) = 0, log1p(-1) = -inf, tanh(+-0) = +-0, NaN in gives NaN out).
+ * Nothing here assumes finite maths: do not compile it with -ffast-math or
+ * -ffinite-math-only.
  *
  * Compiler options: the row functions carry two (TG_VMATH_LOOP), whatever the flags of the
  * module including this header; a loop of one's own over the scalar functions needs them
@@ -35,8 +52,10 @@
  *                     floating-point operations do not trap (otherwise it will not evaluate
  *                     both sides of a select). Nobody runs with FP traps enabled, and no
  *                     value changes: NaN and inf behave as before. Clang assumes it already.
- *   fp-contract=off   no fusing (GCC's default -ffp-contract=fast fuses wherever the target
- *                     has FMA): the same roundings in both builds.
+ *   fp-contract=off   no fusing but the explicit fma() of TG_VM_MADD (GCC's default
+ *                     -ffp-contract=fast fuses wherever the target has FMA, as it sees fit):
+ *                     the same roundings in a loop's vector body and its scalar remainder,
+ *                     and in every build with FMA.
  */
 #ifndef TG_VMATH_H
 #define TG_VMATH_H
@@ -72,8 +91,16 @@
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define TG_VMATH_HAVE_AVX2 1
 #define TG_VM_AVX2 __attribute__((target("avx2,fma")))
+#define TG_VMATH_HAVE_AVX512 1
+#ifdef __clang__
+#define TG_VM_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
+#else
+#define TG_VM_AVX512                                                                        \
+    __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512")))
+#endif
 #else
 #define TG_VMATH_HAVE_AVX2 0
+#define TG_VMATH_HAVE_AVX512 0
 #endif
 
 /* ---- bits of a floating-point number (memcpy compiles to nothing, in vectors too) ---- */
@@ -106,28 +133,44 @@ TG_VM_INLINE float tg_vm_from_bits_f(uint32_t b)
     return x;
 }
 
+/* a b + c: one rounding where fused (a fused multiply-add), else two; `fused` is a
+ * constant once inlined */
+TG_VM_INLINE double tg_vm_madd_d(double a, double b, double c, int fused)
+{
+    return fused ? fma(a, b, c) : a * b + c;
+}
+
+TG_VM_INLINE float tg_vm_madd_f(float a, float b, float c, int fused)
+{
+    return fused ? fmaf(a, b, c) : a * b + c;
+}
+
 /* ---- the fitted polynomials (tools/vmath_coeffs.py), in Estrin's scheme: a shorter
  * chain of dependent operations than Horner's, which bounds these loops ---- */
 
 /* P in exp(r) = 1 + r + r^2 P(r), |r| <= ln2/2; r2 = r^2 */
-TG_VM_INLINE double tg_vm_exp_poly_d(double r, double r2)
+TG_VM_INLINE double tg_vm_exp_poly_d(double r, double r2, int fused)
 {
+#define M(a, b, c) tg_vm_madd_d(a, b, c, fused)
     double r4 = r2 * r2;
-    double p01 = 0.5 + r * 0x1.5555555555557p-3;
-    double p23 = 0x1.5555555555556p-5 + r * 0x1.111111110ff87p-7;
-    double p45 = 0x1.6c16c16c16212p-10 + r * 0x1.a01a01aca0134p-13;
-    double p67 = 0x1.a01a01a741b3cp-16 + r * 0x1.71ddffef9e7b1p-19;
-    double p89 = 0x1.27e4da1a3bf04p-22 + r * 0x1.af52906239de4p-26;
-    double p8a = p89 + r2 * 0x1.1f75aba0b1e2ep-29;
-    return (p01 + r2 * p23) + r4 * ((p45 + r2 * p67) + r4 * p8a);
+    double p01 = M(r, 0x1.5555555555556p-3, 0x1.0000000000001p-1);
+    double p23 = M(r, 0x1.1111111110918p-7, 0x1.5555555553b6cp-5);
+    double p45 = M(r, 0x1.a01a01a83ba17p-13, 0x1.6c16c1794e1dcp-10);
+    double p67 = M(r, 0x1.71de0be2b5e96p-19, 0x1.a019b621f9d08p-16);
+    double p89 = M(r, 0x1.af3ce42b12b24p-26, 0x1.2894f52583578p-22);
+    double q03 = M(r2, p23, p01), q47 = M(r2, p67, p45);
+    return M(r4, M(r4, p89, q47), q03);
+#undef M
 }
 
-TG_VM_INLINE float tg_vm_exp_poly_f(float r, float r2)
+TG_VM_INLINE float tg_vm_exp_poly_f(float r, float r2, int fused)
 {
-    float p01 = 0.5f + r * 0x1.555556p-3f;
-    float p23 = 0x1.5554e4p-5f + r * 0x1.1110ep-7f;
-    float p45 = 0x1.6d492p-10f + r * 0x1.a12a42p-13f;
-    return p01 + r2 * (p23 + r2 * p45);
+#define M(a, b, c) tg_vm_madd_f(a, b, c, fused)
+    float p01 = M(r, 0x1.555556p-3f, 0.5f);
+    float p23 = M(r, 0x1.1110ep-7f, 0x1.5554e4p-5f);
+    float p45 = M(r, 0x1.a12a42p-13f, 0x1.6d492p-10f);
+    return M(r2, M(r2, p45, p23), p01);
+#undef M
 }
 
 /* Q in 2 atanh(s) = 2s + s z Q(z), z = s^2 <= (3 - 2 sqrt(2))^2 */
@@ -158,6 +201,7 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
 #define TG_VM_INVLN2 0x1.71547652b82fep0
 #define TG_VM_LN2_HI 0x1.62e42feep-1 /* 32 significant bits */
 #define TG_VM_LN2_LO 0x1.a39ef35793c76p-33
+#define TG_VM_KMIN -990.0 /* 2^-KMIN SPLIT finite */
 #define TG_VM_EXP_MAX 710.0
 #define TG_VM_EXP_MIN -748.0
 #define TG_VM_KB 1080 /* k >= -1079 */
@@ -187,6 +231,13 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
 #include "tg_vmath_type.h"
 #endif
 
+#if TG_VMATH_HAVE_AVX512
+#define TG_VM_FN(f) f##_d_avx512
+#define TG_VM_ATTR TG_VM_AVX512
+#define TG_VM_FMA 1
+#include "tg_vmath_type.h"
+#endif
+
 #undef TG_VM_T
 #undef TG_VM_U
 #undef TG_VM_MANT
@@ -195,6 +246,7 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
 #undef TG_VM_SHIFT
 #undef TG_VM_INVLN2
 #undef TG_VM_LN2_HI
+#undef TG_VM_KMIN
 #undef TG_VM_LN2_LO
 #undef TG_VM_EXP_MAX
 #undef TG_VM_EXP_MIN
@@ -218,6 +270,7 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
 #define TG_VM_INVLN2 0x1.715476p0f
 #define TG_VM_LN2_HI 0x1.62e4p-1f /* 15 significant bits */
 #define TG_VM_LN2_LO 0x1.7f7d1cp-20f
+#define TG_VM_KMIN -100.0f
 #define TG_VM_EXP_MAX 89.0f
 #define TG_VM_EXP_MIN -106.0f
 #define TG_VM_KB 154 /* k >= -153 */
@@ -247,6 +300,13 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
 #include "tg_vmath_type.h"
 #endif
 
+#if TG_VMATH_HAVE_AVX512
+#define TG_VM_FN(f) f##_f_avx512
+#define TG_VM_ATTR TG_VM_AVX512
+#define TG_VM_FMA 1
+#include "tg_vmath_type.h"
+#endif
+
 #undef TG_VM_T
 #undef TG_VM_U
 #undef TG_VM_MANT
@@ -255,6 +315,7 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
 #undef TG_VM_SHIFT
 #undef TG_VM_INVLN2
 #undef TG_VM_LN2_HI
+#undef TG_VM_KMIN
 #undef TG_VM_LN2_LO
 #undef TG_VM_EXP_MAX
 #undef TG_VM_EXP_MIN
@@ -284,14 +345,38 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
         TG_VM_SIMD for (ptrdiff_t i = 0; i < n; i++) y[i] = fn(x[i]);                       \
     }
 
-/* a[i] = fn(z[i]), and d[i] its derivative from fn_and_grad where d is not NULL */
-#define TG_VM_ROW_GRAD(attr, name, T, fn, fn_and_grad)                                      \
-    TG_VMATH_LOOP attr static void name(const T *z, T *a, T *d, ptrdiff_t n)                \
+/* Elements per block of a staged row: its stages' numbers stay in the L1 cache. */
+#define TG_VM_BLOCK 256
+
+/* The loops of a staged row over one block of m elements x[0..m) (see
+ * tg_vmath_type.h): first(x[i]) gives the three numbers k, b, c; mid1 and mid2 update
+ * them; `last` is the output loop's statement. */
+#define TG_VM_STAGES(T, first, mid1, mid2, last)                                            \
+    T k[TG_VM_BLOCK], b[TG_VM_BLOCK], c[TG_VM_BLOCK];                                       \
+    for (ptrdiff_t i0 = 0; i0 < n; i0 += TG_VM_BLOCK) {                                     \
+        ptrdiff_t m = n - i0 < TG_VM_BLOCK ? n - i0 : TG_VM_BLOCK;                          \
+        TG_VM_SIMD for (ptrdiff_t i = 0; i < m; i++) first(x[i0 + i], &k[i], &b[i], &c[i]);  \
+        TG_VM_SIMD for (ptrdiff_t i = 0; i < m; i++) mid1(&k[i], &b[i], &c[i]);             \
+        TG_VM_SIMD for (ptrdiff_t i = 0; i < m; i++) mid2(&k[i], &b[i], &c[i]);             \
+        TG_VM_SIMD for (ptrdiff_t i = 0; i < m; i++) last;                                  \
+    }
+
+/* y[i] = out(x[i], k, b, c) after the stages */
+#define TG_VM_ROW_STAGED(attr, name, T, first, mid1, mid2, out)                             \
+    TG_VMATH_LOOP attr static void name(const T *x, T *y, ptrdiff_t n)                      \
+    {                                                                                       \
+        TG_VM_STAGES(T, first, mid1, mid2, y[i0 + i] = out(x[i0 + i], k[i], b[i], c[i]))    \
+    }
+
+/* y[i] = out(x[i], k, b, c), and d[i] its derivative from out_grad where d is not NULL */
+#define TG_VM_ROW_STAGED_GRAD(attr, name, T, first, mid1, mid2, out, out_grad)              \
+    TG_VMATH_LOOP attr static void name(const T *x, T *y, T *d, ptrdiff_t n)                \
     {                                                                                       \
         if (d == NULL) {                                                                    \
-            TG_VM_SIMD for (ptrdiff_t i = 0; i < n; i++) a[i] = fn(z[i]);                   \
+            TG_VM_STAGES(T, first, mid1, mid2, y[i0 + i] = out(x[i0 + i], k[i], b[i], c[i])) \
         } else {                                                                            \
-            TG_VM_SIMD for (ptrdiff_t i = 0; i < n; i++) a[i] = fn_and_grad(z[i], &d[i]);   \
+            TG_VM_STAGES(T, first, mid1, mid2,                                              \
+                         y[i0 + i] = out_grad(x[i0 + i], k[i], b[i], c[i], &d[i0 + i]))     \
         }                                                                                   \
     }
 
@@ -310,23 +395,24 @@ typedef struct {
     void (*tanh_f)(const float *z, float *a, float *d, ptrdiff_t n);
 } tg_vmath_rows;
 
-/* The row functions and table tg_vmath_<build> of one build, over the scalar functions
- * named f_d<sfx>, f_f<sfx> */
+/* The rows of one type t (d, f) and build, over the functions named f_<t><sfx> */
+#define TG_VM_BUILD_TYPE(build, attr, sfx, t, T)                                            \
+    TG_VM_ROW_STAGED(attr, tg_vexp_row_##t##_##build, T, tg_vm_reduce_##t##sfx,             \
+                     tg_vm_expm_##t##sfx, tg_vm_nop_##t##sfx, tg_vm_exp_out_##t##sfx)       \
+    TG_VM_ROW(attr, tg_vlog1p_row_##t##_##build, T, tg_log1p_##t##sfx)                      \
+    TG_VM_ROW(attr, tg_vsoftplus_row_##t##_##build, T, tg_softplus_##t##sfx)                \
+    TG_VM_ROW_STAGED_GRAD(attr, tg_vsigmoid_row_##t##_##build, T,                           \
+                          tg_vm_reduce_sigmoid_##t##sfx, tg_vm_expm_##t##sfx,               \
+                          tg_vm_ratio_##t##sfx, tg_vm_sigmoid_out_##t##sfx,                 \
+                          tg_vm_sigmoid_grad_out_##t##sfx)                                  \
+    TG_VM_ROW_STAGED_GRAD(attr, tg_vtanh_row_##t##_##build, T, tg_vm_reduce_tanh_##t##sfx,  \
+                          tg_vm_expm_##t##sfx, tg_vm_ratio_##t##sfx,                        \
+                          tg_vm_tanh_out_##t##sfx, tg_vm_tanh_grad_out_##t##sfx)
+
+/* The row functions and table tg_vmath_<build> of one build */
 #define TG_VM_BUILD(build, attr, sfx)                                                       \
-    TG_VM_ROW(attr, tg_vexp_row_d_##build, double, tg_exp_d##sfx)                           \
-    TG_VM_ROW(attr, tg_vexp_row_f_##build, float, tg_exp_f##sfx)                            \
-    TG_VM_ROW(attr, tg_vlog1p_row_d_##build, double, tg_log1p_d##sfx)                       \
-    TG_VM_ROW(attr, tg_vlog1p_row_f_##build, float, tg_log1p_f##sfx)                        \
-    TG_VM_ROW(attr, tg_vsoftplus_row_d_##build, double, tg_softplus_d##sfx)                 \
-    TG_VM_ROW(attr, tg_vsoftplus_row_f_##build, float, tg_softplus_f##sfx)                  \
-    TG_VM_ROW_GRAD(attr, tg_vsigmoid_row_d_##build, double, tg_sigmoid_d##sfx,              \
-                   tg_sigmoid_and_grad_d##sfx)                                              \
-    TG_VM_ROW_GRAD(attr, tg_vsigmoid_row_f_##build, float, tg_sigmoid_f##sfx,               \
-                   tg_sigmoid_and_grad_f##sfx)                                              \
-    TG_VM_ROW_GRAD(attr, tg_vtanh_row_d_##build, double, tg_tanh_d##sfx,                    \
-                   tg_tanh_and_grad_d##sfx)                                                 \
-    TG_VM_ROW_GRAD(attr, tg_vtanh_row_f_##build, float, tg_tanh_f##sfx,                     \
-                   tg_tanh_and_grad_f##sfx)                                                 \
+    TG_VM_BUILD_TYPE(build, attr, sfx, d, double)                                           \
+    TG_VM_BUILD_TYPE(build, attr, sfx, f, float)                                            \
     static const tg_vmath_rows tg_vmath_##build = {                                         \
         #build, tg_vexp_row_d_##build, tg_vexp_row_f_##build, tg_vlog1p_row_d_##build,      \
         tg_vlog1p_row_f_##build, tg_vsoftplus_row_d_##build, tg_vsoftplus_row_f_##build,   \
@@ -338,24 +424,39 @@ TG_VM_BUILD(portable, , )
 #if TG_VMATH_HAVE_AVX2
 TG_VM_BUILD(avx2, TG_VM_AVX2, _avx2)
 #endif
+#if TG_VMATH_HAVE_AVX512
+TG_VM_BUILD(avx512, TG_VM_AVX512, _avx512)
+#endif
 
 /* ---- the build in use ---- */
 
-enum { TG_VMATH_AUTO = 0, TG_VMATH_PORTABLE = 1, TG_VMATH_AVX2 = 2 };
+enum { TG_VMATH_AUTO = 0, TG_VMATH_PORTABLE = 1, TG_VMATH_AVX2 = 2, TG_VMATH_AVX512 = 3 };
 
-/* The table of one build: portable; AVX2 (NULL where not compiled in or this CPU lacks
- * AVX2 or FMA); auto, the AVX2 one where available and $TENSORGEN_NO_AVX2 is unset or
- * empty, else portable. */
+/* Whether environment variable `name` is set and not empty */
+static inline int tg_vmath_env_set(const char *name)
+{
+    const char *value = getenv(name);
+    return value != NULL && value[0] != '\0';
+}
+
+/* The table of one build: portable; AVX2 or AVX-512 (NULL where not compiled in or this
+ * CPU lacks what it needs); auto, the widest available of them that the environment
+ * allows: $TENSORGEN_NO_AVX2 set (not empty) means portable, $TENSORGEN_NO_AVX512 at most
+ * AVX2. */
 static inline const tg_vmath_rows *tg_vmath_rows_of(int build)
 {
-    const tg_vmath_rows *avx2 = NULL;
+    const tg_vmath_rows *avx2 = NULL, *avx512 = NULL;
 #if TG_VMATH_HAVE_AVX2
     if (tg_cpu_avx2_fma()) avx2 = &tg_vmath_avx2;
 #endif
+#if TG_VMATH_HAVE_AVX512
+    if (tg_cpu_avx2_fma() && tg_cpu_avx512()) avx512 = &tg_vmath_avx512;
+#endif
     if (build == TG_VMATH_PORTABLE) return &tg_vmath_portable;
     if (build == TG_VMATH_AVX2) return avx2;
-    const char *no_avx2 = getenv("TENSORGEN_NO_AVX2");
-    return avx2 != NULL && (no_avx2 == NULL || no_avx2[0] == '\0') ? avx2 : &tg_vmath_portable;
+    if (build == TG_VMATH_AVX512) return avx512;
+    if (avx2 == NULL || tg_vmath_env_set("TENSORGEN_NO_AVX2")) return &tg_vmath_portable;
+    return avx512 == NULL || tg_vmath_env_set("TENSORGEN_NO_AVX512") ? avx2 : avx512;
 }
 
 static const tg_vmath_rows *tg_vmath_active = &tg_vmath_portable;
@@ -412,6 +513,35 @@ static inline void tg_vtanh_row_f(const float *z, float *a, float *d, ptrdiff_t 
 {
     tg_vmath_active->tanh_f(z, a, d, n);
 }
+
+/* ---- one element through the build in use: a row's value, bit for bit ----
+ * (the builds differ in the last bits, see above: code that mixes scalar calls with rows
+ * calls these, not the tg_sigmoid_d family, which is the portable build's) */
+
+#define TG_VM_ONE(name, T, row)                                                             \
+    static inline T name(T z)                                                               \
+    {                                                                                       \
+        T a;                                                                                \
+        tg_vmath_active->row(&z, &a, NULL, 1);                                              \
+        return a;                                                                           \
+    }
+
+#define TG_VM_ONE_GRAD(name, T, row)                                                        \
+    static inline T name(T z, T *d)                                                         \
+    {                                                                                       \
+        T a;                                                                                \
+        tg_vmath_active->row(&z, &a, d, 1);                                                 \
+        return a;                                                                           \
+    }
+
+TG_VM_ONE(tg_vsigmoid_d, double, sigmoid_d)
+TG_VM_ONE(tg_vsigmoid_f, float, sigmoid_f)
+TG_VM_ONE_GRAD(tg_vsigmoid_and_grad_d, double, sigmoid_d)
+TG_VM_ONE_GRAD(tg_vsigmoid_and_grad_f, float, sigmoid_f)
+TG_VM_ONE(tg_vtanh_d, double, tanh_d)
+TG_VM_ONE(tg_vtanh_f, float, tanh_f)
+TG_VM_ONE_GRAD(tg_vtanh_and_grad_d, double, tanh_d)
+TG_VM_ONE_GRAD(tg_vtanh_and_grad_f, float, tanh_f)
 
 #ifdef __clang__
 #pragma STDC FP_CONTRACT DEFAULT

@@ -12,7 +12,7 @@ from typing import TextIO
 
 import numpy as np
 
-from ._kernels import _buildinfo
+from ._kernels import _buildinfo, _mlp
 from ._threads import get_num_threads
 from ._version import __version__
 from .functions import DTYPES
@@ -96,6 +96,17 @@ def mpi() -> str:
             f"{MPI.COMM_WORLD.Get_size()}")
 
 
+def activations() -> str:
+    """Which build of the vectorized activations (csrc/tg_vmath.h) the network kernels run."""
+    build = _mlp.vmath_build()
+    text = {"avx512": "AVX-512 build", "avx2": "AVX2 + FMA build"}.get(build, "portable build")
+    if build != "avx512" and os.environ.get("TENSORGEN_NO_AVX2"):
+        text += " (TENSORGEN_NO_AVX2 is set)"
+    elif build == "avx2" and os.environ.get("TENSORGEN_NO_AVX512"):
+        text += " (TENSORGEN_NO_AVX512 is set)"
+    return text
+
+
 def _scipy_version() -> str:
     import scipy
 
@@ -116,6 +127,7 @@ def config() -> dict[str, str]:
                          else "by size (tg.set_num_threads(n) to fix a number)"),
         "dtypes": ", ".join(DTYPES),
         "finite sweep": finite_sweep(),
+        "activations": activations(),
         "blas": blas(),
         "blas loaded": blas_loaded(),
         "c compiler": c_compiler(),

@@ -13,7 +13,7 @@ import scipy
 
 import tensorgen as tg
 from tensorgen import _config
-from tensorgen._kernels import _buildinfo
+from tensorgen._kernels import _buildinfo, _mlp, _testing
 from tensorgen.engines import finite
 
 
@@ -26,8 +26,8 @@ def shown():
 def test_show_config_prints_every_fact():
     facts = {name: value.strip() for name, value in shown().items()}
     assert list(facts) == ["tensorgen", "python", "platform", "numpy", "scipy", "openmp",
-                           "pass threads", "dtypes", "finite sweep", "blas", "blas loaded",
-                           "c compiler", "cache dir", "mpi"]
+                           "pass threads", "dtypes", "finite sweep", "activations", "blas",
+                           "blas loaded", "c compiler", "cache dir", "mpi"]
     assert facts["dtypes"] == "float64, float32"
     assert facts["pass threads"].startswith("by size")
     tg.set_num_threads(1)
@@ -41,6 +41,8 @@ def test_show_config_prints_every_fact():
     assert facts["openmp"].startswith(f"yes, {threads} threads" if with_openmp else "no")
     avx2 = finite._sweep.__name__.endswith("_avx2")
     assert facts["finite sweep"].startswith("AVX2" if avx2 else "portable build")
+    build = {"avx512": "AVX-512", "avx2": "AVX2", "portable": "portable"}[_mlp.vmath_build()]
+    assert facts["activations"].startswith(build)
     assert facts["mpi"] == _config.mpi()
 
 
@@ -69,6 +71,36 @@ def test_finite_sweep_build_follows_tensorgen_no_avx2(tmp_path):
                          timeout=60, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "portable build (TENSORGEN_NO_AVX2 is set)"
+
+
+def activations_with(tmp_path, **env):
+    """_config.activations() in a fresh process with env (and no other TENSORGEN_NO_*)."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("TENSORGEN_NO_AVX2", "TENSORGEN_NO_AVX512")}
+    code = "import tensorgen as tg; print(tg._config.activations())"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**base, **env}, cwd=tmp_path, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def runs(build):
+    try:
+        _testing.build_name(build)
+    except ValueError:
+        return False
+    return True
+
+
+def test_activations_build_is_the_widest_the_cpu_runs_and_the_environment_allows(tmp_path):
+    widest = ("AVX-512 build" if runs("avx512") else
+              "AVX2 + FMA build" if runs("avx2") else "portable build")
+    assert activations_with(tmp_path) == widest
+    no_avx2 = "portable build (TENSORGEN_NO_AVX2 is set)"
+    assert activations_with(tmp_path, TENSORGEN_NO_AVX2="1") == no_avx2
+    no_avx512 = ("AVX2 + FMA build (TENSORGEN_NO_AVX512 is set)" if runs("avx2") else
+                 "portable build")
+    assert activations_with(tmp_path, TENSORGEN_NO_AVX512="1") == no_avx512
 
 
 @pytest.mark.parametrize("n_threads", ["1", "3"])

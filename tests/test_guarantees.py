@@ -114,6 +114,27 @@ def test_params_setter_refuses_non_finite_and_keeps_the_old_values():
     np.testing.assert_array_equal(net.params, before)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda d: d.__name__)
+def test_the_finiteness_scan_finds_any_non_finite_value_anywhere(dtype):
+    # csrc/tg_allfinite.h scans in blocks of 1024 without branches: every position of
+    # the first, second and last (partial) block, and the numbers at the edges of finite
+    from tensorgen._kernels._arrays import all_finite
+
+    x = np.ones(2 * 1024 + 5, dtype)
+    assert all_finite(x) and all_finite(x[:0]) and all_finite(x[:1])
+    for v in (np.inf, -np.inf, np.nan, -np.nan):
+        for pos in range(x.size):
+            x[pos] = v
+            assert not all_finite(x), (v, pos)
+            x[pos] = 1
+    info = np.finfo(dtype)
+    edges = np.array([info.max, -info.max, info.smallest_subnormal, -0.0, 0.0], dtype)
+    assert all_finite(edges)
+    with np.errstate(over="ignore"):
+        past_max = np.nextafter(info.max, dtype(np.inf))
+    assert not all_finite(np.array([1, past_max], dtype))
+
+
 # ---- validated attributes stay valid ----
 
 @pytest.mark.parametrize("attribute, value", [

@@ -27,7 +27,7 @@ def log1p_q(z):
 
 # name: (function, interval (1% wider than the reduced argument's), degree per type)
 FITS = {
-    "exp": (exp_p, (-HALF_LN2 * 1.01, HALF_LN2 * 1.01), {"d": 10, "f": 5}),
+    "exp": (exp_p, (-HALF_LN2 * 1.01, HALF_LN2 * 1.01), {"d": 9, "f": 5}),
     "log1p": (log1p_q, (0, S_MAX**2 * 1.01), {"d": 6, "f": 3}),
 }
 BITS = {"d": 53, "f": 24}

@@ -1,6 +1,7 @@
 """Every float32 input (all 2^32 bit patterns) through tg_vmath.h's float rows: the largest
-ulp error of each function against a float64 reference (whose own error, about 2^-29 ulp
-of float32, does not show), and whether the portable and AVX2 builds agree bit for bit.
+ulp error of each function in each build against a float64 reference (whose own error,
+about 2^-29 ulp of float32, does not show), and whether the builds with FMA (AVX2,
+AVX-512) agree bit for bit.
 
 Run: PYTHONPATH=$PWD python tools/vmath_exhaustive.py [function ...]   (minutes each)
 
@@ -55,23 +56,40 @@ def same(a, b):
                                                                b[~nan].view(np.uint32))
 
 
+def builds():
+    """The builds that run here: portable, and those with FMA (which agree bit for bit)."""
+    found = ["portable"]
+    for build in ("avx2", "avx512"):
+        try:
+            _testing.build_name(build)
+        except ValueError:
+            continue
+        found.append(build)
+    return found
+
+
 def sweep(name):
-    builds = ["portable"] + (["avx2"] if _testing.build_name("auto") == "avx2" else [])
-    worst = None  # (error, input) per output
+    runs = builds()
+    worst = {build: None for build in runs}  # build: [(error, input) per output]
     agree = True
     for start in range(0, 1 << 32, CHUNK):
         x = np.arange(start, start + CHUNK, dtype=np.uint64).astype(np.uint32).view(np.float32)
-        ys = [getattr(_testing, name)(x, build) for build in builds]
+        ys = [getattr(_testing, name)(x, build) for build in runs]
         ys = [y if isinstance(y, tuple) else (y,) for y in ys]
-        agree &= all(same(a, b) for y in ys[1:] for a, b in zip(ys[0], y))
+        agree &= all(same(a, b) for y in ys[2:] for a, b in zip(ys[1], y))
         with np.errstate(all="ignore"):
             refs = REFERENCES[name](x.astype(np.float64))
-            errs = [ulp_error(y, ref) for y, ref in zip(ys[0], refs)]
-        found = [(float(err.max()), x[int(err.argmax())]) for err in errs]
-        worst = found if worst is None else [max(w, f) for w, f in zip(worst, found)]
-    for out, (err, x) in enumerate(worst):
-        label = name[1:] + ("[d]" if out else "")
-        print(f"{label:18s} max {err:.3f} ulp (at x = {x!r}); builds {'+'.join(builds)} "
+        for build, y in zip(runs, ys):
+            errs = [ulp_error(out, ref) for out, ref in zip(y, refs)]
+            found = [(float(err.max()), x[int(err.argmax())]) for err in errs]
+            w = worst[build]
+            worst[build] = found if w is None else [max(a, b) for a, b in zip(w, found)]
+    for build in runs:
+        for out, (err, x) in enumerate(worst[build]):
+            label = name[1:] + ("[d]" if out else "")
+            print(f"{label:18s} {build:8s} max {err:.3f} ulp (at x = {x!r})", flush=True)
+    if len(runs) > 2:
+        print(f"{name[1:]:18s} builds {'+'.join(runs[1:])} "
               f"{'agree bit for bit' if agree else 'DIFFER'}", flush=True)
 
 

@@ -16,7 +16,6 @@
 #              the check every allocation whose size the caller controls makes first.
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.limits cimport INT_MAX
-from libc.math cimport isfinite
 
 cimport numpy as cnp
 import os
@@ -153,22 +152,15 @@ def vector(obj, str name, Py_ssize_t size, dtype=np.float64):
     return arr
 
 
-ctypedef fused real:
-    float
-    double
-
-
-cdef bint scan_finite(const real *d, Py_ssize_t size) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(size):
-        if not isfinite(d[i]):
-            return False
-    return True
+cdef extern from "tg_allfinite.h" nogil:
+    int tg_all_finite_d(const double *x, Py_ssize_t n)
+    int tg_all_finite_f(const float *x, Py_ssize_t n)
 
 
 def all_finite(values):
     """Whether every value is finite: a float32/float64 array that conforms is scanned in
-    C without a temporary (this runs on every gradient returned), anything else by numpy."""
+    C without a temporary (csrc/tg_allfinite.h: this runs on every call's inputs,
+    parameters and gradient), anything else by numpy."""
     cdef cnp.ndarray a
     cdef Py_ssize_t size
     cdef bint finite
@@ -178,11 +170,11 @@ def all_finite(values):
         size = cnp.PyArray_SIZE(a)
         if cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE:
             with nogil:
-                finite = scan_finite(<const double *>cnp.PyArray_DATA(a), size)
+                finite = tg_all_finite_d(<const double *>cnp.PyArray_DATA(a), size)
             return finite
         if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT:
             with nogil:
-                finite = scan_finite(<const float *>cnp.PyArray_DATA(a), size)
+                finite = tg_all_finite_f(<const float *>cnp.PyArray_DATA(a), size)
             return finite
     return bool(np.all(np.isfinite(values)))
 

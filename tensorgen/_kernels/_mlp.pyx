@@ -57,6 +57,17 @@ from tensorgen._kernels._arrays import check_memory
 cnp.import_array()
 tg_vmath_init()
 
+cdef extern from "tg_vmath.h" nogil:
+    ctypedef struct tg_vmath_rows:
+        const char *name
+    const tg_vmath_rows *tg_vmath_active
+
+
+def vmath_build():
+    """The build of csrc/tg_vmath.h's rows that this module's activations run, chosen at
+    import: "portable", "avx2" or "avx512"."""
+    return tg_vmath_active.name.decode()
+
 cdef extern from "tg_omp.h" nogil:
     int tg_omp_max_threads()
 

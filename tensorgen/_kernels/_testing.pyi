@@ -5,7 +5,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 _Float = TypeVar("_Float", np.float32, np.float64)
-_Build = Literal["auto", "portable", "avx2", "libm"]
+_Build = Literal["auto", "portable", "avx2", "avx512", "libm"]
 
 BUILDS: tuple[str, ...]
 

@@ -5,8 +5,8 @@
 #   be compared with the path it must equal. setup.py also builds this module with the
 #   AVX2 flags (_testing_avx2), like the finite sweep whose row function it reaches.
 #   vmath  each row function of csrc/tg_vmath.h over a 1-D float32 or float64 array, in a
-#          named build: "portable", "avx2", "auto" (the one tg_vmath_init chose at import:
-#          AVX2 where the CPU runs it and $TENSORGEN_NO_AVX2 is unset) or "libm" (a plain
+#          named build: "portable", "avx2", "avx512", "auto" (the one tg_vmath_init chose
+#          at import: the widest the CPU runs and the environment allows) or "libm" (a plain
 #          loop over the C library's exp, log1p and tanh in today's formulas, the baseline
 #          to compare with). Arguments are checked here; the loops run without the GIL.
 #   value_and_grad_layered  the reverse pass layer by layer, never the fused two-layer
@@ -41,6 +41,7 @@ cdef extern from "tg_vmath.h" nogil:
         void (*tanh_f)(const float *z, float *a, float *d, ptrdiff_t n) noexcept nogil
     int TG_VMATH_PORTABLE
     int TG_VMATH_AVX2
+    int TG_VMATH_AVX512
     const tg_vmath_rows *tg_vmath_rows_of(int build)
     const tg_vmath_rows *tg_vmath_active
     void tg_vmath_init()
@@ -54,7 +55,7 @@ ctypedef fused real:
 cdef enum Fn:
     EXP, LOG1P, SOFTPLUS, SIGMOID, TANH
 
-BUILDS = ("auto", "portable", "avx2", "libm")
+BUILDS = ("auto", "portable", "avx2", "avx512", "libm")
 
 
 # ---- the baseline: today's formulas over the C library's functions ----
@@ -128,16 +129,21 @@ cdef const tg_vmath_rows *rows_of(str build) except NULL:
         return tg_vmath_active
     if build == "portable":
         return tg_vmath_rows_of(TG_VMATH_PORTABLE)
-    rows = tg_vmath_rows_of(TG_VMATH_AVX2)
+    if build == "avx2":
+        rows = tg_vmath_rows_of(TG_VMATH_AVX2)
+        needs = "AVX2 or FMA"
+    else:
+        rows = tg_vmath_rows_of(TG_VMATH_AVX512)
+        needs = "AVX-512 (F, DQ, VL), AVX2 or FMA"
     if rows == NULL:
-        raise ValueError("build 'avx2' is not available here: not compiled in (needs GCC or "
-                         "Clang on x86), or this CPU lacks AVX2 or FMA")
+        raise ValueError(f"build {build!r} is not available here: not compiled in (needs GCC "
+                         f"or Clang on x86), or this CPU lacks {needs}")
     return rows
 
 
 def build_name(build="auto"):
-    """The build that `build` runs: "portable" or "avx2" ("auto": the one chosen at import),
-    or "libm"."""
+    """The build that `build` runs: "portable", "avx2" or "avx512" ("auto": the one chosen at
+    import), or "libm"."""
     if build not in BUILDS:
         raise ValueError(f"build must be one of {', '.join(BUILDS)}, not {build!r}")
     return "libm" if build == "libm" else rows_of(build).name.decode()
