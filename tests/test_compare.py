@@ -228,3 +228,20 @@ def test_cli_out_is_a_file(capsys, tmp_path):
 def test_compare_bad_arguments(kwargs, error):
     with pytest.raises(error):
         tg.compare(**kwargs)
+
+
+def test_symbolic_skips_follow_the_engines_own_prediction_not_a_warm_up():
+    """Quick mode skipped 4-4-1 on 8.3 s extrapolated from a 2-2-1 build that was mostly
+    SymPy's warm-up; the prediction is now Symbolic.estimate's, made per architecture."""
+    _skip_reason = runs._skip_reason
+    settings = Settings.preset(quick=True)
+    engine = tg.engines.Symbolic()
+    warm_up = (9, 1e-5)  # a 2-2-1 point; its build took seconds of warm-up, not counted
+    seconds = engine.estimate(tg.Network([4, 4, 1]).architecture)[1]
+    assert seconds < settings.setup_budget
+    assert _skip_reason(warm_up, 25, settings, seconds) == "ok"
+    big = engine.estimate(tg.Network([64, 64, 1]).architecture)[1]
+    assert big > settings.setup_budget
+    assert _skip_reason(warm_up, 4225, settings, big).startswith(
+        f"skipped: predicted build {big:.3g} s > setup budget")
+    assert _skip_reason(warm_up, 25, settings, None) == "ok"  # other engines

@@ -33,9 +33,9 @@ from .settings import (
 _Array = NDArray[np.float64]
 #: Called once per step of the study (the progress bar's update).
 Tick = Callable[[], object]
-#: What scaling remembers of an engine's last point: (n_params, seconds, setup seconds),
-#: or that it was skipped.
-_Last = tuple[int, float, float] | Literal["skipped"]
+#: What scaling remembers of an engine's last point: (n_params, seconds), or that it was
+#: skipped.
+_Last = tuple[int, float] | Literal["skipped"]
 
 
 def problem(layers: Sequence[int], n_samples: int,
@@ -176,8 +176,8 @@ def scaling(settings: Settings, cache_dir: CacheDir, peers: Sequence[Peer],
 
     Within a sweep an engine is skipped from the first point whose single gradient is
     predicted (quadratic growth from its last point, the worst engine's) to exceed the
-    budget, or, for the symbolic engine, whose build is predicted (growth ** 1.5) to
-    exceed the setup budget.
+    budget, or, for the symbolic engine, whose build is predicted by the engine itself
+    (``Symbolic.estimate``) to exceed the setup budget.
 
     Parameters
     ----------
@@ -211,12 +211,13 @@ def scaling(settings: Settings, cache_dir: CacheDir, peers: Sequence[Peer],
                    "max_rel_error": None, "status": "ok"}
             rows.append(row)
             tick()
+            build = (engine.estimate(net.architecture)[1] if isinstance(engine, Symbolic)
+                     else None)
             row["status"] = _skip_reason(last.get((sweep, label)), net.n_params, settings,
-                                         isinstance(engine, Symbolic))
+                                         build)
             if row["status"] != "ok":
                 last[(sweep, label)] = "skipped"
                 continue
-            setup_seconds = 0.0
             if isinstance(engine, Symbolic):
                 try:
                     setup.append(_setup_row(engine, net, f"{sweep} sweep"))
@@ -224,30 +225,32 @@ def scaling(settings: Settings, cache_dir: CacheDir, peers: Sequence[Peer],
                     row["status"] = f"skipped: {exc}"
                     last[(sweep, label)] = "skipped"
                     continue
-                setup_seconds = setup[-1]["setup_seconds"]
             seconds, repeats, (_, grad) = measure.time_per_call(
                 partial(engine.value_and_grad, net.architecture, net.params, X, Y),
                 settings.budget)
             row["seconds"], row["repeats"] = seconds, repeats
             row["max_abs_error"], row["max_rel_error"] = measure.gradient_errors(net, grad, ref)
-            last[(sweep, label)] = (net.n_params, seconds, setup_seconds)
+            last[(sweep, label)] = (net.n_params, seconds)
     return rows, setup
 
 
 def _skip_reason(previous: _Last | None, n_params: int, settings: Settings,
-                 symbolic: bool) -> str:
+                 build_seconds: float | None) -> str:
+    """Why a point is skipped, or "ok". ``build_seconds``: the symbolic engine's own
+    prediction of its build (Symbolic.estimate: a fit over builds that leaves out SymPy's
+    one-off warm-up, which dominated a 2-2-1 build and once made 4-4-1 look too slow)."""
+    if build_seconds is not None and build_seconds > settings.setup_budget:
+        return (f"skipped: predicted build {build_seconds:.3g} s > setup budget "
+                f"{settings.setup_budget:g} s")
     if previous is None:
         return "ok"
     if previous == "skipped":
         return "skipped: a smaller point was skipped"
-    p, seconds, setup_seconds = previous
+    p, seconds = previous
     growth = n_params / p
     if seconds * growth**2 > settings.budget:
         return (f"skipped: predicted {seconds * growth**2:.3g} s per gradient > budget "
                 f"{settings.budget:g} s")
-    if symbolic and setup_seconds * growth**1.5 > settings.setup_budget:
-        return (f"skipped: predicted build {setup_seconds * growth**1.5:.3g} s > setup "
-                f"budget {settings.setup_budget:g} s")
     return "ok"
 
 
