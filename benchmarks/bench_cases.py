@@ -14,7 +14,8 @@ def xor_case():
 def mlp_case():
     """64-128-128-10 sigmoid/MSE, 256 samples."""
     rng = np.random.default_rng(0)
-    net = tg.Network([64, 128, 128, 10], activation="sigmoid", loss="mse", seed=0)
+    net = tg.Network([64, 128, 128, 10], activation="sigmoid", output_activation="sigmoid",
+                     loss="mse", seed=0)
     X = rng.normal(size=(256, 64))
     Y = np.eye(10)[rng.integers(0, 10, 256)]
     return net, X, Y

@@ -50,8 +50,11 @@ def test_tensorgen(benchmark, digits, dtype):
     X_train, X_test, y_train, y_test = digits
 
     def fit():
+        # init="glorot": scikit-learn's initialisation (and PyTorch's default is of the
+        # same family); with the He init of init="auto" seed 0 reaches 0.9689 here, five
+        # seeds 0.969 to 0.978 (glorot: 0.973 to 0.980)
         net = tg.Network([64, HIDDEN, 10], activation="relu", loss="cross_entropy", seed=0,
-                         dtype=dtype)
+                         init="glorot", dtype=dtype)
         net.fit(X_train, y_train, optimizer="adam", lr=LR, epochs=EPOCHS, batch_size=BATCH,
                 seed=0)
         return net

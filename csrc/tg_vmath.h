@@ -380,7 +380,16 @@ TG_VM_INLINE float tg_vm_log1p_poly_f(float z)
         }                                                                                   \
     }
 
-/* One build's row functions. */
+/* One element: fn(z), or fn_grad(z, d) where d is not NULL -- the chain of the stages the
+ * rows run, compiled alike, so the same bits as a row's element (a row of one would pay
+ * for the loops of every stage: a 2-2-1 network's whole step is a dozen of these) */
+#define TG_VM_ONE_FN(attr, name, T, fn, fn_grad)                                            \
+    TG_VMATH_LOOP attr static T name(T z, T *d)                                             \
+    {                                                                                       \
+        return d == NULL ? fn(z) : fn_grad(z, d);                                           \
+    }
+
+/* One build's row functions, and its one-element sigmoid and tanh. */
 typedef struct {
     const char *name;
     void (*exp_d)(const double *x, double *y, ptrdiff_t n);
@@ -393,6 +402,10 @@ typedef struct {
     void (*sigmoid_f)(const float *z, float *a, float *d, ptrdiff_t n);
     void (*tanh_d)(const double *z, double *a, double *d, ptrdiff_t n);
     void (*tanh_f)(const float *z, float *a, float *d, ptrdiff_t n);
+    double (*sigmoid1_d)(double z, double *d);
+    float (*sigmoid1_f)(float z, float *d);
+    double (*tanh1_d)(double z, double *d);
+    float (*tanh1_f)(float z, float *d);
 } tg_vmath_rows;
 
 /* The rows of one type t (d, f) and build, over the functions named f_<t><sfx> */
@@ -407,7 +420,10 @@ typedef struct {
                           tg_vm_sigmoid_grad_out_##t##sfx)                                  \
     TG_VM_ROW_STAGED_GRAD(attr, tg_vtanh_row_##t##_##build, T, tg_vm_reduce_tanh_##t##sfx,  \
                           tg_vm_expm_##t##sfx, tg_vm_ratio_##t##sfx,                        \
-                          tg_vm_tanh_out_##t##sfx, tg_vm_tanh_grad_out_##t##sfx)
+                          tg_vm_tanh_out_##t##sfx, tg_vm_tanh_grad_out_##t##sfx)    \
+    TG_VM_ONE_FN(attr, tg_vsigmoid1_##t##_##build, T, tg_sigmoid_##t##sfx,                 \
+                 tg_sigmoid_and_grad_##t##sfx)                                              \
+    TG_VM_ONE_FN(attr, tg_vtanh1_##t##_##build, T, tg_tanh_##t##sfx, tg_tanh_and_grad_##t##sfx)
 
 /* The row functions and table tg_vmath_<build> of one build */
 #define TG_VM_BUILD(build, attr, sfx)                                                       \
@@ -417,7 +433,8 @@ typedef struct {
         #build, tg_vexp_row_d_##build, tg_vexp_row_f_##build, tg_vlog1p_row_d_##build,      \
         tg_vlog1p_row_f_##build, tg_vsoftplus_row_d_##build, tg_vsoftplus_row_f_##build,   \
         tg_vsigmoid_row_d_##build, tg_vsigmoid_row_f_##build, tg_vtanh_row_d_##build,       \
-        tg_vtanh_row_f_##build,                                                             \
+        tg_vtanh_row_f_##build, tg_vsigmoid1_d_##build, tg_vsigmoid1_f_##build,             \
+        tg_vtanh1_d_##build, tg_vtanh1_f_##build,                                           \
     };
 
 TG_VM_BUILD(portable, , )
@@ -518,30 +535,20 @@ static inline void tg_vtanh_row_f(const float *z, float *a, float *d, ptrdiff_t 
  * (the builds differ in the last bits, see above: code that mixes scalar calls with rows
  * calls these, not the tg_sigmoid_d family, which is the portable build's) */
 
-#define TG_VM_ONE(name, T, row)                                                             \
-    static inline T name(T z)                                                               \
-    {                                                                                       \
-        T a;                                                                                \
-        tg_vmath_active->row(&z, &a, NULL, 1);                                              \
-        return a;                                                                           \
-    }
+#define TG_VM_ONE(name, T, one)                                                             \
+    static inline T name(T z) { return tg_vmath_active->one(z, NULL); }
 
-#define TG_VM_ONE_GRAD(name, T, row)                                                        \
-    static inline T name(T z, T *d)                                                         \
-    {                                                                                       \
-        T a;                                                                                \
-        tg_vmath_active->row(&z, &a, d, 1);                                                 \
-        return a;                                                                           \
-    }
+#define TG_VM_ONE_GRAD(name, T, one)                                                        \
+    static inline T name(T z, T *d) { return tg_vmath_active->one(z, d); }
 
-TG_VM_ONE(tg_vsigmoid_d, double, sigmoid_d)
-TG_VM_ONE(tg_vsigmoid_f, float, sigmoid_f)
-TG_VM_ONE_GRAD(tg_vsigmoid_and_grad_d, double, sigmoid_d)
-TG_VM_ONE_GRAD(tg_vsigmoid_and_grad_f, float, sigmoid_f)
-TG_VM_ONE(tg_vtanh_d, double, tanh_d)
-TG_VM_ONE(tg_vtanh_f, float, tanh_f)
-TG_VM_ONE_GRAD(tg_vtanh_and_grad_d, double, tanh_d)
-TG_VM_ONE_GRAD(tg_vtanh_and_grad_f, float, tanh_f)
+TG_VM_ONE(tg_vsigmoid_d, double, sigmoid1_d)
+TG_VM_ONE(tg_vsigmoid_f, float, sigmoid1_f)
+TG_VM_ONE_GRAD(tg_vsigmoid_and_grad_d, double, sigmoid1_d)
+TG_VM_ONE_GRAD(tg_vsigmoid_and_grad_f, float, sigmoid1_f)
+TG_VM_ONE(tg_vtanh_d, double, tanh1_d)
+TG_VM_ONE(tg_vtanh_f, float, tanh1_f)
+TG_VM_ONE_GRAD(tg_vtanh_and_grad_d, double, tanh1_d)
+TG_VM_ONE_GRAD(tg_vtanh_and_grad_f, float, tanh1_f)
 
 #ifdef __clang__
 #pragma STDC FP_CONTRACT DEFAULT
