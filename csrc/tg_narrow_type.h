@@ -8,23 +8,34 @@
  *   TG_M(name)  the name of a tg_math.h function for this type (tg_act_row, tg_act_row_f)
  */
 
-/* Z = inp W + b, A = act(Z), sample by sample. hidden: Z receives dA/dZ instead (computed
- * with A, as forward_pass does for hidden layers); otherwise act may be softmax. */
-TG_FORCE_INLINE void TG_N(tg_narrow_forward_km)(const TG_T *inp, const TG_T *W, const TG_T *b,
-                                          TG_T *Z, TG_T *A, ptrdiff_t n, int act,
-                                          int hidden, ptrdiff_t k, ptrdiff_t m)
+/* Z = inp W + b for the n samples */
+TG_FORCE_INLINE void TG_N(tg_narrow_affine_km)(const TG_T *inp, const TG_T *W, const TG_T *b,
+                                         TG_T *Z, ptrdiff_t n, ptrdiff_t k, ptrdiff_t m)
 {
-    for (ptrdiff_t i = 0; i < n; i++, inp += k, Z += m, A += m) {
+    for (ptrdiff_t i = 0; i < n; i++, inp += k, Z += m) {
         for (ptrdiff_t c = 0; c < m; c++) {
             TG_T acc = b[c];
             for (ptrdiff_t t = 0; t < k; t++) acc += inp[t] * W[t * m + c];
             Z[c] = acc;
         }
-        if (hidden) {
-            for (ptrdiff_t c = 0; c < m; c++) A[c] = TG_M(tg_act_and_grad)(act, Z[c], &Z[c]);
-        } else {
-            TG_M(tg_act_row)(act, Z, A, m);
-        }
+    }
+}
+
+/* Z = inp W + b, A = act(Z). hidden: Z receives dA/dZ instead (computed with A, as
+ * forward_pass does for hidden layers); otherwise act may be softmax. An elementwise
+ * activation runs as one row over the layer's n x m units (a 2-2-1 step has a dozen:
+ * one call each cost more than the units), softmax sample by sample. */
+TG_FORCE_INLINE void TG_N(tg_narrow_forward_km)(const TG_T *inp, const TG_T *W, const TG_T *b,
+                                          TG_T *Z, TG_T *A, ptrdiff_t n, int act,
+                                          int hidden, ptrdiff_t k, ptrdiff_t m)
+{
+    TG_N(tg_narrow_affine_km)(inp, W, b, Z, n, k, m);
+    if (hidden) {
+        TG_M(tg_act_and_grad_row)(act, Z, A, Z, n * m);
+    } else if (act != TG_SOFTMAX) {
+        TG_M(tg_act_row)(act, Z, A, n * m);
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) TG_M(tg_act_row)(act, Z + i * m, A + i * m, m);
     }
 }
 
@@ -64,24 +75,20 @@ TG_FORCE_INLINE double TG_N(tg_narrow_output_km)(const TG_T *inp, const TG_T *W,
                                            TG_T scale, ptrdiff_t k, ptrdiff_t m)
 {
     double total = 0.0; /* a double in every type: the cost of a float network too */
-    for (ptrdiff_t i = 0; i < n; i++, inp += k, Z += m, A += m, Y += m, dZ += m) {
-        for (ptrdiff_t c = 0; c < m; c++) {
-            TG_T acc = b[c];
-            for (ptrdiff_t t = 0; t < k; t++) acc += inp[t] * W[t * m + c];
-            Z[c] = acc;
+    TG_N(tg_narrow_affine_km)(inp, W, b, Z, n, k, m);
+    if (flat) { /* elementwise: A and act' (into dZ) from one row over the n x m outputs */
+        TG_M(tg_act_and_grad_row)(act, Z, A, dZ, n * m);
+        for (ptrdiff_t j = 0; j < n * m; j++) {
+            TG_T d = dZ[j];
+            dZ[j] = TG_M(tg_loss_grad_elem)(loss, A[j], Y[j], d, scale);
+            total += TG_M(tg_loss_elem)(loss, Z[j], A[j], Y[j]);
         }
-        if (flat) { /* elementwise: A and act' from one evaluation (one exp for sigmoid) */
-            for (ptrdiff_t c = 0; c < m; c++) {
-                TG_T d;
-                A[c] = TG_M(tg_act_and_grad)(act, Z[c], &d);
-                dZ[c] = TG_M(tg_loss_grad_elem)(loss, A[c], Y[c], d, scale);
-                total += TG_M(tg_loss_elem)(loss, Z[c], A[c], Y[c]);
-            }
-        } else {
-            TG_M(tg_act_row)(act, Z, A, m);
-            TG_M(tg_loss_grad_row)(loss, act, Z, A, Y, m, scale, dZ);
-            total += TG_M(tg_loss_row)(loss, Z, A, Y, m);
-        }
+        return total;
+    }
+    for (ptrdiff_t i = 0; i < n; i++, Z += m, A += m, Y += m, dZ += m) {
+        TG_M(tg_act_row)(act, Z, A, m);
+        TG_M(tg_loss_grad_row)(loss, act, Z, A, Y, m, scale, dZ);
+        total += TG_M(tg_loss_row)(loss, Z, A, Y, m);
     }
     return total;
 }
