@@ -171,6 +171,10 @@ def test_accuracy_reads_labels_scores_and_probabilities():
     assert datasets.accuracy(["cat", "dog"], ["cat", "cat"]) == 0.5
     assert datasets.accuracy([1.0, 0.0], [[0.2], [0.1]]) == 0.5  # float labels 0/1
     assert datasets.accuracy(np.eye(3), [0, 1, 1]) == pytest.approx(2 / 3)
+    # a one-output model's column is P(class 1), not a score to take the arg-max of (which
+    # would make every prediction class 0): both samples are predicted 1, both are 0
+    assert datasets.accuracy([0, 0], [[1.0], [1.0]]) == 0.0
+    assert datasets.accuracy([1, 1], [[1.0], [1.0]]) == 1.0
     with pytest.raises(ValueError, match="same number"):
         datasets.accuracy([1, 0], [1])
 
