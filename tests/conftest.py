@@ -14,6 +14,12 @@ if os.environ.get("CI"):
 
 _REPORT = pytest.StashKey[list]()
 
+# Python started by a test (python -c, python -m, mpiexec python ...) must import the
+# tensorgen under test, not the source tree of the working directory: from a clone, the
+# tree holds no compiled modules (CI runs the tests there against the installed wheel).
+# PYTHONSAFEPATH (Python >= 3.11) keeps the working directory out of such sys.path.
+os.environ["PYTHONSAFEPATH"] = "1"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_symbolic_cache(tmp_path_factory):

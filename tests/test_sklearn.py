@@ -221,7 +221,10 @@ def test_random_state_none_and_shuffled_batches_still_train():
     c = MLPClassifier(batch_size=16, random_state=2, max_iter=30).fit(X, y)
     np.testing.assert_array_equal(a.network_.params, b.network_.params)
     assert not np.array_equal(a.network_.params, c.network_.params)
-    assert MLPClassifier(max_iter=50).fit(X, y).score(X, y) > 0.8
+    # random_state=None: a fresh seed each time; enough steps that any seed trains
+    # (50 full-batch Adam steps from an unlucky seed scored 0.79 on one CI run)
+    fresh = MLPClassifier(batch_size=16, max_iter=100).fit(X, y)
+    assert fresh.loss_curve_[-1] < 0.5 * fresh.loss_curve_[0] and fresh.score(X, y) > 0.9
 
 
 # ---- targets ----
