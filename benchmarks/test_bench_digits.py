@@ -9,22 +9,11 @@ accuracy, and TensorGen's must reach 0.97 in both dtypes.
 TENSORGEN_BENCH_CORES as in test_bench_peers.py (1: everything pinned to one CPU; all).
 """
 
-import os
-
 import numpy as np
 import pytest
+from cores import CORES
 
-CORES = os.environ.get("TENSORGEN_BENCH_CORES", "1")
-if CORES == "1":
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
-                                       "intra_op_parallelism_threads=1")
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
-
-import tensorgen as tg  # noqa: E402
-
-if CORES == "1":
-    tg.set_num_threads(1)
+import tensorgen as tg
 
 HIDDEN, LR, BATCH, EPOCHS = 128, 1e-3, 200, 200
 ROUNDS = 3

@@ -21,26 +21,12 @@ peer. The 784-256-10 x 1024 group also times TensorGen on one and two threads
 (``tg.set_num_threads``), in the ``all`` mode. Peers missing are skipped with a reason.
 """
 
-import os
-
 import numpy as np
 import pytest
+from cores import CORES
 
-CORES = os.environ.get("TENSORGEN_BENCH_CORES", "1")
-if CORES not in ("1", "all"):
-    raise ValueError(f"TENSORGEN_BENCH_CORES: expected 1 or all, got {CORES!r}")
-if CORES == "1":
-    # before JAX starts: no thread pool of its own (one core for everything anyway)
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
-                                       "intra_op_parallelism_threads=1")
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
-
-import tensorgen as tg  # noqa: E402
-from tensorgen._kernels import _mlp, _testing  # noqa: E402
-
-if CORES == "1":
-    tg.set_num_threads(1)
+import tensorgen as tg
+from tensorgen._kernels import _mlp, _testing
 
 # name -> (layers, hidden activation, loss, batch)
 CASES = {
