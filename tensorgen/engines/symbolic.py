@@ -228,9 +228,7 @@ class Symbolic(ReadOnlyOptions, Engine):
         """
         from .._codegen import expressions
 
-        if not isinstance(architecture, Architecture):
-            raise TypeError(f"architecture: expected a tensorgen Architecture, got "
-                            f"{type(architecture).__name__}")
+        _check_architecture(architecture)
         work = expressions.estimate_work(architecture, self.cse)
         return work, expressions.predicted_seconds(work, self.cse)
 
@@ -269,9 +267,7 @@ class Symbolic(ReadOnlyOptions, Engine):
         # the common case: the same network again (gradient is set whenever last is)
         if architecture is last and gradient is not None:
             return gradient
-        if not isinstance(architecture, Architecture):
-            raise TypeError(f"architecture: expected a tensorgen Architecture, got "
-                            f"{type(architecture).__name__}")
+        _check_architecture(architecture)
         gradient = self._by_shape.get(architecture)
         if gradient is None:
             gradient = self._by_shape[architecture] = self._lookup(architecture)
@@ -370,6 +366,13 @@ class Symbolic(ReadOnlyOptions, Engine):
         return _Lambdified(function, SymbolicReport(
             **meta, compile_seconds=0.0, from_cache=False, backend="lambdify",
             library_bytes=0))
+
+
+def _check_architecture(architecture: object) -> None:
+    """TypeError unless ``architecture`` is an Architecture (engines receive no Network)."""
+    if not isinstance(architecture, Architecture):
+        raise TypeError(f"architecture: expected a tensorgen Architecture, got "
+                        f"{type(architecture).__name__}")
 
 
 def _compiled(loaded: tuple[ctypes.CDLL, Meta], arch: Architecture,
