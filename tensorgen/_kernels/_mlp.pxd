@@ -126,6 +126,9 @@ cdef class Workspace:
 
 
 cdef int need_blas(Plan plan, Py_ssize_t n) except -1
+# params and the batch X checked against the plan, scratch and BLAS reserved: n (the rows)
+cdef Py_ssize_t begin(Plan plan, Workspace ws, object params, object X, const void **p,
+                      const void **x) except -1
 
 cdef inline bint elementwise_loss(const MLPSpec *s) noexcept nogil:
     """Whether the loss and its gradient treat every output alike (no row coupling), so

@@ -21,7 +21,7 @@ import numpy as np
 
 from tensorgen._kernels._arrays cimport data_of
 from tensorgen._kernels._mlp cimport (
-    MLPSpec, Plan, Workspace, backward_layers, gemms_only, need_blas,
+    MLPSpec, Plan, Workspace, backward_layers, begin, gemms_only, need_blas,
 )
 
 cnp.import_array()
@@ -277,20 +277,14 @@ def gemms_only_call(Plan plan, params, X, grad):
     plan's dtype; grad (n_params) is written (with meaningless values). The GEMMs' time
     is what a gradient costs at least: the benchmarks compare the gradient with it."""
     cdef const MLPSpec *s = &plan.spec
-    if not (cnp.PyArray_Check(X) and cnp.PyArray_NDIM(<cnp.ndarray>X) == 2):
-        raise ValueError("X: expected a 2-D array")
-    cdef Py_ssize_t n = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
-    if n < 1:
-        raise ValueError("X: expected at least one sample")
     cdef int typenum = plan.dtype.num
-    cdef const void *p = data_of(params, s.n_params, typenum, "params", False)
-    cdef const void *x = data_of(X, n * s.widths[0], typenum, "X", False)
-    cdef void *g = data_of(grad, s.n_params, typenum, "grad", True)
     cdef Workspace ws = _gemm_workspaces.get(plan)
     if ws is None:
         ws = _gemm_workspaces[plan] = Workspace(plan)
-    ws.reserve(n)
-    need_blas(plan, n)
+    cdef const void *p
+    cdef const void *x
+    cdef Py_ssize_t n = begin(plan, ws, params, X, &p, &x)
+    cdef void *g = data_of(grad, s.n_params, typenum, "grad", True)
     with nogil:
         if typenum == cnp.NPY_DOUBLE:
             gemms_only(s, <const double *>p, <const double *>x, n, <double **>ws.Z,
